@@ -1,0 +1,174 @@
+from functools import cached_property
+
+from django.contrib.auth.models import AbstractUser, BaseUserManager
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+
+
+class Role(models.TextChoices):
+    LIAISON = "liaison", "Company liaison"
+    CASE_MANAGER = "case_manager", "Case manager"
+    EVALUATOR = "evaluator", "Evaluator"
+    CLEARANCE_OFFICIAL = "clearance_official", "Clearance official"
+    AUDITOR = "auditor", "Auditor"
+
+
+STAFF_ROLES = (Role.CASE_MANAGER, Role.EVALUATOR, Role.CLEARANCE_OFFICIAL, Role.AUDITOR)
+
+
+class Organization(models.Model):
+    """A company taking part in the review."""
+
+    name = models.CharField(max_length=200, unique=True)
+    slug = models.SlugField(max_length=80, unique=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class UserManager(BaseUserManager):
+    use_in_migrations = True
+
+    def get_by_natural_key(self, username):
+        return self.get(email__iexact=username)
+
+    def _create_user(self, email, password, **extra):
+        if not email:
+            raise ValueError("An email address is required.")
+        user = self.model(email=self.normalize_email(email).lower(), **extra)
+        user.set_password(password)
+        user.save(using=self._db)
+        return user
+
+    def create_user(self, email, password=None, **extra):
+        extra.setdefault("is_staff", False)
+        extra.setdefault("is_superuser", False)
+        return self._create_user(email, password, **extra)
+
+    def create_superuser(self, email, password=None, **extra):
+        extra.setdefault("is_staff", True)
+        extra.setdefault("is_superuser", True)
+        return self._create_user(email, password, **extra)
+
+
+class User(AbstractUser):
+    """A person who signs in with their email address."""
+
+    username = None
+    first_name = None
+    last_name = None
+    email = models.EmailField("email address", unique=True)
+    full_name = models.CharField(max_length=200, blank=True)
+    staff_role = models.CharField(
+        "CAISI staff role",
+        max_length=32,
+        blank=True,
+        choices=[(r.value, r.label) for r in STAFF_ROLES],
+        help_text="Empty for company liaisons, who belong to an organization instead.",
+    )
+
+    objects = UserManager()
+
+    USERNAME_FIELD = "email"
+    EMAIL_FIELD = "email"
+    REQUIRED_FIELDS: list[str] = []
+
+    class Meta:
+        ordering = ["email"]
+
+    def __str__(self) -> str:
+        return self.full_name or self.email
+
+    def save(self, *args, **kwargs):
+        self.email = (self.email or "").lower()
+        super().save(*args, **kwargs)
+
+    def get_full_name(self) -> str:
+        return self.full_name or self.email
+
+    def get_short_name(self) -> str:
+        return self.full_name.split(" ")[0] if self.full_name else self.email
+
+    @cached_property
+    def membership(self) -> "Membership | None":
+        try:
+            return Membership.objects.select_related("organization").get(user=self)
+        except Membership.DoesNotExist:
+            return None
+
+    @cached_property
+    def role(self) -> str | None:
+        """Return the one role this user acts in, or None."""
+        if self.staff_role:
+            return self.staff_role
+        if self.membership is not None:
+            return self.membership.role
+        return None
+
+    @property
+    def organization(self) -> Organization | None:
+        return self.membership.organization if self.membership else None
+
+    @property
+    def is_caisi_staff(self) -> bool:
+        return bool(self.staff_role)
+
+    def role_label(self) -> str:
+        return Role(self.role).label if self.role else "No role"
+
+
+class Membership(models.Model):
+    """A user's place in one organization; a liaison speaks for exactly one company."""
+
+    class MembershipRole(models.TextChoices):
+        LIAISON = Role.LIAISON.value, Role.LIAISON.label
+
+    user = models.OneToOneField(User, on_delete=models.CASCADE, related_name="+")
+    organization = models.ForeignKey(
+        Organization, on_delete=models.PROTECT, related_name="memberships"
+    )
+    role = models.CharField(
+        max_length=32, choices=MembershipRole.choices, default=MembershipRole.LIAISON
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["organization__name", "user__email"]
+
+    def __str__(self) -> str:
+        return f"{self.user} — {self.get_role_display()} of {self.organization}"
+
+
+class ConflictQuerySet(models.QuerySet):
+    def active(self, on=None):
+        on = on or timezone.localdate()
+        return self.filter(valid_from__lte=on).filter(
+            Q(valid_until__isnull=True) | Q(valid_until__gte=on)
+        )
+
+
+class ConflictOfInterest(models.Model):
+    """A CAISI staff member's declared conflict with a company."""
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="conflicts")
+    organization = models.ForeignKey(
+        Organization, on_delete=models.CASCADE, related_name="conflicts"
+    )
+    reason = models.TextField()
+    valid_from = models.DateField(default=timezone.localdate)
+    valid_until = models.DateField(null=True, blank=True)
+    declared_at = models.DateTimeField(default=timezone.now)
+
+    objects = ConflictQuerySet.as_manager()
+
+    class Meta:
+        verbose_name_plural = "conflicts of interest"
+        ordering = ["-declared_at"]
+
+    def __str__(self) -> str:
+        return f"{self.user} conflicted with {self.organization}"

@@ -1,0 +1,53 @@
+"""`/healthz`: the health of the database, the broker and the workers, as JSON."""
+
+from django.conf import settings
+from django.db import connection
+from django.http import JsonResponse
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET
+
+
+def _database() -> dict:
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1")
+            cursor.fetchone()
+        return {"ok": True, "vendor": connection.vendor}
+    except Exception as exc:  # any failure to reach it is "down"
+        return {"ok": False, "error": exc.__class__.__name__}
+
+
+def _broker_and_workers() -> tuple[dict, dict]:
+    if settings.CELERY_TASK_ALWAYS_EAGER:
+        embedded = {"ok": True, "mode": "in-process"}
+        return embedded, embedded
+    from caisi_portal.celery import app
+
+    try:
+        with app.connection_for_write() as conn:
+            conn.ensure_connection(max_retries=1, timeout=2)
+        broker = {"ok": True}
+    except Exception as exc:
+        return {"ok": False, "error": exc.__class__.__name__}, {"ok": False, "count": 0}
+    try:
+        replies = app.control.ping(timeout=1.0) or []
+    except Exception as exc:
+        return broker, {"ok": False, "count": 0, "error": exc.__class__.__name__}
+    return broker, {"ok": bool(replies), "count": len(replies)}
+
+
+@never_cache
+@require_GET
+def healthz(request):
+    database = _database()
+    broker, workers = _broker_and_workers()
+    ok = database["ok"] and broker["ok"] and workers["ok"]
+    body = {
+        "status": "ok" if ok else "degraded",
+        "database": database,
+        "broker": broker,
+        "workers": workers,
+    }
+    # Without its database the portal cannot serve anyone: 503. A missing broker
+    # or worker delays background work only, so it reports "degraded" with 200.
+    return JsonResponse(body, status=200 if database["ok"] else 503)

@@ -1,0 +1,193 @@
+"""Demo and test data: brings a case up to each gate through the services.
+
+`seed_demo` and the test suite share these steps, so the demo shows exactly
+what the tests exercise.
+"""
+
+import datetime as dt
+import hashlib
+
+from django.utils import timezone
+
+from findings.models import Category, EvaluationRun, Finding, FindingState, Severity
+from submissions.models import (
+    REQUIRED_DOCUMENT_KINDS,
+    AccessGrant,
+    AccessMethod,
+    Document,
+    DocumentState,
+    ModelVersion,
+)
+
+from . import services
+from .models import Case, ReleaseType
+
+
+def fill_intake(case: Case, liaison, *, days_to_release: int = 180) -> Case:
+    """Complete every intake field and record a first model version."""
+    case = services.update_intake(
+        case=case,
+        actor=liaison,
+        data={
+            "description": f"{case.model_name}: a general-purpose language model.",
+            "architecture": "Decoder-only transformer, mixture of experts",
+            "parameter_count": 70_000_000_000,
+            "training_compute": "3.1e24 FLOP",
+            "training_data_description": "Licensed and public web text up to 2026-03.",
+            "intended_uses": "Assistant for drafting, coding and analysis.",
+            "modality": "text",
+            "release_type": ReleaseType.RESTRICTED_API,
+            "planned_release_date": timezone.localdate() + dt.timedelta(days=days_to_release),
+        },
+    )
+    add_version(case, liaison, label="v1.0-rc1")
+    return case
+
+
+def add_version(case: Case, liaison, *, label: str) -> ModelVersion:
+    digest = hashlib.sha256(f"{case.number}:{label}".encode()).hexdigest()
+    version = ModelVersion.objects.create(
+        case=case,
+        label=label,
+        vcs_reference=f"git:{digest[:12]}",
+        artifact_sha256=digest,
+        created_by=liaison,
+    )
+    services.record_event(case=case, actor=liaison, verb="version_added", details={"label": label})
+    return version
+
+
+def grant_access(case: Case, liaison) -> AccessGrant:
+    now = timezone.now()
+    grant = AccessGrant.objects.create(
+        case=case,
+        method=AccessMethod.API_ENDPOINT,
+        endpoint_url="https://models.example/v1/eval",
+        instructions="Use the evaluation tenant; rate limit 50 requests/s.",
+        nda_reference="NDA-2026-117",
+        nda_signed_on=timezone.localdate(),
+        valid_from=now,
+        valid_until=now + dt.timedelta(days=90),
+        created_by=liaison,
+    )
+    services.record_event(
+        case=case, actor=liaison, verb="access_granted", details={"method": grant.method}
+    )
+    return grant
+
+
+def provide_documents(case: Case, liaison, manager) -> list[Document]:
+    documents = []
+    for kind in REQUIRED_DOCUMENT_KINDS:
+        doc = Document.objects.create(
+            case=case,
+            kind=kind,
+            title=kind.label,
+            original_name=f"{kind.value}.md",
+            content_type="text/markdown",
+            uploaded_by=liaison,
+            state=DocumentState.ACCEPTED,
+            reviewed_by=manager,
+            reviewed_at=timezone.now(),
+        )
+        services.record_event(
+            case=case, actor=liaison, verb="document_uploaded", details={"kind": kind.value}
+        )
+        documents.append(doc)
+    return documents
+
+
+def record_evaluation(case: Case, evaluator, *, severity: str = Severity.HIGH) -> Finding:
+    version = case.versions.filter(submitted_at__isnull=False).order_by("-submitted_at").first()
+    run = EvaluationRun.objects.create(
+        case=case,
+        model_version=version,
+        category=Category.ADVERSARIAL_ROBUSTNESS,
+        title="Jailbreak robustness suite",
+        summary="Multi-turn jailbreak attempts across 400 prompts.",
+        metrics={"attack_success_rate": 0.042},
+        status=EvaluationRun.RunStatus.COMPLETED,
+        completed_at=timezone.now(),
+        created_by=evaluator,
+    )
+    finding = Finding.objects.create(
+        case=case,
+        model_version=version,
+        evaluation=run,
+        sample_ids=["jb-017", "jb-233"],
+        severity=severity,
+        category=Category.ADVERSARIAL_ROBUSTNESS,
+        title="Role-play prompts bypass the refusal policy",
+        description="Two multi-turn role-play prompts elicited disallowed instructions.",
+        created_by=evaluator,
+    )
+    services.record_event(
+        case=case,
+        actor=evaluator,
+        verb="finding_drafted",
+        details={"title": finding.title},
+        internal=True,
+    )
+    return finding
+
+
+def resolve_findings(case: Case, manager) -> None:
+    for finding in case.findings.exclude(state=FindingState.RESOLVED):
+        Finding.objects.filter(pk=finding.pk).update(state=FindingState.RESOLVED)
+        services.record_event(
+            case=case, actor=manager, verb="finding_resolved", details={"title": finding.title}
+        )
+
+
+def advance(case: Case, target: str, cast: dict) -> Case:
+    """Walk the case forward through the services until it reaches `target`."""
+    liaison, manager = cast["liaison"], cast["manager"]
+    steps = [
+        ("triage", lambda c: services.submit_intake(case=fill_intake(c, liaison), actor=liaison)),
+        (
+            "access",
+            lambda c: services.assign_case_manager(case=c, actor=manager, manager=manager),
+        ),
+        (
+            "documentation",
+            lambda c: (grant_access(c, liaison), services.verify_access(case=c, actor=manager))[1],
+        ),
+        (
+            "testing",
+            lambda c: (
+                provide_documents(c, liaison, manager),
+                services.accept_documentation(case=c, actor=manager),
+            )[1],
+        ),
+        (
+            "findings",
+            lambda c: (
+                services.assign_evaluator(case=c, actor=manager, evaluator=cast["evaluator"]),
+                record_evaluation(c, cast["evaluator"]),
+                services.share_findings(case=c, actor=manager),
+            )[2],
+        ),
+        (
+            "cleared",
+            lambda c: (
+                resolve_findings(c, manager),
+                services.issue_clearance(
+                    case=c,
+                    actor=cast["official"],
+                    scope=f"{c.model_name} as deployed behind the restricted API.",
+                    conditions="Re-review before enabling fine-tuning access.",
+                ),
+            )[1],
+        ),
+    ]
+    order = ["intake"] + [status for status, _ in steps]
+    for status, step in steps:
+        if case.status == target:
+            break
+        if order.index(status) <= order.index(case.status):
+            continue
+        case = step(case)
+        case.refresh_from_db()
+    if case.status != target:
+        raise ValueError(f"Cannot advance {case.number} to {target}.")
+    return case

@@ -1,0 +1,140 @@
+"""The gates of the lifecycle: each returns the blockers, an empty list when open.
+
+A blocker is a sentence a person can act on; the case page lists them beside
+the action they hold back, and a refused action shows them.
+"""
+
+from django.utils import timezone
+
+from accounts.models import ConflictOfInterest, Role
+from findings.models import (
+    BLOCKING_SEVERITIES,
+    ClarificationRequest,
+    EvaluationRun,
+    Finding,
+    FindingState,
+)
+from submissions.models import REQUIRED_DOCUMENT_KINDS, AccessMethod, DocumentState
+
+from .models import Case
+
+INTAKE_FIELDS = (
+    ("model_name", "model name"),
+    ("architecture", "architecture"),
+    ("parameter_count", "parameter count"),
+    ("training_compute", "training compute"),
+    ("training_data_description", "training-data description"),
+    ("intended_uses", "intended uses"),
+    ("release_type", "release type"),
+    ("planned_release_date", "planned release date"),
+)
+
+
+def always(case: Case, **params) -> list[str]:
+    return []
+
+
+def intake_complete(case: Case, **params) -> list[str]:
+    blockers = [
+        f"The intake is missing the {label}."
+        for field, label in INTAKE_FIELDS
+        if getattr(case, field) in (None, "")
+    ]
+    if case.planned_release_date and case.planned_release_date < timezone.localdate():
+        blockers.append("The planned release date is in the past.")
+    versions = list(case.versions.all())
+    if not versions:
+        blockers.append("No model version is recorded: add its version label and VCS reference.")
+    elif not any(v.vcs_reference and v.digest for v in versions):
+        blockers.append(
+            "No model version has both a VCS reference and an artifact or image digest."
+        )
+    return blockers
+
+
+def case_manager_without_conflict(case: Case, *, manager=None, **params) -> list[str]:
+    if manager is None:  # previewing the gate before a manager is chosen
+        return []
+    if manager.role != Role.CASE_MANAGER or not manager.is_active:
+        return [f"{manager} is not an active case manager."]
+    conflicts = ConflictOfInterest.objects.active().filter(
+        user=manager, organization_id=case.organization_id
+    )
+    return [
+        f"{manager} has declared a conflict of interest with {case.organization}: {c.reason}"
+        for c in conflicts
+    ]
+
+
+def access_granted(case: Case, **params) -> list[str]:
+    grants = list(case.access_grants.all())
+    if not grants:
+        return ["No model access has been granted yet."]
+    live = [g for g in grants if g.is_live()]
+    if not live:
+        return ["No access grant is live: each is revoked, expired, or has no expiry set."]
+    blockers = []
+    if not any(g.nda_reference and g.nda_signed_on for g in live):
+        blockers.append("No live access grant has an NDA recorded.")
+    uploads = [g for g in live if g.method == AccessMethod.WEIGHTS_UPLOAD]
+    if uploads and len(uploads) == len(live) and not any(g.checksum_verified for g in uploads):
+        blockers.append("The uploaded weights' checksum has not been verified.")
+    return blockers
+
+
+def documentation_accepted(case: Case, **params) -> list[str]:
+    latest = {}
+    for doc in case.documents.order_by("kind", "-version_number"):
+        latest.setdefault(doc.kind, doc)
+    blockers = []
+    for kind in REQUIRED_DOCUMENT_KINDS:
+        doc = latest.get(kind)
+        if doc is None:
+            blockers.append(f"The {kind.label.lower()} is missing.")
+        elif doc.state != DocumentState.ACCEPTED:
+            blockers.append(f"The {kind.label.lower()} is {doc.get_state_display().lower()}.")
+    return blockers
+
+
+def _open_clarifications(case: Case) -> list[str]:
+    return [
+        f"Clarification request “{r}” is still open."
+        for r in case.clarification_requests.filter(status=ClarificationRequest.RequestStatus.OPEN)
+    ]
+
+
+def testing_complete(case: Case, **params) -> list[str]:
+    runs = list(case.evaluations.all())
+    blockers = []
+    if not any(r.status == EvaluationRun.RunStatus.COMPLETED for r in runs):
+        blockers.append("No completed evaluation run is recorded.")
+    blockers += [
+        f"Evaluation “{r.title}” is still running."
+        for r in runs
+        if r.status == EvaluationRun.RunStatus.RUNNING
+    ]
+    if not case.findings.filter(state=FindingState.DRAFT).exists() and not runs:
+        blockers.append("No findings have been drafted.")
+    return blockers + _open_clarifications(case)
+
+
+def revised_version_ready(case: Case, **params) -> list[str]:
+    pending = [v for v in case.versions.all() if v.submitted_at is None]
+    if not pending:
+        return ["Add the revised model version before resubmitting."]
+    if not any(v.vcs_reference and v.digest for v in pending):
+        return ["The revised version needs a VCS reference and an artifact or image digest."]
+    return []
+
+
+def findings_addressed(case: Case, **params) -> list[str]:
+    blockers = [
+        f"{f.get_severity_display()} finding “{f.title}” is not resolved."
+        for f in Finding.objects.filter(case=case, severity__in=BLOCKING_SEVERITIES).exclude(
+            state=FindingState.RESOLVED
+        )
+    ]
+    blockers += _open_clarifications(case)
+    if not case.versions.filter(submitted_at__isnull=False).exists():
+        blockers.append("No submitted model version to clear.")
+    return blockers

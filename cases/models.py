@@ -1,0 +1,233 @@
+import hashlib
+import json
+from datetime import UTC
+
+from django.conf import settings
+from django.core.serializers.json import DjangoJSONEncoder
+from django.db import models
+from django.urls import reverse
+from django.utils import timezone
+
+from accounts.models import Role
+
+from .lifecycle import OPEN_STATUSES, STEP_OF_STATUS, Status
+
+CASE_NUMBER_PATTERN = r"CAISI-\d{4}-\d{4,}"
+
+
+class ReleaseType(models.TextChoices):
+    RESTRICTED_API = "restricted_api", "Restricted API"
+    HOSTED = "hosted", "Hosted product"
+    OPEN_WEIGHTS = "open_weights", "Open weights"
+
+
+class CaseQuerySet(models.QuerySet):
+    def visible_to(self, user) -> "CaseQuerySet":
+        """Return the cases this user may see: the one place confidentiality is decided."""
+        if user is None or not user.is_authenticated or not user.is_active:
+            return self.none()
+        role = user.role
+        if role in (Role.CASE_MANAGER, Role.CLEARANCE_OFFICIAL, Role.AUDITOR):
+            return self.all()
+        if role == Role.EVALUATOR:
+            return self.filter(evaluators=user)
+        if role == Role.LIAISON:
+            return self.filter(organization_id=user.membership.organization_id)
+        return self.none()
+
+    def open(self) -> "CaseQuerySet":
+        return self.filter(status__in=OPEN_STATUSES)
+
+
+class Case(models.Model):
+    """One model's voluntary pre-release review."""
+
+    number = models.CharField(max_length=20, unique=True, editable=False)
+    organization = models.ForeignKey(
+        "accounts.Organization", on_delete=models.PROTECT, related_name="cases"
+    )
+    title = models.CharField(max_length=200)
+    status = models.CharField(
+        max_length=20, choices=Status.choices, default=Status.INTAKE, db_index=True
+    )
+    case_manager = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="managed_cases",
+    )
+    evaluators = models.ManyToManyField(
+        settings.AUTH_USER_MODEL, blank=True, related_name="evaluated_cases"
+    )
+
+    # Step 1: the intake. Every field may be saved as a draft while empty;
+    # the submit_intake gate names the ones still missing.
+    model_name = models.CharField(max_length=200)
+    description = models.TextField(blank=True)
+    architecture = models.CharField(max_length=200, blank=True)
+    parameter_count = models.PositiveBigIntegerField(null=True, blank=True)
+    training_compute = models.CharField(
+        max_length=100, blank=True, help_text="For example 3.8e25 FLOP."
+    )
+    training_data_description = models.TextField(blank=True)
+    intended_uses = models.TextField(blank=True)
+    modality = models.CharField(max_length=100, blank=True)
+    release_type = models.CharField(max_length=20, choices=ReleaseType.choices, blank=True)
+    planned_release_date = models.DateField(null=True, blank=True)
+
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    updated_at = models.DateTimeField(default=timezone.now)
+    status_changed_at = models.DateTimeField(default=timezone.now)
+
+    objects = CaseQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-updated_at"]
+        indexes = [
+            models.Index(fields=["organization", "-updated_at"]),
+            models.Index(fields=["status", "-updated_at"]),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.number} {self.title}"
+
+    def get_absolute_url(self) -> str:
+        return reverse("cases:detail", kwargs={"number": self.number})
+
+    @property
+    def step(self) -> int | None:
+        return STEP_OF_STATUS.get(self.status)
+
+    @property
+    def is_open(self) -> bool:
+        return self.status in OPEN_STATUSES
+
+    @property
+    def short_lead_time(self) -> bool:
+        """Whether the planned release leaves less time than a review usually takes."""
+        if self.planned_release_date is None or not self.is_open:
+            return False
+        days = (self.planned_release_date - timezone.localdate()).days
+        return days < settings.REVIEW_LEAD_TIME_DAYS
+
+
+class CaseNumberCounter(models.Model):
+    """The last case number given in a year; its row lock serializes numbering."""
+
+    year = models.PositiveIntegerField(primary_key=True)
+    last_value = models.PositiveIntegerField(default=0)
+
+    def __str__(self) -> str:
+        return f"{self.year}: {self.last_value}"
+
+
+class AppendOnlyError(Exception):
+    pass
+
+
+class CaseEventQuerySet(models.QuerySet):
+    def visible_to(self, user) -> "CaseEventQuerySet":
+        """Return the events of visible cases, without internal ones for companies."""
+        qs = self.filter(case__in=Case.objects.visible_to(user))
+        if user.is_authenticated and user.role == Role.LIAISON:
+            qs = qs.filter(internal=False)
+        return qs
+
+    def delete(self):
+        raise AppendOnlyError("The case timeline is append-only.")
+
+    def update(self, **kwargs):
+        raise AppendOnlyError("The case timeline is append-only.")
+
+
+class CaseEvent(models.Model):
+    """One entry of a case's append-only, hash-chained timeline."""
+
+    case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="events")
+    seq = models.PositiveIntegerField()
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    verb = models.CharField(max_length=64)
+    from_status = models.CharField(max_length=20, blank=True)
+    to_status = models.CharField(max_length=20, blank=True)
+    details = models.JSONField(default=dict, blank=True, encoder=DjangoJSONEncoder)
+    internal = models.BooleanField(
+        default=False, help_text="Internal events are never shown to the company."
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    prev_hash = models.CharField(max_length=64, blank=True)
+    hash = models.CharField(max_length=64)
+
+    objects = CaseEventQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["case", "seq"]
+        constraints = [
+            models.UniqueConstraint(fields=["case", "seq"], name="case_event_seq_unique")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.case_id}#{self.seq} {self.verb}"
+
+    def save(self, *args, **kwargs):
+        if not self._state.adding:
+            raise AppendOnlyError("The case timeline is append-only.")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise AppendOnlyError("The case timeline is append-only.")
+
+    def content(self, case_number: str) -> dict:
+        """Return what the hash covers."""
+        return {
+            "case": case_number,
+            "seq": self.seq,
+            "actor": self.actor_id,
+            "verb": self.verb,
+            "from": self.from_status,
+            "to": self.to_status,
+            "details": self.details,
+            "internal": self.internal,
+            "created_at": self.created_at.astimezone(UTC).isoformat(),
+            "prev": self.prev_hash,
+        }
+
+    def compute_hash(self, case_number: str) -> str:
+        payload = json.dumps(
+            self.content(case_number), sort_keys=True, separators=(",", ":"), cls=DjangoJSONEncoder
+        )
+        return hashlib.sha256(payload.encode()).hexdigest()
+
+    @property
+    def verb_label(self) -> str:
+        return self.verb.replace("_", " ").capitalize()
+
+
+class Notification(models.Model):
+    """An in-app notice to one person about a case event."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications"
+    )
+    event = models.ForeignKey(CaseEvent, on_delete=models.PROTECT, related_name="notifications")
+    created_at = models.DateTimeField(default=timezone.now)
+    read_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [
+            models.UniqueConstraint(fields=["user", "event"], name="one_notification_per_event")
+        ]
+        indexes = [models.Index(fields=["user", "read_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.user} ← {self.event}"

@@ -1,0 +1,26 @@
+from django.urls import path, register_converter
+
+from . import views
+from .models import CASE_NUMBER_PATTERN
+
+
+class CaseNumberConverter:
+    regex = CASE_NUMBER_PATTERN
+
+    def to_python(self, value: str) -> str:
+        return value
+
+    def to_url(self, value: str) -> str:
+        return value
+
+
+register_converter(CaseNumberConverter, "case")
+
+app_name = "cases"
+urlpatterns = [
+    path("", views.dashboard, name="dashboard"),
+    path("cases/new/", views.case_new, name="new"),
+    path("cases/<case:number>/", views.case_detail, name="detail"),
+    path("cases/<case:number>/intake/", views.intake_edit, name="intake"),
+    path("cases/<case:number>/actions/<slug:action>/", views.case_action, name="action"),
+]

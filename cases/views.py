@@ -1,0 +1,138 @@
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
+from django.http import Http404
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_http_methods
+
+from . import policy, services
+from .forms import ActionForm, IntakeForm, NewCaseForm
+from .lifecycle import STEPS, TRANSITIONS, actions_from
+from .models import Case, CaseEvent
+
+
+def get_visible_case(user, number: str) -> Case:
+    """Return the case if this user may see it; any other case is a 404."""
+    return get_object_or_404(
+        Case.objects.visible_to(user).select_related("organization", "case_manager"),
+        number=number,
+    )
+
+
+@login_required
+def dashboard(request):
+    cases = (
+        Case.objects.visible_to(request.user)
+        .select_related("organization", "case_manager")
+        .order_by("-updated_at")
+    )
+    page = Paginator(cases, 50).get_page(request.GET.get("page"))
+    return render(
+        request,
+        "cases/dashboard.html",
+        {"page": page, "can_create": policy.can_create_case(request.user)},
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def case_new(request):
+    if not policy.can_create_case(request.user):
+        raise PermissionDenied("Only a company liaison can open a case.")
+    form = NewCaseForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        case = services.open_case(actor=request.user, **form.cleaned_data)
+        messages.success(request, f"Case {case.number} opened. Complete the intake next.")
+        return redirect("cases:intake", number=case.number)
+    return render(
+        request, "cases/case_new.html", {"form": form}, status=400 if form.errors else 200
+    )
+
+
+def _action_options(user, case: Case) -> list[dict]:
+    return [
+        {"transition": t, "blockers": services.gate_blockers(case, t.action)}
+        for t in actions_from(case.status)
+        if policy.can_take(user, case, t.action)
+    ]
+
+
+@login_required
+def case_detail(request, number):
+    case = get_visible_case(request.user, number)
+    events = CaseEvent.objects.filter(case=case).select_related("actor").order_by("-seq")
+    if not policy.can_see_internal(request.user):
+        events = events.filter(internal=False)
+    return render(
+        request,
+        "cases/case_detail.html",
+        {
+            "case": case,
+            "steps": STEPS,
+            "events": events,
+            "actions": _action_options(request.user, case),
+            "can_edit_intake": policy.can_edit_intake(request.user, case),
+            "can_see_internal": policy.can_see_internal(request.user),
+        },
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def intake_edit(request, number):
+    case = get_visible_case(request.user, number)
+    if not policy.can_edit_intake(request.user, case):
+        raise PermissionDenied("The intake can only be edited by the company while in intake.")
+    form = IntakeForm(request.POST or None, instance=case)
+    if request.method == "POST":
+        if form.is_valid():
+            services.update_intake(case=case, actor=request.user, data=form.cleaned_data)
+            messages.success(request, "Intake saved.")
+            return redirect(case)
+        messages.error(request, "Nothing was saved: correct the fields marked below.")
+    blockers = services.gate_blockers(case, "submit_intake")
+    return render(
+        request,
+        "cases/intake_form.html",
+        {"case": case, "form": form, "blockers": blockers},
+        status=400 if form.errors else 200,
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def case_action(request, number, action):
+    case = get_visible_case(request.user, number)
+    transition = TRANSITIONS.get(action)
+    if transition is None:
+        raise Http404("No such action.")
+    if not policy.can_take(request.user, case, action):
+        raise PermissionDenied(f"You cannot {transition.action.label.lower()} on this case now.")
+    form = ActionForm(request.POST or None, transition=transition, case=case)
+    status = 200
+    refused: list[str] = []
+    if request.method == "POST":
+        if form.is_valid():
+            try:
+                services.perform(case=case, actor=request.user, action=action, **form.cleaned_data)
+            except services.ActionRefused as refusal:
+                refused = refusal.blockers
+                status = 409
+            else:
+                messages.success(request, f"{transition.action.label}: done.")
+                return redirect(case)
+        else:
+            status = 400
+    return render(
+        request,
+        "cases/action_form.html",
+        {
+            "case": case,
+            "transition": transition,
+            "form": form,
+            "blockers": refused or services.gate_blockers(case, action),
+            "refused": bool(refused),
+        },
+        status=status,
+    )
