@@ -10,5 +10,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("accounts/", include("django.contrib.auth.urls")),
     path("", include("clearance.urls")),
+    path("", include("submissions.urls")),
+    path("", include("findings.urls")),
     path("", include("cases.urls")),
 ]

@@ -119,7 +119,15 @@ TABLE: tuple[Transition, ...] = (
         {Role.CASE_MANAGER},
         "testing_complete",
     ),
-    _t(Action.RESUBMIT, {Status.FINDINGS}, Status.TESTING, {Role.LIAISON}, "revised_version_ready"),
+    # A revised version goes back to testing; from "cleared" the statement stays
+    # valid until the revised version's statement supersedes it.
+    _t(
+        Action.RESUBMIT,
+        {Status.FINDINGS, Status.CLEARED},
+        Status.TESTING,
+        {Role.LIAISON},
+        "revised_version_ready",
+    ),
     _t(
         Action.ISSUE_CLEARANCE,
         {Status.FINDINGS},
