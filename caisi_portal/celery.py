@@ -9,3 +9,16 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "caisi_portal.settings")
 app = Celery("caisi_portal")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
+
+
+@app.on_after_finalize.connect
+def schedule_periodic_tasks(sender, **kwargs):
+    from django.conf import settings
+
+    # Statements whose render message was lost (a broker outage at issue time,
+    # a worker killed mid-render) get their PDF on the next sweep.
+    sender.add_periodic_task(
+        settings.CLEARANCE_RENDER_SWEEP_SECONDS,
+        sender.signature("clearance.tasks.render_pending_statements"),
+        name="clearance: render statements without a PDF",
+    )

@@ -178,6 +178,25 @@ REST_FRAMEWORK = {
 REVIEW_LEAD_TIME_DAYS = env_int("REVIEW_LEAD_TIME_DAYS", 90)
 DEMO_PASSWORD = env("DEMO_PASSWORD", "demo-pass-2026")
 
+# Clearance statements (step 7): the identity that signs statement PDFs, the
+# periodic render sweep, and the verification page's rate limit. The default
+# paths are where `manage.py create_signing_identity` puts a self-signed
+# development identity (a folder it keeps out of version control).
+CLEARANCE_SIGNING_KEY = env("CLEARANCE_SIGNING_KEY", str(BASE_DIR / "signing" / "statement.key"))
+CLEARANCE_SIGNING_CERT = env("CLEARANCE_SIGNING_CERT", str(BASE_DIR / "signing" / "statement.crt"))
+CLEARANCE_SIGNING_PASSPHRASE = env("CLEARANCE_SIGNING_PASSPHRASE")
+CLEARANCE_RENDER_SWEEP_SECONDS = env_int("CLEARANCE_RENDER_SWEEP_SECONDS", 300)
+VERIFY_RATE_LIMIT_PER_MINUTE = env_int("VERIFY_RATE_LIMIT_PER_MINUTE", 30)
+# The rate limit counts in the cache: per process by default, shared when
+# CACHE_URL names a Redis database (redis://host:6379/N).
+CACHES = {
+    "default": (
+        {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": env("CACHE_URL")}
+        if env("CACHE_URL")
+        else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
+    )
+}
+
 # Production hardening: on whenever DEBUG is off, each switch overridable.
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"

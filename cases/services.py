@@ -290,12 +290,18 @@ def resubmit(*, case: Case, actor) -> Case:
     return _transition(case=case, actor=actor, action=Action.RESUBMIT, apply=attach_revision)
 
 
-def issue_clearance(*, case: Case, actor, scope: str, conditions: str = "") -> Case:
+def issue_clearance(*, case: Case, actor, scope: str = "", conditions: str = "") -> Case:
     """Clear the reviewed version and create its statement (step 6 → 7)."""
     from clearance.services import create_statement
 
+    details = {"scope": scope, "conditions": conditions}
+
     def create(locked: Case) -> list[str]:
-        create_statement(case=locked, official=actor, scope=scope, conditions=conditions)
+        statement = create_statement(
+            case=locked, official=actor, scope=scope, conditions=conditions
+        )
+        # The timeline names the statement, so its number is on the hash chain.
+        details["statement"] = statement.number
         return []
 
     return _transition(
@@ -304,7 +310,7 @@ def issue_clearance(*, case: Case, actor, scope: str, conditions: str = "") -> C
         action=Action.ISSUE_CLEARANCE,
         scope=scope,
         apply=create,
-        details={"scope": scope, "conditions": conditions},
+        details=details,
     )
 
 

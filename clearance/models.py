@@ -10,8 +10,26 @@ def new_verification_code() -> str:
     return secrets.token_urlsafe(24)  # 192 bits
 
 
+# Printed on every statement and shown on the verification page, word for word.
+NON_ENDORSEMENT = (
+    "This clearance statement is not an endorsement by the United States government "
+    "or by CAISI of the model, its developer or its uses, and it gives no immunity "
+    "from later regulatory action or scrutiny."
+)
+
+
+class ClearanceStatementQuerySet(models.QuerySet):
+    def without_pdf(self) -> "ClearanceStatementQuerySet":
+        """Return the statements whose signed PDF has not been stored yet."""
+        return self.filter(pdf="")
+
+
 class ClearanceStatement(models.Model):
-    """CAISI's statement that one exact model version completed the review (step 7)."""
+    """CAISI's statement that one exact model version completed the review (step 7).
+
+    What the statement says about the model is copied in when it is issued, so
+    a later rename of the company or model cannot change a published statement.
+    """
 
     class StatementStatus(models.TextChoices):
         ISSUED = "issued", "Valid"
@@ -25,11 +43,17 @@ class ClearanceStatement(models.Model):
     model_version = models.ForeignKey(
         "submissions.ModelVersion", on_delete=models.PROTECT, related_name="clearance_statements"
     )
+    company_name = models.CharField(max_length=200, blank=True)
+    model_name = models.CharField(max_length=200, blank=True)
+    version_label = models.CharField(max_length=100, blank=True)
+    vcs_reference = models.CharField("VCS reference", max_length=200, blank=True)
+    digest = models.CharField(max_length=300, blank=True)
     scope = models.TextField()
     conditions = models.TextField(blank=True)
     official = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
     )
+    official_name = models.CharField(max_length=200, blank=True)
     issued_at = models.DateTimeField(default=timezone.now)
     verification_code = models.CharField(
         max_length=64, unique=True, default=new_verification_code, editable=False
@@ -38,15 +62,40 @@ class ClearanceStatement(models.Model):
         max_length=16, choices=StatementStatus.choices, default=StatementStatus.ISSUED
     )
     status_changed_at = models.DateTimeField(null=True, blank=True)
+    superseded_by = models.ForeignKey(
+        "self", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
     revocation_reason = models.TextField(blank=True)
     pdf = models.FileField(upload_to="statements/", blank=True)
     pdf_sha256 = models.CharField(max_length=64, blank=True)
+    pdf_rendered_at = models.DateTimeField(null=True, blank=True)
+
+    objects = ClearanceStatementQuerySet.as_manager()
 
     class Meta:
         ordering = ["-issued_at"]
+        indexes = [
+            # The render sweep looks for statements without a PDF.
+            models.Index(
+                fields=["issued_at"], condition=models.Q(pdf=""), name="statement_without_pdf"
+            )
+        ]
 
     def __str__(self) -> str:
         return self.number
 
     def get_verification_url(self) -> str:
         return settings.SITE_URL + reverse("verify", kwargs={"code": self.verification_code})
+
+    def get_download_url(self) -> str:
+        return reverse(
+            "statement_download", kwargs={"number": self.case.number, "statement": self.number}
+        )
+
+    @property
+    def is_valid(self) -> bool:
+        return self.status == self.StatementStatus.ISSUED
+
+    @property
+    def pdf_filename(self) -> str:
+        return f"statements/{self.number}.pdf"

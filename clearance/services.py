@@ -1,6 +1,16 @@
-"""Writes to clearance statements; called by the case lifecycle services."""
+"""Writes to clearance statements: issuing, superseding, revoking, and the signed PDF.
 
-from django.db import transaction
+The case lifecycle services (`cases.services.issue_clearance` and
+`revoke_clearance`) call the first two inside their transition; the render
+task calls `render_statement_pdf`.
+"""
+
+import hashlib
+import logging
+
+from django.core.files.base import ContentFile
+from django.core.files.storage import default_storage
+from django.db import DatabaseError, transaction
 from django.utils import timezone
 
 from cases.models import Case
@@ -8,6 +18,7 @@ from cases.models import Case
 from .models import ClearanceStatement
 
 Status = ClearanceStatement.StatementStatus
+logger = logging.getLogger(__name__)
 
 
 def _statement_number(case: Case) -> str:
@@ -17,21 +28,36 @@ def _statement_number(case: Case) -> str:
 
 @transaction.atomic
 def create_statement(*, case: Case, official, scope: str, conditions: str) -> ClearanceStatement:
-    """Create the statement for the case's latest submitted version; supersede earlier ones."""
+    """Create the statement for the case's latest submitted version; supersede earlier ones.
+
+    The caller holds the case row lock, so statement numbers stay consecutive.
+    """
     version = case.versions.filter(submitted_at__isnull=False).order_by("-submitted_at", "-pk")[0]
     now = timezone.now()
-    case.clearance_statements.filter(status=Status.ISSUED).update(
-        status=Status.SUPERSEDED, status_changed_at=now
-    )
-    return ClearanceStatement.objects.create(
+    statement = ClearanceStatement.objects.create(
         number=_statement_number(case),
         case=case,
         model_version=version,
+        company_name=case.organization.name,
+        model_name=case.model_name,
+        version_label=version.label,
+        vcs_reference=version.vcs_reference,
+        digest=version.digest,
         scope=scope,
         conditions=conditions,
         official=official,
+        official_name=official.get_full_name() or official.email,
         issued_at=now,
     )
+    case.clearance_statements.filter(status=Status.ISSUED).exclude(pk=statement.pk).update(
+        status=Status.SUPERSEDED, status_changed_at=now, superseded_by=statement
+    )
+    from .tasks import render_statement
+
+    # robust: a broker that is down must not undo or fail the clearance; the
+    # periodic sweep renders the statements this message never reached.
+    transaction.on_commit(lambda: render_statement.delay(statement.pk), robust=True)
+    return statement
 
 
 @transaction.atomic
@@ -39,4 +65,58 @@ def revoke_statements(*, case: Case, reason: str) -> int:
     """Revoke the case's valid statement; return how many were revoked."""
     return case.clearance_statements.filter(status=Status.ISSUED).update(
         status=Status.REVOKED, status_changed_at=timezone.now(), revocation_reason=reason
+    )
+
+
+def render_statement_pdf(*, statement_id: int) -> ClearanceStatement | None:
+    """Render, sign and store the statement's PDF once; return it, or None if nothing was done.
+
+    The statement row stays locked from the check to the save, so two workers
+    never both render it; a worker killed mid-render loses its transaction and
+    its lock, writes nothing, and the next attempt starts again from scratch.
+    """
+    from cases.services import record_event
+
+    from .pdf import render_pdf, sign_pdf
+
+    with transaction.atomic():
+        try:
+            # A savepoint, so a refused lock leaves the transaction usable.
+            with transaction.atomic():
+                statement = (
+                    ClearanceStatement.objects.select_for_update(nowait=True)
+                    .select_related("case__organization", "model_version", "official")
+                    .without_pdf()
+                    .filter(pk=statement_id)
+                    .first()
+                )
+        except DatabaseError:
+            logger.info("Statement %s is being rendered by another worker.", statement_id)
+            return None
+        if statement is None:  # already rendered, or no such statement
+            return None
+        signed = sign_pdf(render_pdf(statement))
+        name = statement.pdf_filename
+        # A file under this name without a recorded PDF is a leftover of an
+        # attempt whose transaction never committed.
+        if default_storage.exists(name):
+            default_storage.delete(name)
+        stored_name = default_storage.save(name, ContentFile(signed))
+        statement.pdf.name = stored_name
+        statement.pdf_sha256 = hashlib.sha256(signed).hexdigest()
+        statement.pdf_rendered_at = timezone.now()
+        statement.save(update_fields=["pdf", "pdf_sha256", "pdf_rendered_at"])
+        record_event(
+            case=statement.case,
+            actor=None,
+            verb="statement_signed",
+            details={"statement": statement.number, "sha256": statement.pdf_sha256},
+        )
+    return statement
+
+
+def statements_to_render() -> list[int]:
+    """Return the ids of statements still waiting for their PDF, oldest first."""
+    return list(
+        ClearanceStatement.objects.without_pdf().order_by("issued_at").values_list("pk", flat=True)
     )

@@ -1,12 +1,63 @@
+from django.conf import settings
+from django.contrib.auth.decorators import login_required
+from django.core.cache import cache
+from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404, render
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET
 
-from .models import ClearanceStatement
+from cases.views import get_visible_case
+
+from .models import NON_ENDORSEMENT, ClearanceStatement
 
 
+def _client_address(request) -> str:
+    return request.META.get("REMOTE_ADDR", "")
+
+
+def _over_rate_limit(request) -> bool:
+    """Count this lookup against the client's budget for the current minute."""
+    key = f"verify-rate:{_client_address(request)}"
+    # add() is a no-op when the key exists, so the window starts with the first lookup.
+    cache.add(key, 0, timeout=60)
+    try:
+        count = cache.incr(key)
+    except ValueError:  # the window expired between add() and incr()
+        cache.set(key, 1, timeout=60)
+        count = 1
+    return count > settings.VERIFY_RATE_LIMIT_PER_MINUTE
+
+
+@never_cache
+@require_GET
 def verify(request, code):
     """Public: whether a clearance statement is valid, superseded or revoked."""
+    # Unknown codes count too, so the page cannot be used to guess codes.
+    if _over_rate_limit(request):
+        response = render(request, "clearance/verify_rate_limited.html", status=429)
+        response["Retry-After"] = "60"
+        return response
     statement = get_object_or_404(
-        ClearanceStatement.objects.select_related("case__organization", "model_version"),
-        verification_code=code,
+        ClearanceStatement.objects.select_related("superseded_by"), verification_code=code
     )
-    return render(request, "clearance/verify.html", {"statement": statement})
+    return render(
+        request,
+        "clearance/verify.html",
+        {"statement": statement, "non_endorsement": NON_ENDORSEMENT},
+    )
+
+
+@login_required
+@require_GET
+def download(request, number, statement):
+    """The signed PDF, for anyone who may see the case."""
+    case = get_visible_case(request.user, number)
+    found = get_object_or_404(case.clearance_statements, number=statement)
+    if not found.pdf:
+        raise Http404("The signed PDF of this statement is still being prepared.")
+    return FileResponse(
+        found.pdf.open("rb"),
+        as_attachment=True,
+        filename=f"{found.number}.pdf",
+        content_type="application/pdf",
+    )
