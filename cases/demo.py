@@ -9,7 +9,7 @@ import hashlib
 
 from django.utils import timezone
 
-from findings.models import Category, EvaluationRun, Finding, FindingState, Severity
+from findings.models import Category, Finding, FindingState, Severity
 from submissions.models import (
     REQUIRED_DOCUMENT_KINDS,
     AccessGrant,
@@ -98,45 +98,46 @@ def provide_documents(case: Case, liaison, manager) -> list[Document]:
 
 
 def record_evaluation(case: Case, evaluator, *, severity: str = Severity.HIGH) -> Finding:
-    version = case.versions.filter(submitted_at__isnull=False).order_by("-submitted_at").first()
-    run = EvaluationRun.objects.create(
+    """Record a completed jailbreak run and draft one finding from it."""
+    from findings import services as findings_services
+
+    run = findings_services.record_evaluation_run(
         case=case,
-        model_version=version,
+        actor=evaluator,
         category=Category.ADVERSARIAL_ROBUSTNESS,
         title="Jailbreak robustness suite",
         summary="Multi-turn jailbreak attempts across 400 prompts.",
         metrics={"attack_success_rate": 0.042},
-        status=EvaluationRun.RunStatus.COMPLETED,
-        completed_at=timezone.now(),
-        created_by=evaluator,
     )
-    finding = Finding.objects.create(
+    return findings_services.draft_finding(
         case=case,
-        model_version=version,
+        actor=evaluator,
         evaluation=run,
         sample_ids=["jb-017", "jb-233"],
         severity=severity,
         category=Category.ADVERSARIAL_ROBUSTNESS,
         title="Role-play prompts bypass the refusal policy",
         description="Two multi-turn role-play prompts elicited disallowed instructions.",
-        created_by=evaluator,
     )
-    services.record_event(
-        case=case,
-        actor=evaluator,
-        verb="finding_drafted",
-        details={"title": finding.title},
-        internal=True,
-    )
-    return finding
 
 
 def resolve_findings(case: Case, manager) -> None:
     for finding in case.findings.exclude(state=FindingState.RESOLVED):
-        Finding.objects.filter(pk=finding.pk).update(state=FindingState.RESOLVED)
-        services.record_event(
-            case=case, actor=manager, verb="finding_resolved", details={"title": finding.title}
-        )
+        if finding.state == FindingState.SHARED:
+            findings_services.respond_to_finding(
+                finding=finding,
+                actor=liaison,
+                kind=FindingResponse.Kind.MITIGATED,
+                mitigation="An output classifier now blocks the role-play pattern.",
+            )
+            finding.refresh_from_db()
+        if finding.state == FindingState.ANSWERED:
+            findings_services.review_finding_response(
+                finding=finding,
+                actor=manager,
+                verdict=FindingResponse.Verdict.ACCEPTED,
+                note="Mitigation confirmed on the evaluation tenant.",
+            )
 
 
 def advance(case: Case, target: str, cast: dict) -> Case:
@@ -168,6 +169,11 @@ def advance(case: Case, target: str, cast: dict) -> Case:
             )[2],
         ),
         (
+    """Have the company answer each open finding with a mitigation, and CAISI accept it."""
+    from findings import services as findings_services
+    from findings.models import FindingResponse
+
+    liaison = case.created_by
             "cleared",
             lambda c: (
                 resolve_findings(c, manager),

@@ -7,13 +7,7 @@ the action they hold back, and a refused action shows them.
 from django.utils import timezone
 
 from accounts.models import ConflictOfInterest, Role
-from findings.models import (
-    BLOCKING_SEVERITIES,
-    ClarificationRequest,
-    EvaluationRun,
-    Finding,
-    FindingState,
-)
+from findings import selectors as findings_selectors
 from submissions.models import REQUIRED_DOCUMENT_KINDS, AccessMethod, DocumentState
 
 from .models import Case
@@ -96,26 +90,9 @@ def documentation_accepted(case: Case, **params) -> list[str]:
     return blockers
 
 
-def _open_clarifications(case: Case) -> list[str]:
-    return [
-        f"Clarification request “{r}” is still open."
-        for r in case.clarification_requests.filter(status=ClarificationRequest.RequestStatus.OPEN)
-    ]
-
-
 def testing_complete(case: Case, **params) -> list[str]:
-    runs = list(case.evaluations.all())
-    blockers = []
-    if not any(r.status == EvaluationRun.RunStatus.COMPLETED for r in runs):
-        blockers.append("No completed evaluation run is recorded.")
-    blockers += [
-        f"Evaluation “{r.title}” is still running."
-        for r in runs
-        if r.status == EvaluationRun.RunStatus.RUNNING
-    ]
-    if not case.findings.filter(state=FindingState.DRAFT).exists() and not runs:
-        blockers.append("No findings have been drafted.")
-    return blockers + _open_clarifications(case)
+    """Open when the version under test has a completed run and nothing waits on the company."""
+    return [b.text for b in findings_selectors.testing_blockers(case)]
 
 
 def revised_version_ready(case: Case, **params) -> list[str]:
@@ -128,13 +105,5 @@ def revised_version_ready(case: Case, **params) -> list[str]:
 
 
 def findings_addressed(case: Case, **params) -> list[str]:
-    blockers = [
-        f"{f.get_severity_display()} finding “{f.title}” is not resolved."
-        for f in Finding.objects.filter(case=case, severity__in=BLOCKING_SEVERITIES).exclude(
-            state=FindingState.RESOLVED
-        )
-    ]
-    blockers += _open_clarifications(case)
-    if not case.versions.filter(submitted_at__isnull=False).exists():
-        blockers.append("No submitted model version to clear.")
-    return blockers
+    """Open when every critical and high finding is resolved and no request is open."""
+    return [b.text for b in findings_selectors.clearance_blockers(case)]

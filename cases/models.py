@@ -1,3 +1,4 @@
+import datetime as dt
 import hashlib
 import json
 from datetime import UTC
@@ -5,6 +6,16 @@ from datetime import UTC
 from django.conf import settings
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models
+from django.db.models import (
+    Exists,
+    ExpressionWrapper,
+    F,
+    OuterRef,
+    Subquery,
+    Sum,
+    Value,
+)
+from django.db.models.functions import Coalesce, Greatest, Least
 from django.urls import reverse
 from django.utils import timezone
 
@@ -37,6 +48,57 @@ class CaseQuerySet(models.QuerySet):
 
     def open(self) -> "CaseQuerySet":
         return self.filter(status__in=OPEN_STATUSES)
+
+    def with_clock(self, now=None) -> "CaseQuerySet":
+        """Annotate the time paused in the current status and when its clock effectively began.
+
+        `clock_start` is `status_changed_at` pushed later by every pause, so
+        ordering by it ascending puts the case waiting longest on CAISI first.
+        """
+        now = now or timezone.now()
+        overlap = Greatest(
+            ExpressionWrapper(
+                Least(Coalesce("ended_at", Value(now)), Value(now))
+                - Greatest("started_at", OuterRef("status_changed_at")),
+                output_field=models.DurationField(),
+            ),
+            Value(dt.timedelta(0)),
+            output_field=models.DurationField(),
+        )
+        paused = (
+            ClockPause.objects.filter(case=OuterRef("pk"))
+            .values("case")
+            .annotate(total=Sum(overlap))
+            .values("total")
+        )
+        return self.annotate(
+            paused_in_status=Coalesce(
+                Subquery(paused, output_field=models.DurationField()),
+                Value(dt.timedelta(0)),
+                output_field=models.DurationField(),
+            ),
+        ).annotate(
+            clock_start=ExpressionWrapper(
+                F("status_changed_at") + F("paused_in_status"),
+                output_field=models.DateTimeField(),
+            )
+        )
+
+    def with_overdue(self, today=None) -> "CaseQuerySet":
+        """Annotate whether a clarification request is past its due date."""
+        from findings.models import ClarificationRequest
+
+        return self.annotate(
+            has_overdue_request=Exists(
+                ClarificationRequest.objects.overdue(today).filter(case=OuterRef("pk"))
+            )
+        )
+
+    def short_lead_time(self, today=None) -> "CaseQuerySet":
+        """Return open cases whose planned release is closer than a review usually takes."""
+        today = today or timezone.localdate()
+        horizon = today + dt.timedelta(days=settings.REVIEW_LEAD_TIME_DAYS)
+        return self.open().filter(planned_release_date__lt=horizon)
 
 
 class Case(models.Model):
@@ -113,6 +175,27 @@ class Case(models.Model):
             return False
         days = (self.planned_release_date - timezone.localdate()).days
         return days < settings.REVIEW_LEAD_TIME_DAYS
+
+    def paused_since_status_change(self, now=None) -> dt.timedelta:
+        """Return how long the clock stood still since the status last changed."""
+        if hasattr(self, "paused_in_status"):
+            return self.paused_in_status
+        now = now or timezone.now()
+        total = dt.timedelta(0)
+        for pause in self.clock_pauses.all():
+            start = max(pause.started_at, self.status_changed_at)
+            end = min(pause.ended_at or now, now)
+            total += max(end - start, dt.timedelta(0))
+        return total
+
+    def days_in_status(self, now=None) -> int:
+        """Return whole days in the current status, not counting time paused on the company."""
+        now = now or timezone.now()
+        return max((now - self.status_changed_at - self.paused_since_status_change(now)).days, 0)
+
+    @property
+    def clock_paused(self) -> bool:
+        return any(p.ended_at is None for p in self.clock_pauses.all())
 
 
 class CaseNumberCounter(models.Model):
@@ -231,3 +314,56 @@ class Notification(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user} ← {self.event}"
+
+
+class MessageQuerySet(models.QuerySet):
+    def visible_to(self, user) -> "MessageQuerySet":
+        """Return the messages of visible cases, without internal ones for companies."""
+        qs = self.filter(case__in=Case.objects.visible_to(user))
+        if not user.is_authenticated or not user.is_caisi_staff:
+            qs = qs.filter(internal=False)
+        return qs
+
+
+class Message(models.Model):
+    """One message of a case's thread: shared with the company, or internal to CAISI."""
+
+    case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="messages")
+    author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    body = models.TextField()
+    internal = models.BooleanField(
+        default=False, help_text="Internal messages are never shown to the company."
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+
+    objects = MessageQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["case", "created_at", "pk"]
+        indexes = [models.Index(fields=["case", "created_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.case_id} {self.author}: {self.body[:40]}"
+
+
+class ClockPause(models.Model):
+    """A stretch of time the service-level clock stood still, waiting on the company."""
+
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="clock_pauses")
+    started_at = models.DateTimeField()
+    ended_at = models.DateTimeField(null=True, blank=True)
+    reason = models.CharField(max_length=200, blank=True)
+
+    class Meta:
+        ordering = ["case", "started_at"]
+        constraints = [
+            # At most one running pause per case: overlapping waits share one interval.
+            models.UniqueConstraint(
+                fields=["case"],
+                condition=models.Q(ended_at__isnull=True),
+                name="one_running_clock_pause_per_case",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.case_id} paused {self.started_at:%Y-%m-%d} – {self.ended_at or 'now'}"

@@ -268,26 +268,39 @@ def accept_documentation(*, case: Case, actor) -> Case:
 
 
 def share_findings(*, case: Case, actor) -> Case:
-    """Share every draft finding with the company (step 5 → 6)."""
+    """Share every draft finding with the company at once (step 5 → 6)."""
     from findings.models import Finding, FindingState
 
     def share(locked: Case) -> list[str]:
-        Finding.objects.filter(case=locked, state=FindingState.DRAFT).update(
-            state=FindingState.SHARED, shared_at=timezone.now()
-        )
+    details: dict[str, Any] = {"findings": []}  # filled in under the row lock
+
+        drafts = Finding.objects.filter(case=locked, state=FindingState.DRAFT)
+        details["findings"] = sorted(drafts.values_list("pk", flat=True))
+        drafts.update(state=FindingState.SHARED, shared_at=timezone.now())
         return []
 
-    return _transition(case=case, actor=actor, action=Action.SHARE_FINDINGS, apply=share)
+    return _transition(
+        case=case, actor=actor, action=Action.SHARE_FINDINGS, apply=share, details=details
+    )
 
 
 def resubmit(*, case: Case, actor) -> Case:
-    """Send the case back to testing with the revised version (step 6 → 5)."""
+    """Send the case back to testing with the revised version (step 6 → 5).
+
+    Earlier versions, their evaluations and findings stay on record, each
+    linked to the version it concerns.
+    """
+    details: dict[str, Any] = {"versions": []}  # filled in under the row lock
 
     def attach_revision(locked: Case) -> list[str]:
-        locked.versions.filter(submitted_at__isnull=True).update(submitted_at=timezone.now())
+        pending = locked.versions.filter(submitted_at__isnull=True)
+        details["versions"] = list(pending.values_list("label", flat=True))
+        pending.update(submitted_at=timezone.now())
         return []
 
-    return _transition(case=case, actor=actor, action=Action.RESUBMIT, apply=attach_revision)
+    return _transition(
+        case=case, actor=actor, action=Action.RESUBMIT, apply=attach_revision, details=details
+    )
 
 
 def issue_clearance(*, case: Case, actor, scope: str = "", conditions: str = "") -> Case:
@@ -429,3 +442,87 @@ def assign_evaluator(*, case: Case, actor, evaluator) -> Case:
         internal=True,
     )
     return locked
+
+
+# --- the service-level clock -------------------------------------------------------
+
+
+def pause_clock(*, case: Case, reason: str = "", at=None) -> None:
+    """Stop the case's service-level clock, unless it already stands still."""
+    from .models import ClockPause
+
+    with transaction.atomic():
+        Case.objects.select_for_update().only("pk").get(pk=case.pk)
+        if not ClockPause.objects.filter(case_id=case.pk, ended_at__isnull=True).exists():
+            ClockPause.objects.create(
+                case_id=case.pk, started_at=at or timezone.now(), reason=reason[:200]
+            )
+
+
+def resume_clock(*, case: Case, at=None) -> None:
+    """Let the case's service-level clock run again."""
+    from .models import ClockPause
+
+    with transaction.atomic():
+        Case.objects.select_for_update().only("pk").get(pk=case.pk)
+        ClockPause.objects.filter(case_id=case.pk, ended_at__isnull=True).update(
+            ended_at=at or timezone.now()
+        )
+
+
+# --- the case's message thread -------------------------------------------------------
+
+
+@transaction.atomic
+def post_message(*, case: Case, actor, body: str, internal: bool = False):
+    """Add a message to the case's thread; shared ones notify the company."""
+    from findings.policy import can_post_internal, can_post_message
+
+    from .models import Message
+
+    locked = Case.objects.select_for_update().get(pk=case.pk)
+    if not policy.can_view(actor, locked):
+        raise CaseNotFound(locked.number)
+    if not can_post_message(actor, locked):
+        raise ActionRefused("You cannot write in this case's thread.")
+    if internal and not can_post_internal(actor):
+        raise ActionRefused("Only CAISI staff can write internal notes.")
+    body = body.strip()
+    if not body:
+        raise ActionRefused("The message is empty.")
+    message = Message.objects.create(case=locked, author=actor, body=body, internal=internal)
+    record_event(
+        case=locked,
+        actor=actor,
+        verb="internal_note_added" if internal else "message_posted",
+        details={"message": message.pk},
+        internal=internal,
+    )
+    return message
+
+
+# --- assignment from the triage queue ---------------------------------------------------
+
+
+def assign_in_bulk(*, cases, actor, person) -> dict[str, list[str]]:
+    """Assign one person to many cases, each on its own; return each case's refusals.
+
+    A case manager is named on cases in triage; an evaluator is added to any
+    open case. One refused case does not undo the others.
+    """
+    from accounts.models import Role
+
+    refusals: dict[str, list[str]] = {}
+    for case in cases:
+        try:
+            if person.role == Role.CASE_MANAGER:
+                assign_case_manager(case=case, actor=actor, manager=person)
+            elif person.role == Role.EVALUATOR:
+                assign_evaluator(case=case, actor=actor, evaluator=person)
+            else:
+                raise ActionRefused(f"{person} is neither a case manager nor an evaluator.")
+        except ActionRefused as refusal:
+            refusals[case.number] = refusal.blockers
+        except CaseNotFound:
+            refusals[case.number] = ["You cannot see this case."]
+    return refusals

@@ -1,5 +1,6 @@
 from django.conf import settings
 from django.db import models
+from django.urls import reverse
 from django.utils import timezone
 
 
@@ -35,11 +36,47 @@ class EvaluationRun(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
     )
 
+    # Where the run came from an Inspect AI log: what its header says.
+    inspect_log = models.FileField(upload_to="inspect-logs/%Y/", blank=True)
+    inspect_log_sha256 = models.CharField("log SHA-256", max_length=64, blank=True)
+    inspect_eval_id = models.CharField("Inspect eval id", max_length=100, blank=True)
+    inspect_run_id = models.CharField("Inspect run id", max_length=100, blank=True)
+    inspect_task = models.CharField("task", max_length=200, blank=True)
+    inspect_task_version = models.CharField("task version", max_length=50, blank=True)
+    inspect_model = models.CharField("model", max_length=200, blank=True)
+    inspect_dataset = models.CharField("dataset", max_length=200, blank=True)
+    inspect_sample_count = models.PositiveIntegerField("samples", null=True, blank=True)
+    inspect_revision = models.CharField("revision", max_length=200, blank=True)
+    inspect_status = models.CharField("log status", max_length=20, blank=True)
+    inspect_scores = models.JSONField(
+        "scores", default=list, blank=True, help_text="Every scorer and its metrics."
+    )
+
     class Meta:
         ordering = ["case", "-started_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["case", "inspect_eval_id"],
+                condition=~models.Q(inspect_eval_id=""),
+                name="inspect_log_imported_once_per_case",
+            )
+        ]
 
     def __str__(self) -> str:
         return self.title
+
+    @property
+    def from_inspect(self) -> bool:
+        return bool(self.inspect_eval_id)
+
+
+class ClarificationRequestQuerySet(models.QuerySet):
+    def open(self) -> "ClarificationRequestQuerySet":
+        return self.filter(status="open")
+
+    def overdue(self, today=None) -> "ClarificationRequestQuerySet":
+        """Return the requests still waiting on the company after their due date."""
+        return self.open().filter(due_date__lt=today or timezone.localdate())
 
 
 class ClarificationRequest(models.Model):
@@ -68,11 +105,24 @@ class ClarificationRequest(models.Model):
     created_at = models.DateTimeField(default=timezone.now)
     answered_at = models.DateTimeField(null=True, blank=True)
 
+    closed_at = models.DateTimeField(null=True, blank=True)
+
+    objects = ClarificationRequestQuerySet.as_manager()
+
     class Meta:
         ordering = ["case", "-created_at"]
+        indexes = [models.Index(fields=["status", "due_date"])]
 
     def __str__(self) -> str:
         return self.question[:60]
+
+    @property
+    def is_open(self) -> bool:
+        return self.status == self.RequestStatus.OPEN
+
+    @property
+    def is_overdue(self) -> bool:
+        return self.is_open and self.due_date < timezone.localdate()
 
 
 class Severity(models.TextChoices):
@@ -91,6 +141,27 @@ class FindingState(models.TextChoices):
     SHARED = "shared", "Shared, awaiting the company's answer"
     ANSWERED = "answered", "Answered, awaiting CAISI's review"
     RESOLVED = "resolved", "Resolved"
+
+
+class Resolution(models.TextChoices):
+    VERIFIED_FIXED = "verified_fixed", "Fix verified"
+    MITIGATION_ACCEPTED = "mitigation_accepted", "Mitigation accepted"
+    RATIONALE_ACCEPTED = "rationale_accepted", "Rationale accepted"
+
+
+class FindingQuerySet(models.QuerySet):
+    def visible_to(self, user) -> "FindingQuerySet":
+        """Return the findings of cases this user may see; drafts only for CAISI."""
+        from cases.models import Case
+
+        qs = self.filter(case__in=Case.objects.visible_to(user))
+        if not user.is_authenticated or not user.is_caisi_staff:
+            qs = qs.exclude(state=FindingState.DRAFT)
+        return qs
+
+    def blocking(self) -> "FindingQuerySet":
+        """Return the critical and high findings that clearance still waits on."""
+        return self.filter(severity__in=BLOCKING_SEVERITIES).exclude(state=FindingState.RESOLVED)
 
 
 class Finding(models.Model):
@@ -116,9 +187,72 @@ class Finding(models.Model):
     )
     created_at = models.DateTimeField(default=timezone.now)
     shared_at = models.DateTimeField(null=True, blank=True)
+    resolution = models.CharField(max_length=24, choices=Resolution.choices, blank=True)
+    resolved_at = models.DateTimeField(null=True, blank=True)
+
+    objects = FindingQuerySet.as_manager()
 
     class Meta:
         ordering = ["case", "created_at"]
+        indexes = [models.Index(fields=["case", "state"])]
 
     def __str__(self) -> str:
         return f"[{self.get_severity_display()}] {self.title}"
+
+    def get_absolute_url(self) -> str:
+        return reverse("findings:finding", kwargs={"number": self.case.number, "pk": self.pk})
+
+    @property
+    def is_blocking(self) -> bool:
+        return self.severity in BLOCKING_SEVERITIES and self.state != FindingState.RESOLVED
+
+    @property
+    def awaits_company(self) -> bool:
+        return self.state == FindingState.SHARED
+
+
+class FindingResponse(models.Model):
+    """The company's answer to a shared finding in one round, and CAISI's review of it."""
+
+    class Kind(models.TextChoices):
+        FIXED = "fixed", "Fixed in a revised version"
+        MITIGATED = "mitigated", "Mitigated"
+        DISPUTED = "disputed", "Disputed"
+
+    class Verdict(models.TextChoices):
+        PENDING = "pending", "Awaiting CAISI's review"
+        VERIFIED = "verified", "Fix verified"
+        ACCEPTED = "accepted", "Accepted"
+        REJECTED = "rejected", "Rejected"
+
+    finding = models.ForeignKey(Finding, on_delete=models.PROTECT, related_name="responses")
+    round = models.PositiveIntegerField()
+    kind = models.CharField(max_length=16, choices=Kind.choices)
+    fixed_in_version = models.ForeignKey(
+        "submissions.ModelVersion",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="fixes",
+    )
+    mitigation = models.TextField(blank=True, help_text="The guardrail or mitigation in place.")
+    rationale = models.TextField(blank=True, help_text="Why the company disputes the finding.")
+    responded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    responded_at = models.DateTimeField(default=timezone.now)
+    verdict = models.CharField(max_length=16, choices=Verdict.choices, default=Verdict.PENDING)
+    review_note = models.TextField(blank=True)
+    reviewed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    reviewed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["finding", "round"]
+        constraints = [
+            models.UniqueConstraint(fields=["finding", "round"], name="one_response_per_round")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.finding_id} round {self.round}: {self.get_kind_display()}"

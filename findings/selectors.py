@@ -1,0 +1,80 @@
+"""Reads of steps 5 and 6 that several pages and the gates share."""
+
+from dataclasses import dataclass
+
+from django.urls import reverse
+
+from .models import ClarificationRequest, EvaluationRun, Finding, FindingState
+
+
+@dataclass(frozen=True)
+class Blocker:
+    """A sentence a person can act on, and where to act on it."""
+
+    text: str
+    url: str = ""
+
+    def __str__(self) -> str:
+        return self.text
+
+
+def _open_clarifications(case) -> list[Blocker]:
+    return [
+        Blocker(
+            f"Clarification request “{r}” is still open (due {r.due_date:%Y-%m-%d}).",
+            f"{case.get_absolute_url()}#clarification-{r.pk}",
+        )
+        for r in ClarificationRequest.objects.filter(case=case).open().order_by("due_date")
+    ]
+
+
+def version_under_test(case):
+    return case.versions.filter(submitted_at__isnull=False).order_by("-submitted_at").first()
+
+
+def testing_blockers(case) -> list[Blocker]:
+    """Return what testing still lacks before the findings can be shared."""
+    version = version_under_test(case)
+    if version is None:
+        return [Blocker("No model version has been submitted for testing.")]
+    runs = list(EvaluationRun.objects.filter(case=case, model_version=version))
+    blockers = []
+    if not any(r.status == EvaluationRun.RunStatus.COMPLETED for r in runs):
+        blockers.append(
+            Blocker(
+                f"No completed evaluation run is recorded for version {version.label}.",
+                reverse("findings:evaluation_import", kwargs={"number": case.number}),
+            )
+        )
+    blockers += [
+        Blocker(
+            f"Evaluation “{r.title}” is still running.",
+            reverse("findings:evaluation", kwargs={"number": case.number, "pk": r.pk}),
+        )
+        for r in runs
+        if r.status == EvaluationRun.RunStatus.RUNNING
+    ]
+    return blockers + _open_clarifications(case)
+
+
+_WAITING_ON = {
+    FindingState.DRAFT: "is still a draft",
+    FindingState.SHARED: "awaits the company's answer",
+    FindingState.ANSWERED: "has an answer awaiting CAISI's review",
+}
+
+
+def clearance_blockers(case) -> list[Blocker]:
+    """Return what stands between the case and a clearance statement."""
+    blockers = [
+        Blocker(
+            f"{f.get_severity_display()} finding “{f.title}” {_WAITING_ON[f.state]}: it is "
+            "neither verified fixed nor covered by an accepted mitigation or rationale.",
+            reverse("findings:finding", kwargs={"number": case.number, "pk": f.pk}),
+        )
+        for f in Finding.objects.filter(case=case).blocking().order_by("created_at")
+    ]
+    blockers += _open_clarifications(case)
+    if version_under_test(case) is None:
+        blockers.append(Blocker("No submitted model version to clear."))
+    return blockers

@@ -1,0 +1,543 @@
+"""Every write of steps 5 and 6: evaluations, clarification requests, findings, answers.
+
+Each function locks the case (or the row whose order matters), checks who
+acts through `findings.policy`, writes, and appends one timeline event in the
+same transaction. Evaluations and drafts are CAISI's internal work, so their
+events are internal; what the company takes part in is not.
+"""
+
+import datetime as dt
+import hashlib
+import os
+import tempfile
+from collections.abc import Iterable
+from typing import Any
+
+from django.core.files.uploadedfile import UploadedFile
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from cases.models import Case
+from cases.policy import can_view
+from cases.services import ActionRefused, CaseNotFound, pause_clock, record_event, resume_clock
+from submissions.models import ModelVersion
+
+from . import policy
+from .models import (
+    Category,
+    ClarificationRequest,
+    EvaluationRun,
+    Finding,
+    FindingResponse,
+    FindingState,
+    Resolution,
+    Severity,
+)
+
+INSPECT_LOG_SUFFIXES = (".eval", ".json")
+INSPECT_LOG_MAX_BYTES = 200 * 1024 * 1024
+
+
+def _lock(case: Case, actor) -> Case:
+    try:
+        locked = Case.objects.select_for_update().get(pk=case.pk)
+    except Case.DoesNotExist:
+        raise CaseNotFound(case.pk) from None
+    if not can_view(actor, locked):
+        raise CaseNotFound(locked.number)
+    return locked
+
+
+def _version_under_test(case: Case, version: ModelVersion | None) -> ModelVersion:
+    if version is not None:
+        if version.case_id != case.pk:
+            raise ActionRefused("That model version belongs to another case.")
+        if version.submitted_at is None:
+            raise ActionRefused(f"Version {version.label} has not been submitted for review yet.")
+        return version
+    latest = case.versions.filter(submitted_at__isnull=False).order_by("-submitted_at").first()
+    if latest is None:
+        raise ActionRefused("The case has no submitted model version to evaluate.")
+    return latest
+
+
+# --- evaluations (step 5) ----------------------------------------------------------
+
+
+@transaction.atomic
+def record_evaluation_run(
+    *,
+    case: Case,
+    actor,
+    category: str,
+    title: str,
+    summary: str = "",
+    metrics: dict[str, Any] | None = None,
+    status: str = EvaluationRun.RunStatus.COMPLETED,
+    model_version: ModelVersion | None = None,
+    started_at: dt.datetime | None = None,
+    completed_at: dt.datetime | None = None,
+) -> EvaluationRun:
+    """Record an evaluation CAISI ran against a submitted version of the model."""
+    locked = _lock(case, actor)
+    if not policy.can_record_evaluation(actor, locked):
+        raise ActionRefused("Evaluations are recorded by the case's evaluators during testing.")
+    if category not in Category.values:
+        raise ActionRefused(f"“{category}” is not an evaluation category.")
+    if status not in EvaluationRun.RunStatus.values:
+        raise ActionRefused(f"“{status}” is not a run status.")
+    version = _version_under_test(locked, model_version)
+    now = timezone.now()
+    run = EvaluationRun.objects.create(
+        case=locked,
+        model_version=version,
+        category=category,
+        title=title,
+        summary=summary,
+        metrics=metrics or {},
+        status=status,
+        started_at=started_at or now,
+        completed_at=completed_at or (now if status != EvaluationRun.RunStatus.RUNNING else None),
+        created_by=actor,
+    )
+    record_event(
+        case=locked,
+        actor=actor,
+        verb="evaluation_recorded",
+        details={"evaluation": run.pk, "title": title, "version": version.label},
+        internal=True,
+    )
+    return run
+
+
+@transaction.atomic
+def finish_evaluation_run(
+    *, run: EvaluationRun, actor, status: str, metrics: dict[str, Any] | None = None
+) -> EvaluationRun:
+    """Mark a running evaluation completed or failed, with its final metrics."""
+    locked = _lock(run.case, actor)
+    if not policy.can_record_evaluation(actor, locked):
+        raise ActionRefused("Evaluations are recorded by the case's evaluators during testing.")
+    run = EvaluationRun.objects.select_for_update().get(pk=run.pk)
+    if run.status != EvaluationRun.RunStatus.RUNNING:
+        raise ActionRefused(f"“{run.title}” is already {run.get_status_display().lower()}.")
+    if status not in (EvaluationRun.RunStatus.COMPLETED, EvaluationRun.RunStatus.FAILED):
+        raise ActionRefused("A run finishes as completed or failed.")
+    run.status = status
+    run.completed_at = timezone.now()
+    fields = ["status", "completed_at"]
+    if metrics is not None:
+        run.metrics = metrics
+        fields.append("metrics")
+    run.save(update_fields=fields)
+    record_event(
+        case=locked,
+        actor=actor,
+        verb="evaluation_finished",
+        details={"evaluation": run.pk, "status": status},
+        internal=True,
+    )
+    return run
+
+
+class InspectLogRejected(ActionRefused):
+    """The uploaded file is not an Inspect log this portal can read."""
+
+
+def read_inspect_header(path: str) -> dict[str, Any]:
+    """Read an Inspect AI log's header and return what an evaluation run stores."""
+    from inspect_ai.log import read_eval_log
+
+    try:
+        log = read_eval_log(path, header_only=True)
+    except Exception as error:  # the reader raises many kinds; each means "unreadable"
+        raise InspectLogRejected(
+            "The file could not be read as an Inspect AI log: it is corrupt, truncated, "
+            "or not an Inspect log. Upload the .eval or .json file Inspect wrote."
+        ) from error
+    spec = log.eval
+    scores = []
+    metrics: dict[str, float] = {}
+    results = log.results
+    for score in (results.scores if results else None) or []:
+        values = {name: metric.value for name, metric in score.metrics.items()}
+        scores.append({"name": score.name, "scorer": score.scorer, "metrics": values})
+        for name, value in values.items():
+            metrics[f"{score.name}/{name}"] = value
+    revision = spec.revision
+    return {
+        "inspect_eval_id": spec.eval_id,
+        "inspect_run_id": spec.run_id,
+        "inspect_task": spec.task,
+        "inspect_task_version": str(spec.task_version),
+        "inspect_model": spec.model,
+        "inspect_dataset": (spec.dataset.name or "") if spec.dataset else "",
+        "inspect_sample_count": (
+            results.total_samples
+            if results and results.total_samples
+            else (spec.dataset.samples if spec.dataset else None)
+        ),
+        "inspect_revision": (
+            f"{revision.type}:{revision.commit}" if revision and revision.commit else ""
+        ),
+        "inspect_status": log.status,
+        "inspect_scores": scores,
+        "metrics": metrics,
+        "started_at": log.stats.started_at if log.stats else "",
+        "completed_at": log.stats.completed_at if log.stats else "",
+    }
+
+
+def _parse_time(value: str) -> dt.datetime | None:
+    try:
+        parsed = dt.datetime.fromisoformat(value)
+    except (TypeError, ValueError):
+        return None
+    return parsed if timezone.is_aware(parsed) else timezone.make_aware(parsed, dt.UTC)
+
+
+_RUN_STATUS_OF_LOG = {
+    "success": EvaluationRun.RunStatus.COMPLETED,
+    "started": EvaluationRun.RunStatus.RUNNING,
+    "error": EvaluationRun.RunStatus.FAILED,
+    "cancelled": EvaluationRun.RunStatus.FAILED,
+}
+
+
+def import_inspect_log(
+    *,
+    case: Case,
+    actor,
+    upload: UploadedFile,
+    category: str,
+    title: str = "",
+    summary: str = "",
+    model_version: ModelVersion | None = None,
+) -> EvaluationRun:
+    """Record an evaluation run from an uploaded Inspect AI log (`.eval` or `.json`)."""
+    if not can_view(actor, case):
+        raise CaseNotFound(case.number)
+    if not policy.can_record_evaluation(actor, case):
+        raise ActionRefused("Evaluations are recorded by the case's evaluators during testing.")
+    name = os.path.basename(upload.name or "")
+    suffix = os.path.splitext(name)[1].lower()
+    if suffix not in INSPECT_LOG_SUFFIXES:
+        raise InspectLogRejected(
+            f"“{name}” is not an Inspect log: upload the .eval or .json file Inspect wrote."
+        )
+    if upload.size > INSPECT_LOG_MAX_BYTES:
+        raise InspectLogRejected("The log is larger than 200 MB; upload the header-only export.")
+    digest = hashlib.sha256()
+    # The reader wants a path with the right suffix; the upload may live only in memory.
+    with tempfile.NamedTemporaryFile(suffix=suffix) as copy:
+        for chunk in upload.chunks():
+            digest.update(chunk)
+            copy.write(chunk)
+        copy.flush()
+        header = read_inspect_header(copy.name)
+    if EvaluationRun.objects.filter(case=case, inspect_eval_id=header["inspect_eval_id"]).exists():
+        raise InspectLogRejected(
+            f"The Inspect log {header['inspect_eval_id']} is already imported on this case."
+        )
+    started_at = _parse_time(header.pop("started_at"))
+    completed_at = _parse_time(header.pop("completed_at"))
+    metrics = header.pop("metrics")
+    status = _RUN_STATUS_OF_LOG.get(header["inspect_status"], EvaluationRun.RunStatus.FAILED)
+    try:
+        with transaction.atomic():
+            run = record_evaluation_run(
+                case=case,
+                actor=actor,
+                category=category,
+                title=title or f"Inspect: {header['inspect_task']}",
+                summary=summary,
+                metrics=metrics,
+                status=status,
+                model_version=model_version,
+                started_at=started_at,
+                completed_at=completed_at if status != EvaluationRun.RunStatus.RUNNING else None,
+            )
+            for field, value in header.items():
+                setattr(run, field, value)
+            run.inspect_log_sha256 = digest.hexdigest()
+            upload.seek(0)
+            run.inspect_log.save(name, upload, save=False)
+            run.save(update_fields=[*header, "inspect_log_sha256", "inspect_log"])
+    except IntegrityError:
+        raise InspectLogRejected(
+            f"The Inspect log {header['inspect_eval_id']} is already imported on this case."
+        ) from None
+    return run
+
+
+# --- findings (step 6) ------------------------------------------------------------
+
+
+def _clean_sample_ids(sample_ids: Iterable[str] | str) -> list[str]:
+    if isinstance(sample_ids, str):
+        sample_ids = sample_ids.replace("\n", ",").split(",")
+    return [s.strip() for s in sample_ids if s and s.strip()]
+
+
+@transaction.atomic
+def draft_finding(
+    *,
+    case: Case,
+    actor,
+    severity: str,
+    category: str,
+    title: str,
+    description: str,
+    evaluation: EvaluationRun | None = None,
+    sample_ids: Iterable[str] | str = (),
+    model_version: ModelVersion | None = None,
+) -> Finding:
+    """Draft a finding; it stays internal until the case manager shares the findings."""
+    locked = _lock(case, actor)
+    if not policy.can_draft_finding(actor, locked):
+        raise ActionRefused("Findings are drafted by the case's evaluators during testing.")
+    if severity not in Severity.values:
+        raise ActionRefused(f"“{severity}” is not a severity.")
+    if category not in Category.values:
+        raise ActionRefused(f"“{category}” is not a finding category.")
+    if evaluation is not None and evaluation.case_id != locked.pk:
+        raise ActionRefused("The evidence must be an evaluation run of this case.")
+    version = (
+        evaluation.model_version
+        if evaluation is not None and model_version is None
+        else _version_under_test(locked, model_version)
+    )
+    finding = Finding.objects.create(
+        case=locked,
+        model_version=version,
+        evaluation=evaluation,
+        sample_ids=_clean_sample_ids(sample_ids),
+        severity=severity,
+        category=category,
+        title=title,
+        description=description,
+        created_by=actor,
+    )
+    record_event(
+        case=locked,
+        actor=actor,
+        verb="finding_drafted",
+        details={"finding": finding.pk, "title": title, "severity": severity},
+        internal=True,
+    )
+    return finding
+
+
+def _lock_finding(finding: Finding, actor) -> tuple[Case, Finding]:
+    locked_case = _lock(finding.case, actor)
+    locked = Finding.objects.select_for_update().get(pk=finding.pk)
+    # A draft is invisible to the company; to them it does not exist.
+    if locked.state == FindingState.DRAFT and not actor.is_caisi_staff:
+        raise CaseNotFound(locked_case.number)
+    return locked_case, locked
+
+
+@transaction.atomic
+def respond_to_finding(
+    *,
+    finding: Finding,
+    actor,
+    kind: str,
+    fixed_in_version: ModelVersion | None = None,
+    mitigation: str = "",
+    rationale: str = "",
+) -> FindingResponse:
+    """Record the company's answer to a shared finding for this round."""
+    case, locked = _lock_finding(finding, actor)
+    if not policy.can_respond_to_finding(actor, case):
+        raise ActionRefused("Only the company's liaison answers findings, while the case is open.")
+    if locked.state != FindingState.SHARED:
+        raise ActionRefused(
+            f"“{locked.title}” is {locked.get_state_display().lower()}; it takes no answer now."
+        )
+    mitigation, rationale = mitigation.strip(), rationale.strip()
+    Kind = FindingResponse.Kind
+    if kind == Kind.FIXED:
+        if fixed_in_version is None:
+            raise ActionRefused("Name the revised model version that fixes the finding.")
+        if fixed_in_version.case_id != case.pk:
+            raise ActionRefused("The revised version must belong to this case.")
+        if fixed_in_version.pk == locked.model_version_id:
+            raise ActionRefused("The fix must be in a revised version, not the one tested.")
+    elif kind == Kind.MITIGATED:
+        if not mitigation:
+            raise ActionRefused("Describe the mitigation that is in place.")
+    elif kind == Kind.DISPUTED:
+        if not rationale:
+            raise ActionRefused("Give the rationale for disputing the finding.")
+        if not mitigation:
+            raise ActionRefused("Propose a mitigation alongside the rationale.")
+    else:
+        raise ActionRefused(f"“{kind}” is not a kind of answer.")
+    last = locked.responses.order_by("-round").first()
+    response = FindingResponse.objects.create(
+        finding=locked,
+        round=(last.round + 1) if last else 1,
+        kind=kind,
+        fixed_in_version=fixed_in_version if kind == Kind.FIXED else None,
+        mitigation=mitigation,
+        rationale=rationale if kind == Kind.DISPUTED else "",
+        responded_by=actor,
+    )
+    locked.state = FindingState.ANSWERED
+    locked.save(update_fields=["state"])
+    details = {"finding": locked.pk, "title": locked.title, "kind": kind, "round": response.round}
+    if response.fixed_in_version:
+        details["fixed_in_version"] = response.fixed_in_version.label
+    record_event(case=case, actor=actor, verb="finding_answered", details=details)
+    return response
+
+
+RESOLUTION_OF = {
+    FindingResponse.Kind.FIXED: Resolution.VERIFIED_FIXED,
+    FindingResponse.Kind.MITIGATED: Resolution.MITIGATION_ACCEPTED,
+    FindingResponse.Kind.DISPUTED: Resolution.RATIONALE_ACCEPTED,
+}
+
+
+@transaction.atomic
+def review_finding_response(*, finding: Finding, actor, verdict: str, note: str = "") -> Finding:
+    """Verify a fix, or accept or reject a mitigation or rationale; a rejection reopens it."""
+    case, locked = _lock_finding(finding, actor)
+    if not policy.can_review_response(actor, case):
+        raise ActionRefused("Only a case manager reviews the company's answers.")
+    if locked.state != FindingState.ANSWERED:
+        raise ActionRefused(f"“{locked.title}” has no answer waiting for review.")
+    response = locked.responses.select_for_update().order_by("-round").first()
+    Verdict, Kind = FindingResponse.Verdict, FindingResponse.Kind
+    allowed = (
+        (Verdict.VERIFIED, Verdict.REJECTED)
+        if response.kind == Kind.FIXED
+        else (Verdict.ACCEPTED, Verdict.REJECTED)
+    )
+    if verdict not in allowed:
+        choices = " or ".join(Verdict(v).label.lower() for v in allowed)
+        raise ActionRefused(f"An answer “{response.get_kind_display()}” is {choices}.")
+    note = note.strip()
+    if verdict == Verdict.REJECTED and not note:
+        raise ActionRefused("Say why the answer is rejected, so the company can answer again.")
+    if verdict == Verdict.VERIFIED and response.fixed_in_version.submitted_at is None:
+        raise ActionRefused(
+            f"Version {response.fixed_in_version.label} has not been resubmitted yet; "
+            "CAISI verifies a fix on the submitted version."
+        )
+    now = timezone.now()
+    response.verdict = verdict
+    response.review_note = note
+    response.reviewed_by = actor
+    response.reviewed_at = now
+    response.save(update_fields=["verdict", "review_note", "reviewed_by", "reviewed_at"])
+    if verdict == Verdict.REJECTED:
+        locked.state = FindingState.SHARED
+        locked.save(update_fields=["state"])
+    else:
+        locked.state = FindingState.RESOLVED
+        locked.resolution = RESOLUTION_OF[response.kind]
+        locked.resolved_at = now
+        locked.save(update_fields=["state", "resolution", "resolved_at"])
+    record_event(
+        case=case,
+        actor=actor,
+        verb="finding_answer_reviewed",
+        details={
+            "finding": locked.pk,
+            "title": locked.title,
+            "verdict": verdict,
+            "round": response.round,
+        },
+    )
+    return locked
+
+
+# --- clarification requests ---------------------------------------------------------
+
+
+@transaction.atomic
+def ask_clarification(
+    *, case: Case, actor, question: str, due_date: dt.date
+) -> ClarificationRequest:
+    """Ask the company a question; the service-level clock pauses until it is answered."""
+    locked = _lock(case, actor)
+    if not policy.can_ask_clarification(actor, locked):
+        raise ActionRefused("Clarification requests are asked by CAISI staff on an open case.")
+    question = question.strip()
+    if not question:
+        raise ActionRefused("Write the question.")
+    if due_date < timezone.localdate():
+        raise ActionRefused("The due date cannot be in the past.")
+    request = ClarificationRequest.objects.create(
+        case=locked, question=question, due_date=due_date, asked_by=actor
+    )
+    pause_clock(case=locked, reason="Waiting on the company's clarification.")
+    record_event(
+        case=locked,
+        actor=actor,
+        verb="clarification_requested",
+        details={"request": request.pk, "due_date": due_date},
+    )
+    return request
+
+
+def _lock_request(request: ClarificationRequest, actor) -> tuple[Case, ClarificationRequest]:
+    case = _lock(request.case, actor)
+    return case, ClarificationRequest.objects.select_for_update().get(pk=request.pk)
+
+
+def _resume_if_nothing_open(case: Case) -> None:
+    if not case.clarification_requests.open().exists():
+        resume_clock(case=case)
+
+
+@transaction.atomic
+def answer_clarification(
+    *, request: ClarificationRequest, actor, answer: str
+) -> ClarificationRequest:
+    """Record the company's answer; the clock runs again once nothing waits on the company."""
+    case, locked = _lock_request(request, actor)
+    if not policy.can_answer_clarification(actor, case):
+        raise ActionRefused("Only the company's liaison answers clarification requests.")
+    if not locked.is_open:
+        raise ActionRefused(f"This request is {locked.get_status_display().lower()} already.")
+    answer = answer.strip()
+    if not answer:
+        raise ActionRefused("Write the answer.")
+    locked.status = ClarificationRequest.RequestStatus.ANSWERED
+    locked.answer = answer
+    locked.answered_by = actor
+    locked.answered_at = timezone.now()
+    locked.save(update_fields=["status", "answer", "answered_by", "answered_at"])
+    _resume_if_nothing_open(case)
+    record_event(
+        case=case, actor=actor, verb="clarification_answered", details={"request": locked.pk}
+    )
+    return locked
+
+
+@transaction.atomic
+def close_clarification(
+    *, request: ClarificationRequest, actor, note: str = ""
+) -> ClarificationRequest:
+    """Close a request (answered, or no longer needed); an open one stops pausing the clock."""
+    case, locked = _lock_request(request, actor)
+    if not policy.can_close_clarification(actor, case):
+        raise ActionRefused("Only a case manager closes clarification requests.")
+    if locked.status == ClarificationRequest.RequestStatus.CLOSED:
+        raise ActionRefused("This request is closed already.")
+    was_open = locked.is_open
+    locked.status = ClarificationRequest.RequestStatus.CLOSED
+    locked.closed_at = timezone.now()
+    locked.save(update_fields=["status", "closed_at"])
+    if was_open:
+        _resume_if_nothing_open(case)
+    record_event(
+        case=case,
+        actor=actor,
+        verb="clarification_closed",
+        details={"request": locked.pk, "note": note.strip(), "unanswered": was_open},
+    )
+    return locked
