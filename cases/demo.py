@@ -122,6 +122,11 @@ def record_evaluation(case: Case, evaluator, *, severity: str = Severity.HIGH) -
 
 
 def resolve_findings(case: Case, manager) -> None:
+    """Have the company answer each open finding with a mitigation, and CAISI accept it."""
+    from findings import services as findings_services
+    from findings.models import FindingResponse
+
+    liaison = case.created_by
     for finding in case.findings.exclude(state=FindingState.RESOLVED):
         if finding.state == FindingState.SHARED:
             findings_services.respond_to_finding(
@@ -169,11 +174,6 @@ def advance(case: Case, target: str, cast: dict) -> Case:
             )[2],
         ),
         (
-    """Have the company answer each open finding with a mitigation, and CAISI accept it."""
-    from findings import services as findings_services
-    from findings.models import FindingResponse
-
-    liaison = case.created_by
             "cleared",
             lambda c: (
                 resolve_findings(c, manager),

@@ -271,9 +271,9 @@ def share_findings(*, case: Case, actor) -> Case:
     """Share every draft finding with the company at once (step 5 → 6)."""
     from findings.models import Finding, FindingState
 
-    def share(locked: Case) -> list[str]:
     details: dict[str, Any] = {"findings": []}  # filled in under the row lock
 
+    def share(locked: Case) -> list[str]:
         drafts = Finding.objects.filter(case=locked, state=FindingState.DRAFT)
         details["findings"] = sorted(drafts.values_list("pk", flat=True))
         drafts.update(state=FindingState.SHARED, shared_at=timezone.now())
