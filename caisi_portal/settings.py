@@ -178,6 +178,26 @@ REST_FRAMEWORK = {
 REVIEW_LEAD_TIME_DAYS = env_int("REVIEW_LEAD_TIME_DAYS", 90)
 DEMO_PASSWORD = env("DEMO_PASSWORD", "demo-pass-2026")
 
+# Submissions (step 1, 3 and 4): upload limits and the credential keys.
+# Uploads always spool to a temporary file, never into memory (see
+# submissions/uploads.py); these caps are checked while the bytes arrive.
+SUBMISSION_ARTIFACT_MAX_BYTES = env_int("SUBMISSION_ARTIFACT_MAX_BYTES", 2 * 1024**3)
+SUBMISSION_DOCUMENT_MAX_BYTES = env_int("SUBMISSION_DOCUMENT_MAX_BYTES", 50 * 1024**2)
+# Fernet keys for access credentials, newest first; older keys still decrypt
+# until `manage.py reencrypt_credentials` has moved every row to the newest.
+# Without any, DEBUG derives one from SECRET_KEY; production must set them
+# (`manage.py reencrypt_credentials --new-key` prints a fresh key).
+CREDENTIAL_ENCRYPTION_KEYS = env_list("CREDENTIAL_ENCRYPTION_KEYS")
+if not CREDENTIAL_ENCRYPTION_KEYS and DEBUG:
+    import base64
+    import hashlib
+
+    CREDENTIAL_ENCRYPTION_KEYS = [
+        base64.urlsafe_b64encode(
+            hashlib.sha256(f"credentials:{SECRET_KEY}".encode()).digest()
+        ).decode()
+    ]
+
 # Clearance statements (step 7): the identity that signs statement PDFs, the
 # periodic render sweep, and the verification page's rate limit. The default
 # paths are where `manage.py create_signing_identity` puts a self-signed

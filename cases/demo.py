@@ -15,8 +15,10 @@ from submissions.models import (
     AccessGrant,
     AccessMethod,
     Document,
-    DocumentState,
+    DocumentKind,
     ModelVersion,
+    Packaging,
+    SafetyReportType,
 )
 
 from . import services
@@ -45,55 +47,89 @@ def fill_intake(case: Case, liaison, *, days_to_release: int = 180) -> Case:
 
 
 def add_version(case: Case, liaison, *, label: str) -> ModelVersion:
+    from submissions import services as submissions
+
     digest = hashlib.sha256(f"{case.number}:{label}".encode()).hexdigest()
-    version = ModelVersion.objects.create(
+    return submissions.add_version(
         case=case,
+        actor=liaison,
         label=label,
         vcs_reference=f"git:{digest[:12]}",
         artifact_sha256=digest,
-        created_by=liaison,
+        packaging=Packaging.CONTAINER_IMAGE,
+        changelog=f"{label}: the build shared for review.",
     )
-    services.record_event(case=case, actor=liaison, verb="version_added", details={"label": label})
-    return version
 
 
 def grant_access(case: Case, liaison) -> AccessGrant:
+    from submissions import services as submissions
+
     now = timezone.now()
-    grant = AccessGrant.objects.create(
+    return submissions.grant_access(
         case=case,
+        actor=liaison,
         method=AccessMethod.API_ENDPOINT,
         endpoint_url="https://models.example/v1/eval",
         instructions="Use the evaluation tenant; rate limit 50 requests/s.",
+        credentials="eval-tenant-key-7f3a9c",
         nda_reference="NDA-2026-117",
         nda_signed_on=timezone.localdate(),
         valid_from=now,
         valid_until=now + dt.timedelta(days=90),
-        created_by=liaison,
     )
-    services.record_event(
-        case=case, actor=liaison, verb="access_granted", details={"method": grant.method}
-    )
-    return grant
+
+
+DEMO_MODEL_CARD = """---
+license: other
+---
+# {model} model card
+
+## Model details and technical specifications
+Decoder-only transformer, mixture of experts.
+
+## Uses
+### Intended uses
+Drafting, coding and analysis through the restricted API.
+
+### Out-of-scope uses
+Autonomous decisions about people; weapons uplift.
+
+## Bias, risks and limitations
+Hallucinates citations; weaker in low-resource languages.
+
+## Training data
+Licensed and public web text up to 2026-03.
+
+## Evaluation
+Internal red-teaming, bias audit and stress tests; see the safety report.
+
+## Environmental impact
+3.1e24 FLOP on 8,192 accelerators for 41 days.
+"""
 
 
 def provide_documents(case: Case, liaison, manager) -> list[Document]:
+    """Upload the four required documents as small Markdown files and accept them."""
+    from django.core.files.base import ContentFile
+
+    from submissions import services as submissions
+
     documents = []
     for kind in REQUIRED_DOCUMENT_KINDS:
-        doc = Document.objects.create(
+        if kind == DocumentKind.MODEL_CARD:
+            text = DEMO_MODEL_CARD.format(model=case.model_name)
+        else:
+            text = f"# {kind.label} for {case.model_name}\n\nSummary prepared for the review.\n"
+        doc = submissions.upload_document(
             case=case,
+            actor=liaison,
             kind=kind,
+            file=ContentFile(text.encode()),
+            original_name=f"{kind.value.replace('_', '-')}.md",
             title=kind.label,
-            original_name=f"{kind.value}.md",
-            content_type="text/markdown",
-            uploaded_by=liaison,
-            state=DocumentState.ACCEPTED,
-            reviewed_by=manager,
-            reviewed_at=timezone.now(),
+            report_type=SafetyReportType.RED_TEAMING if kind == DocumentKind.SAFETY_REPORT else "",
         )
-        services.record_event(
-            case=case, actor=liaison, verb="document_uploaded", details={"kind": kind.value}
-        )
-        documents.append(doc)
+        documents.append(submissions.review_document(document=doc, actor=manager, accept=True))
     return documents
 
 

@@ -18,11 +18,28 @@ class NewCaseForm(forms.Form):
 class IntakeForm(forms.ModelForm):
     """The intake as a draft: every field may stay empty until the case is submitted."""
 
+    # The page shows the intake in these sections; the packaging of the
+    # submitted version is recorded with the version itself.
+    SECTIONS = (
+        ("The model", ("title", "model_name", "description", "architecture", "modality")),
+        (
+            "Scale and training",
+            ("parameter_count", "training_compute", "training_data_description"),
+        ),
+        ("Use and release", ("intended_uses", "release_type", "planned_release_date")),
+    )
+
     class Meta:
         model = Case
         fields = INTAKE_EDITABLE
+        labels = {"title": "Review title", "intended_uses": "Intended use cases"}
+        help_texts = {
+            "parameter_count": "Total parameters, as a whole number (70000000000 for 70B).",
+            "modality": "For example text, text and images, speech.",
+            "planned_release_date": "When you plan to release the model publicly.",
+        }
         widgets = {
-            "planned_release_date": forms.DateInput(attrs={"type": "date"}),
+            "planned_release_date": forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
             "description": forms.Textarea(attrs={"rows": 3}),
             "training_data_description": forms.Textarea(attrs={"rows": 3}),
             "intended_uses": forms.Textarea(attrs={"rows": 3}),
@@ -33,6 +50,22 @@ class IntakeForm(forms.ModelForm):
         if value and value < timezone.localdate():
             raise forms.ValidationError("The planned release date cannot be in the past.")
         return value
+
+    def sections(self):
+        return [(title, [self[name] for name in names]) for title, names in self.SECTIONS]
+
+    def days_to_release(self) -> int | None:
+        """Days from today to the planned release as typed (or as saved), if known."""
+        value = None
+        if self.is_bound:
+            raw = self["planned_release_date"].value()
+            try:
+                value = self.fields["planned_release_date"].clean(raw)
+            except forms.ValidationError:
+                value = None
+        else:
+            value = self.instance.planned_release_date
+        return None if value is None else (value - timezone.localdate()).days
 
 
 class ManagerChoiceField(forms.ModelChoiceField):

@@ -8,7 +8,7 @@ from django.utils import timezone
 
 from accounts.models import ConflictOfInterest, Role
 from findings import selectors as findings_selectors
-from submissions.models import REQUIRED_DOCUMENT_KINDS, AccessMethod, DocumentState
+from submissions.models import REQUIRED_DOCUMENT_KINDS, DocumentState
 
 from .models import Case
 
@@ -67,26 +67,32 @@ def access_granted(case: Case, **params) -> list[str]:
     live = [g for g in grants if g.is_live()]
     if not live:
         return ["No access grant is live: each is revoked, expired, or has no expiry set."]
+    # One live grant must carry everything: the NDA, and for uploaded weights a
+    # verified checksum. The blockers name what the grants lack.
+    if any(g.has_nda and g.is_ready() for g in live):
+        return []
     blockers = []
-    if not any(g.nda_reference and g.nda_signed_on for g in live):
-        blockers.append("No live access grant has an NDA recorded.")
-    uploads = [g for g in live if g.method == AccessMethod.WEIGHTS_UPLOAD]
-    if uploads and len(uploads) == len(live) and not any(g.checksum_verified for g in uploads):
+    if not any(g.has_nda for g in live):
+        blockers.append("No live access grant has an NDA recorded (reference and signing date).")
+    if not any(g.is_ready() for g in live):
         blockers.append("The uploaded weights' checksum has not been verified.")
+    if not blockers:
+        blockers.append("The grant with the NDA recorded has no verified weights upload yet.")
     return blockers
 
 
 def documentation_accepted(case: Case, **params) -> list[str]:
-    latest = {}
-    for doc in case.documents.order_by("kind", "-version_number"):
-        latest.setdefault(doc.kind, doc)
+    latest = case.documents.latest_per_kind()
     blockers = []
     for kind in REQUIRED_DOCUMENT_KINDS:
         doc = latest.get(kind)
         if doc is None:
             blockers.append(f"The {kind.label.lower()} is missing.")
         elif doc.state != DocumentState.ACCEPTED:
-            blockers.append(f"The {kind.label.lower()} is {doc.get_state_display().lower()}.")
+            blockers.append(
+                f"The {kind.label.lower()} (version {doc.version_number}) is "
+                f"{doc.get_state_display().lower()}."
+            )
     return blockers
 
 

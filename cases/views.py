@@ -1,3 +1,4 @@
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
@@ -88,14 +89,25 @@ def intake_edit(request, number):
     if request.method == "POST":
         if form.is_valid():
             services.update_intake(case=case, actor=request.user, data=form.cleaned_data)
-            messages.success(request, "Intake saved.")
-            return redirect(case)
+            messages.success(request, "Draft saved. Nothing reaches CAISI until you submit.")
+            if "return" in request.POST:
+                return redirect(case)
+            return redirect("cases:intake", number=case.number)
         messages.error(request, "Nothing was saved: correct the fields marked below.")
-    blockers = services.gate_blockers(case, "submit_intake")
+    days = form.days_to_release()
+    lead_time = settings.REVIEW_LEAD_TIME_DAYS
     return render(
         request,
         "cases/intake_form.html",
-        {"case": case, "form": form, "blockers": blockers},
+        {
+            "case": case,
+            "form": form,
+            "blockers": services.gate_blockers(case, "submit_intake"),
+            "versions": case.versions.all(),
+            "days_to_release": days,
+            "lead_time_days": lead_time,
+            "short_lead_time": days is not None and 0 <= days < lead_time,
+        },
         status=400 if form.errors else 200,
     )
 

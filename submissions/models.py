@@ -3,8 +3,25 @@ from django.db import models
 from django.utils import timezone
 
 
+class Packaging(models.TextChoices):
+    CONTAINER_IMAGE = "container_image", "Container image (e.g. Docker)"
+    WEIGHTS_ARCHIVE = "weights_archive", "Weights archive with inference code"
+    API_ONLY = "api_only", "Reachable only through an API"
+    OTHER = "other", "Other"
+
+
+class ModelVersionQuerySet(models.QuerySet):
+    def pending(self) -> "ModelVersionQuerySet":
+        """Return the versions not yet sent to CAISI (still editable)."""
+        return self.filter(submitted_at__isnull=True)
+
+
 class ModelVersion(models.Model):
-    """One version of the model under review, pinned by VCS reference and digest."""
+    """One version of the model under review, pinned by VCS reference and digest.
+
+    Once submitted a version is frozen; a revision is a new row, so what CAISI
+    tested stays on record.
+    """
 
     case = models.ForeignKey("cases.Case", on_delete=models.PROTECT, related_name="versions")
     label = models.CharField(max_length=100, help_text="For example v1.0-rc2.")
@@ -15,6 +32,12 @@ class ModelVersion(models.Model):
     container_image = models.CharField(
         max_length=300, blank=True, help_text="Image reference with digest, e.g. repo@sha256:…"
     )
+    packaging = models.CharField(
+        max_length=32,
+        choices=Packaging.choices,
+        blank=True,
+        help_text="How this version is packaged for evaluation.",
+    )
     changelog = models.TextField(blank=True)
     submitted_at = models.DateTimeField(
         null=True, blank=True, help_text="Set when the version is submitted; then it is frozen."
@@ -23,6 +46,8 @@ class ModelVersion(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
     )
     created_at = models.DateTimeField(default=timezone.now)
+
+    objects = ModelVersionQuerySet.as_manager()
 
     class Meta:
         ordering = ["case", "created_at", "pk"]
@@ -38,6 +63,10 @@ class ModelVersion(models.Model):
             return self.container_image.split("@", 1)[1]
         return ""
 
+    @property
+    def is_frozen(self) -> bool:
+        return self.submitted_at is not None
+
 
 class AccessMethod(models.TextChoices):
     WEIGHTS_UPLOAD = "weights_upload", "Secure upload of weights"
@@ -50,15 +79,26 @@ class AccessGrant(models.Model):
 
     case = models.ForeignKey("cases.Case", on_delete=models.PROTECT, related_name="access_grants")
     method = models.CharField(max_length=32, choices=AccessMethod.choices)
-    endpoint_url = models.URLField(blank=True)
+    endpoint_url = models.URLField(
+        blank=True, help_text="API endpoint or registry address; https only."
+    )
     instructions = models.TextField(blank=True)
+    # Fernet token (see submissions/crypto.py); never the plaintext.
     credentials_encrypted = models.TextField(blank=True, editable=False)
     nda_reference = models.CharField("NDA reference", max_length=200, blank=True)
     nda_signed_on = models.DateField("NDA signed on", null=True, blank=True)
     valid_from = models.DateTimeField(default=timezone.now)
     valid_until = models.DateTimeField(null=True, blank=True)
     checksum_verified = models.BooleanField(default=False)
+    # The uploaded weights, for the secure-upload method.
+    artifact = models.FileField(upload_to="artifacts/", blank=True, max_length=300)
+    artifact_original_name = models.CharField(max_length=255, blank=True)
+    artifact_size = models.PositiveBigIntegerField(default=0)
+    artifact_sha256 = models.CharField("artifact SHA-256", max_length=64, blank=True)
     revoked_at = models.DateTimeField(null=True, blank=True)
+    revoked_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
     )
@@ -79,6 +119,18 @@ class AccessGrant(models.Model):
             and self.valid_until > at
         )
 
+    def is_ready(self) -> bool:
+        """Whether CAISI can use this grant: uploaded weights need a verified checksum."""
+        return self.method != AccessMethod.WEIGHTS_UPLOAD or self.checksum_verified
+
+    @property
+    def has_credentials(self) -> bool:
+        return bool(self.credentials_encrypted)
+
+    @property
+    def has_nda(self) -> bool:
+        return bool(self.nda_reference and self.nda_signed_on)
+
 
 class DocumentKind(models.TextChoices):
     MODEL_CARD = "model_card", "Model card"
@@ -96,24 +148,58 @@ REQUIRED_DOCUMENT_KINDS = (
 )
 
 
+class SafetyReportType(models.TextChoices):
+    RED_TEAMING = "red_teaming", "Red-teaming"
+    BIAS_AUDIT = "bias_audit", "Bias audit"
+    STRESS_TEST = "stress_test", "Stress test"
+    OTHER = "other", "Other"
+
+
 class DocumentState(models.TextChoices):
     SUBMITTED = "submitted", "Awaiting review"
     ACCEPTED = "accepted", "Accepted"
     CHANGES_REQUESTED = "changes_requested", "Changes requested"
 
 
+class DocumentQuerySet(models.QuerySet):
+    def latest_per_kind(self) -> dict[str, "Document"]:
+        """Return the newest version of each kind, read in one query."""
+        latest: dict[str, Document] = {}
+        for doc in self.order_by("kind", "-version_number"):
+            latest.setdefault(doc.kind, doc)
+        return latest
+
+
 class Document(models.Model):
-    """One uploaded document of the documentation package (step 4)."""
+    """One uploaded document of the documentation package (step 4).
+
+    A new upload of the same kind is a new version; earlier versions stay.
+    """
 
     case = models.ForeignKey("cases.Case", on_delete=models.PROTECT, related_name="documents")
     kind = models.CharField(max_length=32, choices=DocumentKind.choices)
+    report_type = models.CharField(
+        "safety report type", max_length=32, choices=SafetyReportType.choices, blank=True
+    )
+    model_version = models.ForeignKey(
+        ModelVersion,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="documents",
+        help_text="The model version this document describes.",
+    )
     title = models.CharField(max_length=200, blank=True)
     version_number = models.PositiveIntegerField(default=1)
-    file = models.FileField(upload_to="documents/", blank=True)
+    file = models.FileField(upload_to="documents/", blank=True, max_length=300)
     original_name = models.CharField(max_length=255, blank=True)
     content_type = models.CharField(max_length=100, blank=True)
     size = models.PositiveBigIntegerField(default=0)
     sha256 = models.CharField(max_length=64, blank=True)
+    # The model card check: sections a reviewer needs that the card lacks, or
+    # why the card could not be read.
+    card_missing_sections = models.JSONField(default=list, blank=True)
+    card_problem = models.CharField(max_length=500, blank=True)
     state = models.CharField(
         max_length=32, choices=DocumentState.choices, default=DocumentState.SUBMITTED
     )
@@ -127,6 +213,8 @@ class Document(models.Model):
     )
     reviewed_at = models.DateTimeField(null=True, blank=True)
 
+    objects = DocumentQuerySet.as_manager()
+
     class Meta:
         ordering = ["case", "kind", "-version_number"]
         constraints = [
@@ -137,3 +225,41 @@ class Document(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} v{self.version_number}"
+
+    @property
+    def display_title(self) -> str:
+        return self.title or self.original_name or self.get_kind_display()
+
+
+class PracticeStatus(models.TextChoices):
+    IMPLEMENTED = "implemented", "Implemented"
+    PARTIAL = "partial", "Partly implemented"
+    PLANNED = "planned", "Planned"
+    NOT_APPLICABLE = "not_applicable", "Not applicable"
+
+
+class ChecklistEntry(models.Model):
+    """The company's answer for one deployment practice (see submissions/checklist.py)."""
+
+    case = models.ForeignKey(
+        "cases.Case", on_delete=models.PROTECT, related_name="checklist_entries"
+    )
+    practice = models.CharField(max_length=64)
+    status = models.CharField(max_length=20, choices=PracticeStatus.choices)
+    evidence_document = models.ForeignKey(
+        Document, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    note = models.TextField(blank=True)
+    updated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    updated_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["case", "practice"]
+        constraints = [
+            models.UniqueConstraint(fields=["case", "practice"], name="one_answer_per_practice")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.case_id} {self.practice}: {self.status}"

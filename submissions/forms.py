@@ -1,0 +1,205 @@
+from django import forms
+from django.conf import settings
+from django.utils import timezone
+
+from .checklist import GROUPS
+from .models import (
+    AccessMethod,
+    Document,
+    DocumentKind,
+    ModelVersion,
+    PracticeStatus,
+    SafetyReportType,
+)
+
+DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+DATETIME = forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M")
+
+
+class ModelVersionForm(forms.ModelForm):
+    class Meta:
+        model = ModelVersion
+        fields = [
+            "label",
+            "vcs_reference",
+            "packaging",
+            "artifact_sha256",
+            "container_image",
+            "changelog",
+        ]
+        widgets = {"changelog": forms.Textarea(attrs={"rows": 3})}
+        help_texts = {
+            "artifact_sha256": "SHA-256 of the weights archive, 64 hexadecimal characters.",
+        }
+
+
+class AccessGrantForm(forms.Form):
+    method = forms.ChoiceField(choices=AccessMethod.choices, label="How CAISI reaches the model")
+    endpoint_url = forms.CharField(
+        label="Endpoint or registry URL",
+        required=False,
+        max_length=200,
+        help_text="https only. Leave empty for a secure upload of weights.",
+    )
+    instructions = forms.CharField(
+        required=False, widget=forms.Textarea(attrs={"rows": 3}), max_length=10000
+    )
+    credentials = forms.CharField(
+        required=False,
+        max_length=10000,
+        widget=forms.Textarea(attrs={"rows": 2, "autocomplete": "off", "spellcheck": "false"}),
+        help_text=(
+            "API key, registry token or similar. Stored encrypted; only CAISI's case manager "
+            "and assigned evaluators can reveal it, and every reveal is logged."
+        ),
+    )
+    nda_reference = forms.CharField(label="NDA reference", required=False, max_length=200)
+    nda_signed_on = forms.DateField(label="NDA signed on", required=False, widget=DATE)
+    valid_from = forms.DateTimeField(required=False, widget=DATETIME)
+    valid_until = forms.DateTimeField(widget=DATETIME, help_text="When this access expires.")
+
+    def clean_endpoint_url(self):
+        url = self.cleaned_data["endpoint_url"].strip()
+        if url and not url.lower().startswith("https://"):
+            raise forms.ValidationError(
+                "The endpoint URL must start with https:// — plain http is not accepted."
+            )
+        if url:
+            forms.URLField().clean(url)
+        return url
+
+    def clean(self):
+        data = super().clean()
+        if data.get("valid_from") is None:
+            data["valid_from"] = timezone.now()
+        return data
+
+
+class ArtifactUploadForm(forms.Form):
+    expected_sha256 = forms.CharField(
+        label="Expected SHA-256",
+        min_length=64,
+        max_length=64,
+        help_text="The upload is refused and removed unless the file matches this digest.",
+    )
+    file = forms.FileField(label="Weights archive", allow_empty_file=True)
+
+    def clean_expected_sha256(self):
+        value = self.cleaned_data["expected_sha256"].strip().lower()
+        if any(ch not in "0123456789abcdef" for ch in value):
+            raise forms.ValidationError("A SHA-256 is 64 hexadecimal characters.")
+        return value
+
+
+class DocumentUploadForm(forms.Form):
+    kind = forms.ChoiceField(choices=DocumentKind.choices)
+    report_type = forms.ChoiceField(
+        label="Safety report type",
+        choices=[("", "—")] + SafetyReportType.choices,
+        required=False,
+        help_text="For a safety report: what it covers.",
+    )
+    title = forms.CharField(required=False, max_length=200)
+    model_version = forms.ModelChoiceField(
+        queryset=ModelVersion.objects.none(), required=False, empty_label="The latest version"
+    )
+    file = forms.FileField(
+        allow_empty_file=True,
+        help_text="PDF, Markdown, plain text or JSON.",
+        widget=forms.ClearableFileInput(attrs={"accept": ".pdf,.md,.markdown,.txt,.json"}),
+    )
+
+    def __init__(self, *args, case, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["model_version"].queryset = case.versions.all()
+        limit = settings.SUBMISSION_DOCUMENT_MAX_BYTES // (1024 * 1024)
+        self.fields["file"].help_text = f"PDF, Markdown, plain text or JSON; up to {limit} MiB."
+
+    def clean(self):
+        data = super().clean()
+        if data.get("kind") == DocumentKind.SAFETY_REPORT and not data.get("report_type"):
+            self.add_error("report_type", "Say what the safety report covers.")
+        return data
+
+
+class DocumentReviewForm(forms.Form):
+    decision = forms.ChoiceField(
+        choices=[("accept", "Accept"), ("changes", "Ask for changes")], widget=forms.RadioSelect
+    )
+    comment = forms.CharField(
+        required=False,
+        max_length=4000,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text="Shown to the company. Required when asking for changes.",
+    )
+
+    def clean(self):
+        data = super().clean()
+        if data.get("decision") == "changes" and not (data.get("comment") or "").strip():
+            self.add_error("comment", "Say what should change.")
+        return data
+
+
+class ChecklistForm(forms.Form):
+    """One status, evidence document and note per practice, named `<practice>-<field>`."""
+
+    def __init__(self, *args, case, entries, **kwargs):
+        super().__init__(*args, **kwargs)
+        # One query for the evidence choices, shared by every practice's field.
+        documents = list(Document.objects.filter(case=case).order_by("kind", "-version_number"))
+        self.documents = {str(d.pk): d for d in documents}
+        evidence_choices = [("", "No document")] + [
+            (str(d.pk), f"{d} · {d.display_title}") for d in documents
+        ]
+        self.rows = []
+        for group in GROUPS:
+            rows = []
+            for practice in group.practices:
+                entry = entries.get(practice.key)
+                key = practice.key
+                self.fields[f"{key}-status"] = forms.ChoiceField(
+                    choices=[("", "Not answered")] + PracticeStatus.choices,
+                    required=False,
+                    initial=entry.status if entry else "",
+                    label="Status",
+                    widget=forms.Select(attrs={"class": "form-select form-select-sm"}),
+                )
+                self.fields[f"{key}-evidence"] = forms.ChoiceField(
+                    choices=evidence_choices,
+                    required=False,
+                    initial=str(entry.evidence_document_id or "") if entry else "",
+                    label="Evidence document",
+                    widget=forms.Select(attrs={"class": "form-select form-select-sm"}),
+                )
+                self.fields[f"{key}-note"] = forms.CharField(
+                    required=False,
+                    max_length=4000,
+                    initial=entry.note if entry else "",
+                    label="Note",
+                    widget=forms.Textarea(
+                        attrs={"rows": 1, "class": "form-control form-control-sm"}
+                    ),
+                )
+                rows.append(
+                    {
+                        "practice": practice,
+                        "entry": entry,
+                        "status": self[f"{key}-status"],
+                        "evidence": self[f"{key}-evidence"],
+                        "note": self[f"{key}-note"],
+                    }
+                )
+            self.rows.append({"group": group, "rows": rows})
+
+    def answers(self) -> dict:
+        return {
+            row["practice"].key: {
+                "status": self.cleaned_data[f"{row['practice'].key}-status"],
+                "evidence_document": self.documents.get(
+                    self.cleaned_data[f"{row['practice'].key}-evidence"]
+                ),
+                "note": self.cleaned_data[f"{row['practice'].key}-note"],
+            }
+            for group in self.rows
+            for row in group["rows"]
+        }

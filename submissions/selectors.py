@@ -1,0 +1,105 @@
+"""Reads for the submission pages and the case page's panel, in a fixed number of queries."""
+
+from dataclasses import dataclass, field
+
+from cases.models import Case
+
+from .checklist import GROUPS, PRACTICES
+from .models import (
+    REQUIRED_DOCUMENT_KINDS,
+    AccessGrant,
+    ChecklistEntry,
+    Document,
+    DocumentKind,
+    DocumentState,
+    PracticeStatus,
+)
+
+
+@dataclass
+class KindStatus:
+    kind: DocumentKind
+    required: bool
+    latest: Document | None
+    versions: int
+
+    @property
+    def state(self) -> str:
+        if self.latest is None:
+            return "missing"
+        return self.latest.state
+
+    @property
+    def accepted(self) -> bool:
+        return self.latest is not None and self.latest.state == DocumentState.ACCEPTED
+
+
+def documentation_completeness(documents: list[Document]) -> list[KindStatus]:
+    """Return, per document kind, the latest version and how many versions exist."""
+    latest: dict[str, Document] = {}
+    counts: dict[str, int] = {}
+    for doc in sorted(documents, key=lambda d: (d.kind, -d.version_number)):
+        latest.setdefault(doc.kind, doc)
+        counts[doc.kind] = counts.get(doc.kind, 0) + 1
+    rows = [
+        KindStatus(kind, True, latest.get(kind.value), counts.get(kind.value, 0))
+        for kind in REQUIRED_DOCUMENT_KINDS
+    ]
+    if DocumentKind.OTHER in latest:
+        rows.append(KindStatus(DocumentKind.OTHER, False, latest["other"], counts.get("other", 0)))
+    return rows
+
+
+@dataclass
+class ChecklistSummary:
+    counts: dict[str, int]
+    unanswered: int
+    total: int
+    gaps: list[dict] = field(default_factory=list)
+
+    @property
+    def answered(self) -> int:
+        return self.total - self.unanswered
+
+
+def checklist_summary(entries: list[ChecklistEntry]) -> ChecklistSummary:
+    """Count the answers and list the gaps: unanswered, partial, planned, or unsupported."""
+    by_key = {e.practice: e for e in entries if e.practice in PRACTICES}
+    counts = {status.value: 0 for status in PracticeStatus}
+    gaps = []
+    for group in GROUPS:
+        for practice in group.practices:
+            entry = by_key.get(practice.key)
+            if entry is None:
+                gaps.append({"practice": practice, "group": group, "why": "not answered"})
+                continue
+            counts[entry.status] += 1
+            if entry.status in (PracticeStatus.PARTIAL, PracticeStatus.PLANNED):
+                gaps.append(
+                    {"practice": practice, "group": group, "why": entry.get_status_display()}
+                )
+            elif (
+                entry.status == PracticeStatus.IMPLEMENTED
+                and entry.evidence_document_id is None
+                and not entry.note
+            ):
+                gaps.append(
+                    {"practice": practice, "group": group, "why": "implemented, no evidence"}
+                )
+    return ChecklistSummary(
+        counts=counts, unanswered=len(PRACTICES) - len(by_key), total=len(PRACTICES), gaps=gaps
+    )
+
+
+def case_panel(case: Case) -> dict:
+    """Gather what the case page's submission panel shows: four queries at any size."""
+    versions = list(case.versions.all())
+    grants = list(AccessGrant.objects.filter(case=case).order_by("-created_at"))
+    documents = list(Document.objects.filter(case=case).defer("review_comment"))
+    entries = list(ChecklistEntry.objects.filter(case=case))
+    return {
+        "versions": versions,
+        "grants": grants,
+        "completeness": documentation_completeness(documents),
+        "checklist": checklist_summary(entries),
+    }

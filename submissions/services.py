@@ -1,0 +1,557 @@
+"""Every write of the company's submission: versions, access, documents, checklist.
+
+Each function is one use case, called by views, the demo steps and commands
+alike. Files are streamed to storage before the database transaction opens
+(a large upload must not hold the case row locked) and removed again if the
+transaction does not commit.
+"""
+
+import datetime as dt
+import re
+from contextlib import contextmanager
+from typing import Any
+
+from django.core.files.storage import default_storage
+from django.db import transaction
+from django.db.models import Max
+from django.utils import timezone
+
+from accounts.models import Role
+from cases import policy
+from cases.lifecycle import Status
+from cases.models import Case
+from cases.services import ActionRefused, CaseNotFound, record_event
+
+from . import crypto
+from .checklist import PRACTICES
+from .modelcard import check_model_card
+from .models import (
+    AccessGrant,
+    AccessMethod,
+    ChecklistEntry,
+    Document,
+    DocumentKind,
+    DocumentState,
+    ModelVersion,
+    PracticeStatus,
+    SafetyReportType,
+)
+from .uploads import UploadRefused, display_name, document_type, name_problem, store_stream
+
+SHA256 = re.compile(r"^[0-9a-f]{64}$")
+IMAGE_WITH_DIGEST = re.compile(r"^[\w.\-/:]+@sha256:[0-9a-f]{64}$")
+
+
+class BadInput(ActionRefused):
+    """What was sent cannot be accepted as it is (a 400, not a state conflict)."""
+
+
+class NotAllowed(ActionRefused):
+    """The actor sees the case but may not do this (a 403)."""
+
+
+# --- shared checks ---------------------------------------------------------------
+
+
+def _lock_for_contribution(case: Case, actor, *, revision: bool = False) -> Case:
+    """Lock the case row and check the company may still add material to it."""
+    locked = Case.objects.select_for_update().get(pk=case.pk)
+    _check_contribution(locked, actor, revision=revision)
+    return locked
+
+
+def _check_contribution(case: Case, actor, *, revision: bool = False) -> None:
+    if not policy.can_view(actor, case):
+        raise CaseNotFound(case.number)
+    if actor.role != Role.LIAISON:
+        raise NotAllowed("Only the company's liaison adds versions, access and documents.")
+    # A cleared model may come back with a revised version (resubmit); nothing
+    # else is added to a cleared case.
+    if not case.is_open and not (revision and case.status == Status.CLEARED):
+        raise ActionRefused(
+            f"The case is {case.get_status_display().lower()}: nothing more can be added to it."
+        )
+
+
+def can_add_version(user, case: Case) -> bool:
+    """Whether the company may record a version now (open, or cleared for a revision)."""
+    return (
+        user.role == Role.LIAISON
+        and (case.is_open or case.status == Status.CLEARED)
+        and policy.can_view(user, case)
+    )
+
+
+@contextmanager
+def _removed_unless_committed(stored_name: str):
+    """Delete a stored file if the block fails, so no file outlives a refused record."""
+    try:
+        yield
+    except BaseException:
+        default_storage.delete(stored_name)
+        raise
+
+
+def _blank(value) -> bool:
+    return value is None or (isinstance(value, str) and not value.strip())
+
+
+# --- model versions ----------------------------------------------------------------
+
+
+def _version_problems(
+    *, label: str, vcs_reference: str, artifact_sha256: str, container_image: str
+) -> list[str]:
+    problems = []
+    if _blank(label):
+        problems.append("Give the version a label, for example v1.0-rc2.")
+    if _blank(vcs_reference):
+        problems.append("Give the VCS reference (a commit hash or tag) of this version.")
+    if artifact_sha256 and not SHA256.match(artifact_sha256):
+        problems.append("The artifact SHA-256 must be 64 hexadecimal characters.")
+    if container_image and not IMAGE_WITH_DIGEST.match(container_image):
+        problems.append(
+            "The container image must be pinned by digest: registry/name@sha256:<64 hex>."
+        )
+    return problems
+
+
+def add_version(
+    *,
+    case: Case,
+    actor,
+    label: str,
+    vcs_reference: str,
+    artifact_sha256: str = "",
+    container_image: str = "",
+    packaging: str = "",
+    changelog: str = "",
+) -> ModelVersion:
+    """Record a model version; after submission a revision is always a new version."""
+    artifact_sha256 = artifact_sha256.strip().lower()
+    container_image = container_image.strip()
+    problems = _version_problems(
+        label=label,
+        vcs_reference=vcs_reference,
+        artifact_sha256=artifact_sha256,
+        container_image=container_image,
+    )
+    if problems:
+        raise BadInput(problems)
+    with transaction.atomic():
+        locked = _lock_for_contribution(case, actor, revision=True)
+        if locked.versions.filter(label=label.strip()).exists():
+            raise BadInput(f"A version labelled “{label.strip()}” is already recorded.")
+        version = ModelVersion.objects.create(
+            case=locked,
+            label=label.strip(),
+            vcs_reference=vcs_reference.strip(),
+            artifact_sha256=artifact_sha256,
+            container_image=container_image,
+            packaging=packaging,
+            changelog=changelog,
+            created_by=actor,
+        )
+        record_event(
+            case=locked,
+            actor=actor,
+            verb="version_added",
+            details={"label": version.label, "vcs_reference": version.vcs_reference},
+        )
+    return version
+
+
+VERSION_EDITABLE = (
+    "label",
+    "vcs_reference",
+    "artifact_sha256",
+    "container_image",
+    "packaging",
+    "changelog",
+)
+
+
+def update_version(*, version: ModelVersion, actor, data: dict[str, Any]) -> ModelVersion:
+    """Correct a version not yet submitted; a submitted version never changes."""
+    with transaction.atomic():
+        _lock_for_contribution(version.case, actor)
+        locked = ModelVersion.objects.select_for_update().get(pk=version.pk)
+        if locked.is_frozen:
+            raise ActionRefused(
+                f"Version {locked.label} was submitted to CAISI and is frozen; "
+                "add a new version for the revision."
+            )
+        merged = {f: data.get(f, getattr(locked, f)) for f in VERSION_EDITABLE}
+        merged["artifact_sha256"] = merged["artifact_sha256"].strip().lower()
+        problems = _version_problems(
+            **{
+                k: merged[k]
+                for k in ("label", "vcs_reference", "artifact_sha256", "container_image")
+            }
+        )
+        if problems:
+            raise BadInput(problems)
+        changed = [f for f in VERSION_EDITABLE if getattr(locked, f) != merged[f]]
+        if not changed:
+            return locked
+        for f in changed:
+            setattr(locked, f, merged[f])
+        locked.save(update_fields=changed)
+        record_event(
+            case=locked.case,
+            actor=actor,
+            verb="version_updated",
+            details={"label": locked.label, "fields": changed},
+        )
+    return locked
+
+
+# --- model access (step 3) -----------------------------------------------------------
+
+
+def grant_access(
+    *,
+    case: Case,
+    actor,
+    method: str,
+    endpoint_url: str = "",
+    instructions: str = "",
+    credentials: str = "",
+    nda_reference: str = "",
+    nda_signed_on: dt.date | None = None,
+    valid_from: dt.datetime | None = None,
+    valid_until: dt.datetime | None = None,
+) -> AccessGrant:
+    """Record how CAISI reaches the model; the credentials are stored encrypted."""
+    valid_from = valid_from or timezone.now()
+    problems = []
+    if method not in AccessMethod.values:
+        problems.append("Choose how CAISI will reach the model.")
+    if endpoint_url and not endpoint_url.lower().startswith("https://"):
+        problems.append("The endpoint URL must start with https:// — plain http is not accepted.")
+    if method in (AccessMethod.API_ENDPOINT, AccessMethod.CONTAINER_REGISTRY) and not endpoint_url:
+        problems.append("Give the https address of the API endpoint or container registry.")
+    if valid_until is None:
+        problems.append("Set when this access expires.")
+    elif valid_until <= valid_from:
+        problems.append("The access must expire after it starts.")
+    elif valid_until <= timezone.now():
+        problems.append("The expiry is already in the past.")
+    if nda_signed_on and nda_signed_on > timezone.localdate():
+        problems.append("The NDA signing date cannot be in the future.")
+    if problems:
+        raise BadInput(problems)
+    with transaction.atomic():
+        locked = _lock_for_contribution(case, actor)
+        grant = AccessGrant.objects.create(
+            case=locked,
+            method=method,
+            endpoint_url=endpoint_url,
+            instructions=instructions,
+            credentials_encrypted=crypto.encrypt(credentials),
+            nda_reference=nda_reference.strip(),
+            nda_signed_on=nda_signed_on,
+            valid_from=valid_from,
+            valid_until=valid_until,
+            created_by=actor,
+        )
+        record_event(
+            case=locked,
+            actor=actor,
+            verb="access_granted",
+            details={
+                "grant": grant.pk,
+                "method": method,
+                "valid_until": valid_until,
+                "nda_reference": grant.nda_reference,
+                "with_credentials": bool(credentials),
+            },
+        )
+    return grant
+
+
+def revoke_access(*, grant: AccessGrant, actor) -> AccessGrant:
+    """Revoke a grant; the company may do so at any time, even after the review."""
+    with transaction.atomic():
+        case = Case.objects.select_for_update().get(pk=grant.case_id)
+        if not policy.can_view(actor, case):
+            raise CaseNotFound(case.number)
+        if actor.role != Role.LIAISON:
+            raise NotAllowed("Only the company's liaison can revoke its access grant.")
+        locked = AccessGrant.objects.select_for_update().get(pk=grant.pk)
+        if locked.revoked_at is not None:
+            return locked
+        locked.revoked_at = timezone.now()
+        locked.revoked_by = actor
+        locked.save(update_fields=["revoked_at", "revoked_by"])
+        record_event(
+            case=case,
+            actor=actor,
+            verb="access_revoked",
+            details={"grant": locked.pk, "method": locked.method},
+        )
+    return locked
+
+
+def can_reveal_credentials(user, case: Case) -> bool:
+    """Only a case manager, or an evaluator assigned to the case, may see credentials."""
+    if not policy.can_view(user, case):
+        return False
+    return user.role in (Role.CASE_MANAGER, Role.EVALUATOR)
+
+
+def reveal_credentials(*, grant: AccessGrant, actor) -> str:
+    """Return the decrypted credentials and put the reveal on the internal timeline."""
+    case = grant.case
+    if not policy.can_view(actor, case):
+        raise CaseNotFound(case.number)
+    if not can_reveal_credentials(actor, case):
+        raise NotAllowed("Only a case manager or an assigned evaluator can reveal credentials.")
+    if not grant.credentials_encrypted:
+        raise BadInput("This grant holds no credentials.")
+    with transaction.atomic():
+        plaintext = crypto.decrypt(grant.credentials_encrypted)
+        record_event(
+            case=case,
+            actor=actor,
+            verb="credentials_revealed",
+            details={"grant": grant.pk, "method": grant.method},
+            internal=True,
+        )
+    return plaintext
+
+
+def upload_artifact(
+    *, grant: AccessGrant, actor, file, original_name: str, expected_sha256: str
+) -> AccessGrant:
+    """Store uploaded weights for a secure-upload grant, verifying the company's checksum."""
+    expected = (expected_sha256 or "").strip().lower()
+    if not SHA256.match(expected):
+        raise BadInput("Give the file's expected SHA-256 (64 hexadecimal characters).")
+    if grant.method != AccessMethod.WEIGHTS_UPLOAD:
+        raise BadInput("Weights can only be uploaded to a secure-upload grant.")
+    problem = name_problem(original_name)
+    if problem:
+        raise BadInput(problem)
+    _check_contribution(grant.case, actor)
+    if grant.revoked_at is not None:
+        raise ActionRefused("This grant is revoked; record a new one.")
+    try:
+        stored = store_stream(file, folder="artifacts", expected_sha256=expected)
+    except UploadRefused as refusal:
+        raise BadInput(str(refusal)) from None
+    with _removed_unless_committed(stored.name), transaction.atomic():
+        case = _lock_for_contribution(grant.case, actor)
+        locked = AccessGrant.objects.select_for_update().get(pk=grant.pk)
+        previous = locked.artifact.name
+        locked.artifact.name = stored.name
+        locked.artifact_original_name = display_name(original_name)
+        locked.artifact_size = stored.size
+        locked.artifact_sha256 = stored.sha256
+        locked.checksum_verified = True
+        locked.save(
+            update_fields=[
+                "artifact",
+                "artifact_original_name",
+                "artifact_size",
+                "artifact_sha256",
+                "checksum_verified",
+            ]
+        )
+        record_event(
+            case=case,
+            actor=actor,
+            verb="weights_uploaded",
+            details={"grant": locked.pk, "sha256": stored.sha256, "size": stored.size},
+        )
+        if previous:
+            transaction.on_commit(lambda: default_storage.delete(previous))
+    return locked
+
+
+# --- documentation (step 4) -------------------------------------------------------------
+
+
+def upload_document(
+    *,
+    case: Case,
+    actor,
+    kind: str,
+    file,
+    original_name: str,
+    title: str = "",
+    report_type: str = "",
+    model_version: ModelVersion | None = None,
+) -> Document:
+    """Store a document of the package as the next version of its kind."""
+    problems = []
+    if kind not in DocumentKind.values:
+        problems.append("Choose what kind of document this is.")
+    if kind == DocumentKind.SAFETY_REPORT and report_type not in SafetyReportType.values:
+        problems.append("Say what the safety report covers: red-teaming, bias audit, ….")
+    if model_version is not None and model_version.case_id != case.pk:
+        problems.append("That model version belongs to another case.")
+    problem = name_problem(original_name)
+    if problem:
+        problems.append(problem)
+    if problems:
+        raise BadInput(problems)
+    _check_contribution(case, actor)
+    name = display_name(original_name)
+    try:
+        content_type = document_type(name, file)
+        stored = store_stream(file, folder="documents")
+    except UploadRefused as refusal:
+        raise BadInput(str(refusal)) from None
+    card = None
+    if kind == DocumentKind.MODEL_CARD and content_type == "text/markdown":
+        file.seek(0)
+        card = check_model_card(file.read().decode("utf-8"))
+    with _removed_unless_committed(stored.name), transaction.atomic():
+        locked = _lock_for_contribution(case, actor)
+        last = locked.documents.filter(kind=kind).aggregate(n=Max("version_number"))["n"] or 0
+        document = Document.objects.create(
+            case=locked,
+            kind=kind,
+            report_type=report_type if kind == DocumentKind.SAFETY_REPORT else "",
+            model_version=model_version or locked.versions.order_by("-created_at").first(),
+            title=title.strip(),
+            version_number=last + 1,
+            file=stored.name,
+            original_name=name,
+            content_type=content_type,
+            size=stored.size,
+            sha256=stored.sha256,
+            card_missing_sections=card.missing if card else [],
+            card_problem=card.problem if card else "",
+            uploaded_by=actor,
+        )
+        record_event(
+            case=locked,
+            actor=actor,
+            verb="document_uploaded",
+            details={
+                "kind": kind,
+                "version": document.version_number,
+                "name": name,
+                "sha256": stored.sha256,
+            },
+        )
+    return document
+
+
+def review_document(*, document: Document, actor, accept: bool, comment: str = "") -> Document:
+    """Accept a document, or ask for changes with a comment the company sees."""
+    case = document.case
+    if not policy.can_view(actor, case):
+        raise CaseNotFound(case.number)
+    if actor.role != Role.CASE_MANAGER:
+        raise NotAllowed("Only a case manager reviews the documentation.")
+    if not accept and _blank(comment):
+        raise BadInput("Say what should change: the comment is shown to the company.")
+    with transaction.atomic():
+        locked_case = Case.objects.select_for_update().get(pk=case.pk)
+        if not locked_case.is_open:
+            raise ActionRefused("The case is no longer open.")
+        locked = Document.objects.select_for_update().get(pk=document.pk)
+        locked.state = DocumentState.ACCEPTED if accept else DocumentState.CHANGES_REQUESTED
+        locked.review_comment = comment.strip()
+        locked.reviewed_by = actor
+        locked.reviewed_at = timezone.now()
+        locked.save(update_fields=["state", "review_comment", "reviewed_by", "reviewed_at"])
+        record_event(
+            case=locked_case,
+            actor=actor,
+            verb="document_accepted" if accept else "document_changes_requested",
+            details={
+                "kind": locked.kind,
+                "version": locked.version_number,
+                "comment": locked.review_comment,
+            },
+        )
+    return locked
+
+
+# --- the deployment checklist ------------------------------------------------------------
+
+
+def record_checklist(*, case: Case, actor, answers: dict[str, dict[str, Any]]) -> int:
+    """Save the company's answers for deployment practices; return how many changed.
+
+    `answers` maps a practice key to {"status", "evidence_document", "note"};
+    a practice left without a status keeps no answer.
+    """
+    problems = []
+    for key, answer in answers.items():
+        practice = PRACTICES.get(key)
+        if practice is None:
+            problems.append(f"There is no practice “{key}”.")
+            continue
+        status = answer.get("status") or ""
+        if status and status not in PracticeStatus.values:
+            problems.append(f"“{practice.title}”: choose one of the listed answers.")
+        document = answer.get("evidence_document")
+        if document is not None and document.case_id != case.pk:
+            problems.append(f"“{practice.title}”: the evidence must be a document of this case.")
+    if problems:
+        raise BadInput(problems)
+    with transaction.atomic():
+        locked = _lock_for_contribution(case, actor)
+        existing = {e.practice: e for e in ChecklistEntry.objects.filter(case=locked)}
+        now = timezone.now()
+        changed = []
+        for key, answer in answers.items():
+            status = answer.get("status") or ""
+            document = answer.get("evidence_document")
+            note = (answer.get("note") or "").strip()
+            entry = existing.get(key)
+            if entry is None:
+                if status:
+                    ChecklistEntry.objects.create(
+                        case=locked,
+                        practice=key,
+                        status=status,
+                        evidence_document=document,
+                        note=note,
+                        updated_by=actor,
+                        updated_at=now,
+                    )
+                    changed.append(key)
+                continue
+            if not status:
+                entry.delete()
+                changed.append(key)
+                continue
+            new = {"status": status, "evidence_document": document, "note": note}
+            fields = [f for f, value in new.items() if getattr(entry, f) != value]
+            if fields:
+                for f in fields:
+                    setattr(entry, f, new[f])
+                entry.updated_by, entry.updated_at = actor, now
+                entry.save(update_fields=[*fields, "updated_by", "updated_at"])
+                changed.append(key)
+        if changed:
+            record_event(
+                case=locked,
+                actor=actor,
+                verb="checklist_updated",
+                details={"practices": sorted(changed)},
+            )
+    return len(changed)
+
+
+# --- keys ------------------------------------------------------------------------------
+
+
+def reencrypt_credentials() -> int:
+    """Re-encrypt every grant's credentials under the newest key; return how many rows."""
+    count = 0
+    for pk in AccessGrant.objects.exclude(credentials_encrypted="").values_list("pk", flat=True):
+        with transaction.atomic():
+            grant = AccessGrant.objects.select_for_update().get(pk=pk)
+            rotated = crypto.rotate(grant.credentials_encrypted)
+            if rotated != grant.credentials_encrypted:
+                grant.credentials_encrypted = rotated
+                grant.save(update_fields=["credentials_encrypted"])
+                count += 1
+    return count

@@ -1,0 +1,22 @@
+from django import template
+
+from cases import policy
+
+from ..selectors import case_panel
+from ..services import can_add_version, can_reveal_credentials
+
+register = template.Library()
+
+
+@register.inclusion_tag("submissions/_panel_body.html", takes_context=True)
+def submissions_panel(context):
+    """Render the case page's versions, access, documents and checklist panel."""
+    case, user = context["case"], context["user"]
+    return {
+        "case": case,
+        "user": user,
+        "can_contribute": policy.can_contribute(user, case),
+        "can_reveal": can_reveal_credentials(user, case),
+        "can_add_version": can_add_version(user, case),
+        **case_panel(case),
+    }

@@ -1,0 +1,506 @@
+"""The company's submission pages and CAISI's review of them: thin views over services."""
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.core.files.storage import default_storage
+from django.http import FileResponse, Http404, JsonResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils.cache import add_never_cache_headers
+from django.utils.encoding import escape_uri_path
+from django.views.decorators.csrf import csrf_exempt, csrf_protect
+from django.views.decorators.http import require_http_methods, require_POST
+
+from cases import policy
+from cases.services import ActionRefused
+from cases.views import get_visible_case
+
+from . import services
+from .forms import (
+    AccessGrantForm,
+    ArtifactUploadForm,
+    ChecklistForm,
+    DocumentReviewForm,
+    DocumentUploadForm,
+    ModelVersionForm,
+)
+from .models import AccessGrant, AccessMethod, ChecklistEntry, Document, ModelVersion
+from .selectors import checklist_summary, documentation_completeness
+from .uploads import ascii_fallback, prepare_upload
+
+
+def _refusal_status(refusal: ActionRefused) -> int:
+    if isinstance(refusal, services.BadInput):
+        return 400
+    if isinstance(refusal, services.NotAllowed):
+        return 403
+    return 409
+
+
+def _require_contributor(user, case) -> None:
+    if not policy.can_contribute(user, case):
+        raise PermissionDenied(
+            "Only the company's liaison can add material, and only while the case is open."
+        )
+
+
+def _wants_json(request) -> bool:
+    return request.headers.get("X-Requested-With") == "XMLHttpRequest"
+
+
+# --- versions ---------------------------------------------------------------------
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def version_new(request, number):
+    case = get_visible_case(request.user, number)
+    if not services.can_add_version(request.user, case):
+        raise PermissionDenied(
+            "Only the company's liaison records versions, while the case is open."
+        )
+    form = ModelVersionForm(request.POST or None)
+    status = 200
+    if request.method == "POST":
+        if form.is_valid():
+            try:
+                version = services.add_version(case=case, actor=request.user, **form.cleaned_data)
+            except ActionRefused as refusal:
+                status = _refusal_status(refusal)
+                for blocker in refusal.blockers:
+                    form.add_error(None, blocker)
+            else:
+                messages.success(request, f"Version {version.label} recorded.")
+                return redirect(case)
+        else:
+            status = 400
+    return render(
+        request,
+        "submissions/version_form.html",
+        {"case": case, "form": form, "title": "Add a model version"},
+        status=status,
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def version_edit(request, number, pk):
+    case = get_visible_case(request.user, number)
+    version = get_object_or_404(ModelVersion, case=case, pk=pk)
+    if not services.can_add_version(request.user, case):
+        raise PermissionDenied("Only the company's liaison edits versions, while the case is open.")
+    if version.is_frozen:
+        raise PermissionDenied("A submitted version is frozen; add a new version instead.")
+    form = ModelVersionForm(request.POST or None, instance=version)
+    status = 200
+    if request.method == "POST":
+        if form.is_valid():
+            try:
+                services.update_version(version=version, actor=request.user, data=form.cleaned_data)
+            except ActionRefused as refusal:
+                status = _refusal_status(refusal)
+                for blocker in refusal.blockers:
+                    form.add_error(None, blocker)
+            else:
+                messages.success(request, "Version saved.")
+                return redirect(case)
+        else:
+            status = 400
+    return render(
+        request,
+        "submissions/version_form.html",
+        {"case": case, "form": form, "title": f"Edit version {version.label}"},
+        status=status,
+    )
+
+
+COMPARED_FIELDS = (
+    ("label", "Label"),
+    ("vcs_reference", "VCS reference"),
+    ("digest", "Digest"),
+    ("artifact_sha256", "Artifact SHA-256"),
+    ("container_image", "Container image"),
+    ("get_packaging_display", "Packaging"),
+    ("changelog", "Changelog"),
+    ("submitted_at", "Submitted"),
+    ("created_at", "Recorded"),
+)
+
+
+@login_required
+def version_compare(request, number):
+    case = get_visible_case(request.user, number)
+    versions = list(case.versions.prefetch_related("documents"))
+    by_pk = {str(v.pk): v for v in versions}
+    default_a = versions[-2] if len(versions) > 1 else (versions[0] if versions else None)
+    a = by_pk.get(request.GET.get("a", ""), default_a)
+    b = by_pk.get(request.GET.get("b", ""), versions[-1] if versions else None)
+    rows, document_rows = [], []
+    if a and b:
+        for attr, label in COMPARED_FIELDS:
+            left, right = (getattr(v, attr) for v in (a, b))
+            left, right = (x() if callable(x) else x for x in (left, right))
+            rows.append({"label": label, "a": left, "b": right, "same": left == right})
+        docs_a = {d.kind: d for d in sorted(a.documents.all(), key=lambda d: d.version_number)}
+        docs_b = {d.kind: d for d in sorted(b.documents.all(), key=lambda d: d.version_number)}
+        for kind in sorted(set(docs_a) | set(docs_b)):
+            da, db = docs_a.get(kind), docs_b.get(kind)
+            document_rows.append(
+                {
+                    "kind": (da or db).get_kind_display(),
+                    "a": da,
+                    "b": db,
+                    "same": bool(da and db and da.sha256 == db.sha256),
+                }
+            )
+    return render(
+        request,
+        "submissions/version_compare.html",
+        {
+            "case": case,
+            "versions": versions,
+            "a": a,
+            "b": b,
+            "rows": rows,
+            "document_rows": document_rows,
+        },
+    )
+
+
+# --- access grants ----------------------------------------------------------------------
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def grant_new(request, number):
+    case = get_visible_case(request.user, number)
+    _require_contributor(request.user, case)
+    form = AccessGrantForm(request.POST or None)
+    status = 200
+    if request.method == "POST":
+        if form.is_valid():
+            try:
+                grant = services.grant_access(case=case, actor=request.user, **form.cleaned_data)
+            except ActionRefused as refusal:
+                status = _refusal_status(refusal)
+                for blocker in refusal.blockers:
+                    form.add_error(None, blocker)
+            else:
+                messages.success(request, "Access recorded. The credentials are stored encrypted.")
+                if grant.method == AccessMethod.WEIGHTS_UPLOAD:
+                    return redirect("submissions:artifact_upload", number=case.number, pk=grant.pk)
+                return redirect(case)
+        else:
+            status = 400
+    return render(
+        request, "submissions/grant_form.html", {"case": case, "form": form}, status=status
+    )
+
+
+def _visible_grant(request, number, pk) -> AccessGrant:
+    case = get_visible_case(request.user, number)
+    grant = get_object_or_404(AccessGrant, case=case, pk=pk)
+    grant.case = case  # the visible, already loaded case
+    return grant
+
+
+@login_required
+@require_POST
+def grant_reveal(request, number, pk):
+    grant = _visible_grant(request, number, pk)
+    try:
+        credentials = services.reveal_credentials(grant=grant, actor=request.user)
+    except services.NotAllowed as refusal:
+        raise PermissionDenied(refusal.blockers[0]) from None
+    except ActionRefused as refusal:
+        messages.error(request, " ".join(refusal.blockers))
+        return redirect(grant.case)
+    response = render(
+        request,
+        "submissions/grant_reveal.html",
+        {"case": grant.case, "grant": grant, "credentials": credentials},
+    )
+    add_never_cache_headers(response)
+    return response
+
+
+@login_required
+@require_POST
+def grant_revoke(request, number, pk):
+    grant = _visible_grant(request, number, pk)
+    try:
+        services.revoke_access(grant=grant, actor=request.user)
+    except services.NotAllowed as refusal:
+        raise PermissionDenied(refusal.blockers[0]) from None
+    messages.success(request, "Access revoked.")
+    return redirect(grant.case)
+
+
+# --- uploads -----------------------------------------------------------------------------
+
+
+def _upload_response(request, *, template, context, form, refusal_messages, status):
+    """Answer a failed upload: JSON for the progress-bar script, the page otherwise."""
+    for text in refusal_messages:
+        form.add_error(None, text)
+    if _wants_json(request):
+        errors = [str(e) for e in form.non_field_errors()] + [
+            f"{form.fields[name].label or name}: {' '.join(errs)}"
+            for name, errs in form.errors.items()
+            if name != "__all__"
+        ]
+        return JsonResponse({"ok": False, "errors": errors}, status=status)
+    return render(request, template, {**context, "form": form}, status=status)
+
+
+def _upload_success(request, url: str, message: str):
+    messages.success(request, message)
+    if _wants_json(request):
+        return JsonResponse({"ok": True, "redirect": url})
+    return redirect(url)
+
+
+@csrf_exempt
+@login_required
+def artifact_upload(request, number, pk):
+    # Upload handlers must be set before anything reads the body, which the
+    # CSRF check does; so the check runs inside, once the handlers are in place.
+    _visible_grant(request, number, pk)  # an outsider gets a 404 before any byte is read
+    if request.method == "POST":
+        prepare_upload(request, max_bytes=settings.SUBMISSION_ARTIFACT_MAX_BYTES)
+    return _artifact_upload(request, number, pk)
+
+
+@csrf_protect
+@require_http_methods(["GET", "POST"])
+def _artifact_upload(request, number, pk):
+    grant = _visible_grant(request, number, pk)
+    case = grant.case
+    _require_contributor(request.user, case)
+    if grant.method != AccessMethod.WEIGHTS_UPLOAD:
+        raise Http404("Weights are uploaded only to a secure-upload grant.")
+    context = {"case": case, "grant": grant}
+    template = "submissions/artifact_upload.html"
+    if request.method != "POST":
+        return render(request, template, {**context, "form": ArtifactUploadForm()})
+    form = ArtifactUploadForm(request.POST, request.FILES)
+    problems = list(request.upload_problems)
+    if problems or not form.is_valid():
+        return _upload_response(
+            request,
+            template=template,
+            context=context,
+            form=form,
+            refusal_messages=problems,
+            status=400,
+        )
+    upload = form.cleaned_data["file"]
+    try:
+        services.upload_artifact(
+            grant=grant,
+            actor=request.user,
+            file=upload,
+            original_name=upload.name,
+            expected_sha256=form.cleaned_data["expected_sha256"],
+        )
+    except ActionRefused as refusal:
+        return _upload_response(
+            request,
+            template=template,
+            context=context,
+            form=form,
+            refusal_messages=refusal.blockers,
+            status=_refusal_status(refusal),
+        )
+    return _upload_success(
+        request, case.get_absolute_url(), "Weights received; the checksum matches."
+    )
+
+
+@csrf_exempt
+@login_required
+def document_upload(request, number):
+    get_visible_case(request.user, number)  # an outsider gets a 404 before any byte is read
+    if request.method == "POST":
+        prepare_upload(request, max_bytes=settings.SUBMISSION_DOCUMENT_MAX_BYTES)
+    return _document_upload(request, number)
+
+
+@csrf_protect
+@require_http_methods(["GET", "POST"])
+def _document_upload(request, number):
+    case = get_visible_case(request.user, number)
+    _require_contributor(request.user, case)
+    template = "submissions/document_upload.html"
+    context = {"case": case}
+    if request.method != "POST":
+        initial = {"kind": request.GET.get("kind", "")}
+        return render(
+            request, template, {**context, "form": DocumentUploadForm(case=case, initial=initial)}
+        )
+    form = DocumentUploadForm(request.POST, request.FILES, case=case)
+    problems = list(request.upload_problems)
+    if problems or not form.is_valid():
+        return _upload_response(
+            request,
+            template=template,
+            context=context,
+            form=form,
+            refusal_messages=problems,
+            status=400,
+        )
+    upload = form.cleaned_data["file"]
+    try:
+        document = services.upload_document(
+            case=case,
+            actor=request.user,
+            kind=form.cleaned_data["kind"],
+            file=upload,
+            original_name=upload.name,
+            title=form.cleaned_data["title"],
+            report_type=form.cleaned_data["report_type"],
+            model_version=form.cleaned_data["model_version"],
+        )
+    except ActionRefused as refusal:
+        return _upload_response(
+            request,
+            template=template,
+            context=context,
+            form=form,
+            refusal_messages=refusal.blockers,
+            status=_refusal_status(refusal),
+        )
+    return _upload_success(
+        request,
+        reverse("submissions:documents", kwargs={"number": case.number}),
+        f"{document.get_kind_display()} version {document.version_number} received.",
+    )
+
+
+# --- documents ---------------------------------------------------------------------------
+
+
+@login_required
+def document_list(request, number):
+    case = get_visible_case(request.user, number)
+    documents = list(
+        Document.objects.filter(case=case)
+        .select_related("uploaded_by", "reviewed_by", "model_version")
+        .order_by("kind", "-version_number")
+    )
+    return render(
+        request,
+        "submissions/document_list.html",
+        {
+            "case": case,
+            "documents": documents,
+            "completeness": documentation_completeness(documents),
+            "can_contribute": policy.can_contribute(request.user, case),
+            "can_review": request.user.role == "case_manager" and case.is_open,
+            "review_form": DocumentReviewForm(),
+        },
+    )
+
+
+@login_required
+@require_POST
+def document_review(request, number, pk):
+    case = get_visible_case(request.user, number)
+    document = get_object_or_404(Document, case=case, pk=pk)
+    document.case = case
+    form = DocumentReviewForm(request.POST)
+    if not form.is_valid():
+        messages.error(
+            request, "Not saved: " + " ".join(e for errs in form.errors.values() for e in errs)
+        )
+        return redirect("submissions:documents", number=case.number)
+    try:
+        services.review_document(
+            document=document,
+            actor=request.user,
+            accept=form.cleaned_data["decision"] == "accept",
+            comment=form.cleaned_data["comment"],
+        )
+    except services.NotAllowed as refusal:
+        raise PermissionDenied(refusal.blockers[0]) from None
+    except ActionRefused as refusal:
+        messages.error(request, " ".join(refusal.blockers))
+    else:
+        messages.success(request, f"{document} reviewed.")
+    return redirect("submissions:documents", number=case.number)
+
+
+def _attachment(file_field, name: str, content_type: str):
+    try:
+        handle = default_storage.open(file_field.name, "rb")
+    except FileNotFoundError:
+        raise Http404("The file is no longer in storage.") from None
+    response = FileResponse(handle, content_type=content_type or "application/octet-stream")
+    response["Content-Disposition"] = (
+        f"attachment; filename=\"{ascii_fallback(name)}\"; filename*=UTF-8''{escape_uri_path(name)}"
+    )
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Content-Security-Policy"] = "default-src 'none'; sandbox"
+    add_never_cache_headers(response)
+    return response
+
+
+@login_required
+def document_download(request, number, pk):
+    case = get_visible_case(request.user, number)
+    document = get_object_or_404(Document, case=case, pk=pk)
+    if not document.file:
+        raise Http404("This document has no file.")
+    return _attachment(document.file, document.original_name, document.content_type)
+
+
+@login_required
+def artifact_download(request, number, pk):
+    grant = _visible_grant(request, number, pk)
+    if not grant.artifact:
+        raise Http404("No weights were uploaded to this grant.")
+    return _attachment(grant.artifact, grant.artifact_original_name, "application/octet-stream")
+
+
+# --- the deployment checklist --------------------------------------------------------------
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def checklist(request, number):
+    case = get_visible_case(request.user, number)
+    entries = {e.practice: e for e in ChecklistEntry.objects.filter(case=case)}
+    can_edit = policy.can_contribute(request.user, case)
+    if request.method == "POST" and not can_edit:
+        raise PermissionDenied("Only the company's liaison answers the checklist while open.")
+    form = ChecklistForm(request.POST or None, case=case, entries=entries)
+    status = 200
+    if request.method == "POST":
+        if form.is_valid():
+            try:
+                changed = services.record_checklist(
+                    case=case, actor=request.user, answers=form.answers()
+                )
+            except ActionRefused as refusal:
+                status = _refusal_status(refusal)
+                for blocker in refusal.blockers:
+                    form.add_error(None, blocker)
+            else:
+                messages.success(request, f"Checklist saved ({changed} practice(s) changed).")
+                return redirect("submissions:checklist", number=case.number)
+        else:
+            status = 400
+    return render(
+        request,
+        "submissions/checklist.html",
+        {
+            "case": case,
+            "form": form,
+            "can_edit": can_edit,
+            "entries": entries,
+            "summary": checklist_summary(list(entries.values())),
+        },
+        status=status,
+    )
