@@ -41,7 +41,7 @@ def dashboard(request):
 def case_new(request):
     if not policy.can_create_case(request.user):
         raise PermissionDenied("Only a company liaison can open a case.")
-    form = NewCaseForm(request.POST or None)
+    form = NewCaseForm(request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():
         case = services.open_case(actor=request.user, **form.cleaned_data)
         messages.success(request, f"Case {case.number} opened. Complete the intake next.")
@@ -121,7 +121,8 @@ def case_action(request, number, action):
         raise Http404("No such action.")
     if not policy.can_take(request.user, case, action):
         raise PermissionDenied(f"You cannot {transition.action.label.lower()} on this case now.")
-    form = ActionForm(request.POST or None, transition=transition, case=case)
+    data = request.POST if request.method == "POST" else None
+    form = ActionForm(data, transition=transition, case=case)
     status = 200
     refused: list[str] = []
     if request.method == "POST":

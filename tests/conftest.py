@@ -17,6 +17,12 @@ def fresh(user: User) -> User:
     return User.objects.get(pk=user.pk)
 
 
+@pytest.fixture(autouse=True)
+def fast_password_hashing(settings):
+    # The cast signs in with real passwords; a cheap hasher keeps the suite quick.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
 @pytest.fixture
 def acme(db):
     return OrganizationFactory(name="Acme AI", slug="acme")

@@ -17,6 +17,7 @@ class UserFactory(factory.django.DjangoModelFactory):
     class Meta:
         model = User
         django_get_or_create = ("email",)
+        skip_postgeneration_save = True
 
     email = factory.Sequence(lambda n: f"person{n}@example.test")
     full_name = factory.Faker("name")
@@ -28,6 +29,9 @@ class StaffFactory(UserFactory):
 
 
 class LiaisonFactory(UserFactory):
+    class Meta:
+        skip_postgeneration_save = True
+
     @factory.post_generation
     def organization(self, create, extracted, **kwargs):
         if create:

@@ -1,0 +1,32 @@
+from django.core.management import call_command
+
+from accounts.models import User
+from cases.models import Case, CaseEvent
+
+DEMO_USERS = {
+    "liaison@acme.example",
+    "liaison@globex.example",
+    "manager@caisi.example",
+    "evaluator@caisi.example",
+    "official@caisi.example",
+    "auditor@caisi.example",
+}
+
+
+def test_seed_demo_creates_the_public_cast_and_is_idempotent(db, client, capsys, settings):
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    call_command("seed_demo")
+    out = capsys.readouterr().out
+    assert "demo-pass-2026" in out
+    counts = (User.objects.count(), Case.objects.count(), CaseEvent.objects.count())
+
+    call_command("seed_demo")
+    assert (User.objects.count(), Case.objects.count(), CaseEvent.objects.count()) == counts
+
+    assert DEMO_USERS <= set(User.objects.values_list("email", flat=True))
+    statuses = set(Case.objects.values_list("status", flat=True))
+    assert {"intake", "triage", "access", "documentation", "testing", "findings"} <= statuses
+    assert {"cleared", "withdrawn"} <= statuses
+    for email in DEMO_USERS:
+        assert client.login(username=email, password="demo-pass-2026"), email
+    call_command("verify_timeline")

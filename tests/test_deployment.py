@@ -1,0 +1,100 @@
+"""The deployment files: the compose file names real entry points; production settings pass
+`check --deploy`."""
+
+import importlib
+import os
+import re
+import shlex
+import subprocess
+import sys
+from pathlib import Path
+
+import yaml
+from django.core.management import get_commands
+
+ROOT = Path(__file__).resolve().parent.parent
+REQUIRED_SERVICES = {"web", "worker", "beat", "db", "redis"}
+
+
+def compose():
+    return yaml.safe_load((ROOT / "docker-compose.yml").read_text())
+
+
+def commands_of(service: dict) -> list[list[str]]:
+    command = service.get("command", "")
+    if isinstance(command, list):
+        return [command]
+    if command.startswith("sh -c "):
+        command = shlex.split(command)[2]
+    return [shlex.split(part) for part in re.split(r"&&|;", command) if part.strip()]
+
+
+def test_compose_has_every_service_with_a_healthcheck_and_volumes():
+    spec = compose()
+    services = spec["services"]
+    assert REQUIRED_SERVICES <= set(services)
+    for name in REQUIRED_SERVICES:
+        assert "healthcheck" in services[name], name
+    assert {"pgdata", "redisdata", "media"} <= set(spec["volumes"])
+    assert services["db"]["image"].startswith("postgres:")
+    assert services["redis"]["image"].startswith("redis:")
+
+
+def test_compose_commands_name_real_modules_and_commands():
+    services = compose()["services"]
+    django_commands = get_commands()
+    checked = 0
+    for name, service in services.items():
+        for argv in commands_of(service):
+            program = argv[0]
+            if program == "gunicorn":
+                module, attribute = argv[1].split(":")
+                assert hasattr(importlib.import_module(module), attribute), name
+            elif program == "celery":
+                app_module = argv[argv.index("-A") + 1]
+                assert hasattr(importlib.import_module(app_module), "celery_app"), name
+                assert argv[argv.index("-A") + 2] in {"worker", "beat"}, name
+            elif program == "python" and argv[1] == "manage.py":
+                assert argv[2] in django_commands, (name, argv[2])
+            elif program in {"redis-server", "postgres"}:
+                continue
+            else:
+                raise AssertionError(f"{name}: unexpected command {argv}")
+            checked += 1
+    assert checked >= 5
+
+
+def test_check_deploy_with_production_settings_prints_no_warning():
+    env = {
+        **os.environ,
+        "DEBUG": "0",
+        "SECRET_KEY": "k7#Qx!2mZ9vL@4pR8sT1wY6uE3oI0aN5bC-jH_gF+dK=lM^zX%",
+        "ALLOWED_HOSTS": "portal.caisi.example",
+        "SITE_URL": "https://portal.caisi.example",
+    }
+    result = subprocess.run(
+        [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "System check identified no issues" in result.stdout
+    assert "WARNINGS" not in result.stdout + result.stderr
+
+
+def test_production_settings_refuse_to_start_without_a_secret_key():
+    env = {k: v for k, v in os.environ.items() if k != "SECRET_KEY"}
+    env["DEBUG"] = "0"
+    result = subprocess.run(
+        [sys.executable, "manage.py", "check"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode != 0
+    assert "SECRET_KEY must be set" in result.stderr

@@ -1,0 +1,52 @@
+"""`/healthz`: database, broker and a live worker, as JSON."""
+
+import pytest
+from celery.contrib.testing.worker import start_worker
+from django.db import connection
+
+from caisi_portal.celery import app
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.worker
+def test_healthz_reports_database_broker_and_a_live_worker(client):
+    with start_worker(app, pool="solo", perform_ping_check=False, shutdown_timeout=10):
+        body = client.get("/healthz").json()
+    assert body["database"]["ok"] is True
+    assert body["broker"]["ok"] is True
+    assert body["workers"] == {"ok": True, "count": 1}
+    assert body["status"] == "ok"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_healthz_without_workers_is_degraded_but_200(client):
+    response = client.get("/healthz")
+    assert response.status_code == 200
+    assert response.json()["workers"]["ok"] is False
+
+
+@pytest.mark.django_db(transaction=True)
+def test_healthz_with_the_broker_unreachable_reports_it(client):
+    original = app.conf.broker_write_url
+    app.conf.broker_write_url = "redis://127.0.0.1:1/0"  # nothing listens on port 1
+    try:
+        response = client.get("/healthz")
+    finally:
+        app.conf.broker_write_url = original
+    assert response.status_code == 200
+    assert response.json()["broker"]["ok"] is False
+
+
+@pytest.mark.django_db(transaction=True)
+def test_healthz_is_503_when_the_database_is_unreachable(client):
+    connection.close()
+    original = connection.settings_dict["PORT"]
+    connection.settings_dict["PORT"] = "1"
+    try:
+        response = client.get("/healthz")
+    finally:
+        connection.close()
+        connection.settings_dict["PORT"] = original
+    assert response.status_code == 503
+    assert response.json()["database"]["ok"] is False
+    assert response.json()["status"] == "degraded"
