@@ -41,9 +41,7 @@ def assert_nothing_stored(case):
     assert not CaseEvent.objects.filter(case=case, verb="document_uploaded").exists()
 
 
-def test_liaison_uploads_a_pdf_stored_under_a_random_name_with_its_digest(
-    liaison_client, case_at
-):
+def test_liaison_uploads_a_pdf_stored_under_a_random_name_with_its_digest(liaison_client, case_at):
     case = case_at("intake")
     response = liaison_client.post(
         upload_url(case),
@@ -123,9 +121,7 @@ def test_bad_document_refusal_answers_json_errors_to_the_progress_bar(liaison_cl
     assert body["ok"] is False and any("not a PDF" in e for e in body["errors"])
 
 
-def test_document_over_the_size_limit_is_refused_while_streaming(
-    liaison_client, case_at, settings
-):
+def test_document_over_the_size_limit_is_refused_while_streaming(liaison_client, case_at, settings):
     settings.SUBMISSION_DOCUMENT_MAX_BYTES = 1024
     case = case_at("intake")
     response = liaison_client.post(
@@ -156,9 +152,7 @@ def test_hostile_file_names_are_refused_not_silently_rewritten(
     assert_nothing_stored(case)
 
 
-def test_non_ascii_file_name_is_accepted_and_offered_safely_on_download(
-    liaison_client, case_at
-):
+def test_non_ascii_file_name_is_accepted_and_offered_safely_on_download(liaison_client, case_at):
     case = case_at("intake")
     name = "Plan de déploiement – 計画.pdf"
     response = raw_upload(liaison_client, case, name, PDF)
@@ -307,9 +301,7 @@ def test_weights_matching_the_expected_sha256_are_kept_and_verified(
     assert stored_files("artifacts") == [grant.artifact.name.removeprefix("artifacts/")]
 
 
-def test_weights_with_a_checksum_mismatch_are_refused_and_removed(
-    liaison_client, liaison, case_at
-):
+def test_weights_with_a_checksum_mismatch_are_refused_and_removed(liaison_client, liaison, case_at):
     case = case_at("access")
     grant = weights_grant(case, liaison)
     response = liaison_client.post(

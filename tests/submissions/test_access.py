@@ -1,0 +1,242 @@
+"""Model access (step 3): https endpoints, encrypted credentials, logged reveals, the gate."""
+
+import datetime as dt
+
+import pytest
+from django.core.management import call_command
+from django.db import connection
+from django.urls import reverse
+from django.utils import timezone
+
+from cases import demo
+from cases.models import CaseEvent
+from cases.services import ActionRefused, CaseNotFound, assign_evaluator, gate_blockers
+from submissions import crypto, services
+from submissions.models import AccessGrant, AccessMethod
+
+pytestmark = pytest.mark.django_db
+
+SECRET = "sk-live-4f9a-very-secret-token"
+
+
+def api_grant(case, liaison, **overrides):
+    fields = {
+        "method": AccessMethod.API_ENDPOINT,
+        "endpoint_url": "https://eval.acme.example/v1",
+        "credentials": SECRET,
+        "nda_reference": "NDA-7",
+        "nda_signed_on": timezone.localdate(),
+        "valid_until": timezone.now() + dt.timedelta(days=30),
+    }
+    return services.grant_access(case=case, actor=liaison, **{**fields, **overrides})
+
+
+def reveal_url(case, grant):
+    return reverse("submissions:grant_reveal", kwargs={"number": case.number, "pk": grant.pk})
+
+
+def reveals(case):
+    return CaseEvent.objects.filter(case=case, verb="credentials_revealed").count()
+
+
+def test_credentials_column_holds_no_plaintext(liaison, case_at):
+    case = case_at("access")
+    grant = api_grant(case, liaison)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT credentials_encrypted FROM submissions_accessgrant WHERE id = %s", [grant.pk]
+        )
+        (stored,) = cursor.fetchone()
+    assert SECRET not in stored and "4f9a" not in stored
+    assert crypto.decrypt(stored) == SECRET
+
+
+def test_grant_event_never_carries_the_credentials(liaison, case_at):
+    case = case_at("access")
+    api_grant(case, liaison)
+    event = CaseEvent.objects.get(case=case, verb="access_granted")
+    assert SECRET not in str(event.details)
+    assert event.details["with_credentials"] is True
+
+
+def test_case_manager_reveals_credentials_and_the_reveal_is_an_internal_event(
+    client, liaison, manager, case_at
+):
+    case = case_at("access")
+    grant = api_grant(case, liaison)
+    client.force_login(manager)
+    response = client.post(reveal_url(case, grant))
+    assert response.status_code == 200
+    assert SECRET in response.content.decode()
+    assert "no-store" in response["Cache-Control"]
+    event = CaseEvent.objects.get(case=case, verb="credentials_revealed")
+    assert event.internal and event.actor == manager
+
+
+def test_assigned_evaluator_may_reveal_credentials(client, liaison, manager, evaluator, case_at):
+    case = case_at("access")
+    grant = api_grant(case, liaison)
+    assign_evaluator(case=case, actor=manager, evaluator=evaluator)
+    client.force_login(evaluator)
+    assert client.post(reveal_url(case, grant)).status_code == 200
+    assert reveals(case) == 1
+
+
+@pytest.mark.parametrize(
+    "who,status", [("other_liaison", 404), ("other_evaluator", 404), ("liaison", 403)]
+)
+def test_outsiders_cannot_reveal_and_leave_no_reveal_event(client, cast, case_at, who, status):
+    case = case_at("access")
+    grant = api_grant(case, cast.liaison)
+    assign_evaluator(case=case, actor=cast.manager, evaluator=cast.evaluator)
+    client.force_login(getattr(cast, who))
+    response = client.post(reveal_url(case, grant))
+    assert response.status_code == status
+    assert SECRET not in response.content.decode()
+    assert reveals(case) == 0
+
+
+def test_auditor_cannot_reveal_credentials(client, cast, case_at):
+    case = case_at("access")
+    grant = api_grant(case, cast.liaison)
+    client.force_login(cast.auditor)
+    assert client.post(reveal_url(case, grant)).status_code == 403
+    assert reveals(case) == 0
+
+
+def test_reveal_service_refuses_an_unassigned_evaluator(cast, case_at):
+    case = case_at("access")
+    grant = api_grant(case, cast.liaison)
+    with pytest.raises(CaseNotFound):
+        services.reveal_credentials(grant=grant, actor=cast.other_evaluator)
+
+
+def test_company_never_sees_the_reveal_on_its_timeline(client, liaison, manager, case_at):
+    case = case_at("access")
+    grant = api_grant(case, liaison)
+    services.reveal_credentials(grant=grant, actor=manager)
+    client.force_login(liaison)
+    page = client.get(case.get_absolute_url()).content.decode()
+    assert "Credentials revealed" not in page
+    assert "Reveal credentials" not in page
+
+
+def test_non_https_endpoint_is_refused_with_what_was_typed_kept(client, liaison, case_at):
+    case = case_at("access")
+    client.force_login(liaison)
+    response = client.post(
+        reverse("submissions:grant_new", kwargs={"number": case.number}),
+        {
+            "method": AccessMethod.API_ENDPOINT,
+            "endpoint_url": "http://eval.acme.example/v1",
+            "credentials": "typed-token",
+            "nda_reference": "NDA-typed",
+            "valid_until": (timezone.now() + dt.timedelta(days=9)).strftime("%Y-%m-%dT%H:%M"),
+        },
+    )
+    assert response.status_code == 400
+    page = response.content.decode()
+    assert "must start with https://" in page
+    assert "NDA-typed" in page and "http://eval.acme.example/v1" in page
+    assert not AccessGrant.objects.filter(case=case).exists()
+
+
+def test_service_refuses_non_https_endpoint_and_missing_expiry(liaison, case_at):
+    case = case_at("access")
+    with pytest.raises(services.BadInput) as refusal:
+        services.grant_access(
+            case=case, actor=liaison, method=AccessMethod.API_ENDPOINT, endpoint_url="http://x.io"
+        )
+    assert any("https://" in b for b in refusal.value.blockers)
+    assert any("expires" in b for b in refusal.value.blockers)
+    assert not AccessGrant.objects.filter(case=case).exists()
+
+
+def test_liaison_revokes_a_grant_and_the_gate_closes(client, liaison, case_at):
+    case = case_at("access")
+    grant = api_grant(case, liaison)
+    assert gate_blockers(case, "verify_access") == []
+    client.force_login(liaison)
+    response = client.post(
+        reverse("submissions:grant_revoke", kwargs={"number": case.number, "pk": grant.pk})
+    )
+    assert response.status_code == 302
+    grant.refresh_from_db()
+    assert grant.revoked_at is not None and grant.revoked_by == liaison
+    assert "No access grant is live" in gate_blockers(case, "verify_access")[0]
+    assert CaseEvent.objects.filter(case=case, verb="access_revoked").exists()
+
+
+def test_other_company_cannot_revoke(client, liaison, other_liaison, case_at):
+    case = case_at("access")
+    grant = api_grant(case, liaison)
+    client.force_login(other_liaison)
+    url = reverse("submissions:grant_revoke", kwargs={"number": case.number, "pk": grant.pk})
+    assert client.post(url).status_code == 404
+    grant.refresh_from_db()
+    assert grant.revoked_at is None
+
+
+def test_verify_access_gate_wants_a_grant(case_at):
+    assert gate_blockers(case_at("access"), "verify_access") == [
+        "No model access has been granted yet."
+    ]
+
+
+def test_verify_access_gate_wants_an_nda(liaison, case_at):
+    case = case_at("access")
+    api_grant(case, liaison, nda_reference="", nda_signed_on=None)
+    assert gate_blockers(case, "verify_access") == [
+        "No live access grant has an NDA recorded (reference and signing date)."
+    ]
+
+
+def test_verify_access_gate_wants_a_verified_checksum_for_uploaded_weights(liaison, case_at):
+    case = case_at("access")
+    api_grant(case, liaison, method=AccessMethod.WEIGHTS_UPLOAD, endpoint_url="")
+    assert gate_blockers(case, "verify_access") == [
+        "The uploaded weights' checksum has not been verified."
+    ]
+
+
+def test_verify_access_gate_refuses_an_expired_grant(liaison, case_at):
+    case = case_at("access")
+    grant = api_grant(case, liaison)
+    AccessGrant.objects.filter(pk=grant.pk).update(
+        valid_until=timezone.now() - dt.timedelta(minutes=1)
+    )
+    assert "No access grant is live" in gate_blockers(case, "verify_access")[0]
+
+
+def test_grant_after_withdrawal_is_refused(liaison, case_at):
+    from cases.services import withdraw
+
+    case = withdraw(case=case_at("access"), actor=liaison)
+    with pytest.raises(ActionRefused, match="withdrawn"):
+        api_grant(case, liaison)
+
+
+def test_reencrypt_command_moves_credentials_to_the_new_key(liaison, case_at, settings):
+    old_key = settings.CREDENTIAL_ENCRYPTION_KEYS[0]
+    case = case_at("access")
+    grant = api_grant(case, liaison)
+    new_key = crypto.generate_key()
+    settings.CREDENTIAL_ENCRYPTION_KEYS = [new_key, old_key]
+    call_command("reencrypt_credentials")
+    settings.CREDENTIAL_ENCRYPTION_KEYS = [new_key]  # the old key is retired
+    grant.refresh_from_db()
+    assert crypto.decrypt(grant.credentials_encrypted) == SECRET
+
+
+def test_credentials_are_unreadable_without_their_key(liaison, case_at, settings):
+    case = case_at("access")
+    grant = api_grant(case, liaison)
+    settings.CREDENTIAL_ENCRYPTION_KEYS = [crypto.generate_key()]
+    with pytest.raises(crypto.CredentialsUnreadable):
+        crypto.decrypt(grant.credentials_encrypted)
+
+
+def test_demo_grant_passes_the_gate(liaison, case_at):
+    case = case_at("access")
+    demo.grant_access(case, liaison)
+    assert gate_blockers(case, "verify_access") == []
