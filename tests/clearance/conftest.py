@@ -90,6 +90,20 @@ class LiveWorker:
         self.stop()
         raise RuntimeError(f"The worker did not answer within {timeout}s: see {self.log_path}")
 
+    def wait_idle(self, timeout: float = 90) -> None:
+        """Wait until the queue is empty and this worker runs and holds no task."""
+
+        def idle() -> bool:
+            if queue_length() != 0:
+                return False
+            inspect = app.control.inspect(destination=[self.hostname], timeout=1.0)
+            active, reserved = inspect.active(), inspect.reserved()
+            if not active or not reserved:  # no reply yet: the worker is busy
+                return False
+            return not active.get(self.hostname) and not reserved.get(self.hostname)
+
+        wait_for(idle, timeout=timeout, interval=0.3, message=f"{self.hostname} stayed busy")
+
     def kill(self) -> None:
         """SIGKILL the worker: no shutdown, no acknowledgements, no cleanup."""
         if self.process and self.process.poll() is None:
@@ -103,6 +117,13 @@ class LiveWorker:
                 self.process.wait(timeout=20)
             except subprocess.TimeoutExpired:
                 self.kill()
+
+
+def queue_length(queue: str = "celery") -> int:
+    """Return how many messages wait in the Redis queue."""
+    import redis
+
+    return redis.Redis.from_url(django_settings.CELERY_BROKER_URL).llen(queue)
 
 
 def wait_for(predicate, *, timeout: float = 60, interval: float = 0.2, message: str = ""):
