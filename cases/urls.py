@@ -24,3 +24,13 @@ urlpatterns = [
     path("cases/<case:number>/intake/", views.intake_edit, name="intake"),
     path("cases/<case:number>/actions/<slug:action>/", views.case_action, name="action"),
 ]
+
+# CAISI's desk: the triage queue, bulk and evaluator assignment, the dashboard.
+from . import desk  # noqa: E402
+
+urlpatterns += [
+    path("desk/", desk.queue, name="desk"),
+    path("desk/assign/", desk.bulk_assign, name="bulk_assign"),
+    path("desk/dashboard/", desk.dashboard, name="desk_dashboard"),
+    path("cases/<case:number>/evaluators/", desk.assign_evaluators, name="evaluators"),
+]

@@ -1,0 +1,24 @@
+from django import forms
+
+from .models import Organization
+
+
+class ConflictForm(forms.Form):
+    organization = forms.ModelChoiceField(queryset=Organization.objects.all())
+    reason = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), max_length=4000)
+    valid_from = forms.DateField(
+        required=False, widget=forms.DateInput(attrs={"type": "date"}), label="From"
+    )
+    valid_until = forms.DateField(
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}),
+        label="Until",
+        help_text="Leave empty for a conflict with no end date.",
+    )
+
+    def clean(self):
+        data = super().clean()
+        start, end = data.get("valid_from"), data.get("valid_until")
+        if start and end and end < start:
+            self.add_error("valid_until", "The conflict cannot end before it begins.")
+        return data

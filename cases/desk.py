@@ -1,0 +1,349 @@
+"""CAISI's desk: the triage queue, bulk assignment, evaluator assignment and the dashboard.
+
+Every page reads cases through `Case.objects.visible_to`, so an evaluator's
+desk holds only the cases they are assigned to. The queue's queries do not
+grow with the page size: every per-row fact is an annotation or a prefetch.
+"""
+
+import datetime as dt
+from collections import Counter
+
+from django import forms
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
+from django.db.models import Count, Exists, F, OuterRef, Prefetch, Q
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.views.decorators.http import require_http_methods, require_POST
+
+from accounts.models import ConflictOfInterest, Organization, Role, User
+
+from . import policy, services
+from .lifecycle import OPEN_STATUSES, Status
+from .models import Case, ClockPause
+from .views import get_visible_case
+
+PAGE_SIZES = (10, 25, 50, 100)
+AGING_BUCKETS = (
+    (0, 7, "0–7 days"),
+    (8, 30, "8–30 days"),
+    (31, 90, "31–90 days"),
+    (91, None, "over 90 days"),
+)
+
+
+def _require_staff(user) -> None:
+    if not policy.can_see_internal(user):
+        raise PermissionDenied("The desk is for CAISI staff.")
+
+
+def _assignable_people():
+    return User.objects.filter(
+        staff_role__in=(Role.CASE_MANAGER, Role.EVALUATOR), is_active=True
+    ).order_by("staff_role", "email")
+
+
+class QueueFilterForm(forms.Form):
+    SORTS = {
+        "urgency": "Urgency: planned release, then longest waiting",
+        "waiting": "Longest in status",
+        "release": "Planned release",
+        "updated": "Recently updated",
+    }
+
+    q = forms.CharField(required=False, label="Case number or model")
+    status = forms.ChoiceField(required=False, choices=[("", "Any open status"), ("all", "All")])
+    organization = forms.ModelChoiceField(
+        required=False, queryset=Organization.objects.all(), empty_label="Any company"
+    )
+    case_manager = forms.ChoiceField(required=False)
+    short_lead_time = forms.BooleanField(required=False, label="Short lead time")
+    overdue = forms.BooleanField(required=False, label="Overdue requests")
+    sort = forms.ChoiceField(required=False, choices=list(SORTS.items()))
+    per_page = forms.TypedChoiceField(
+        required=False, coerce=int, choices=[(n, n) for n in PAGE_SIZES], empty_value=25
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["status"].choices += list(Status.choices)
+        managers = User.objects.filter(staff_role=Role.CASE_MANAGER).order_by("email")
+        self.fields["case_manager"].choices = [
+            ("", "Any case manager"),
+            ("none", "Not assigned"),
+        ] + [(str(m.pk), str(m)) for m in managers]
+
+    def filter(self, cases):
+        data = self.cleaned_data
+        status = data.get("status")
+        if status == "":
+            cases = cases.filter(status__in=OPEN_STATUSES)
+        elif status != "all":
+            cases = cases.filter(status=status)
+        if data.get("q"):
+            q = data["q"].strip()
+            cases = cases.filter(
+                Q(number__icontains=q) | Q(model_name__icontains=q) | Q(title__icontains=q)
+            )
+        if data.get("organization"):
+            cases = cases.filter(organization=data["organization"])
+        manager = data.get("case_manager")
+        if manager == "none":
+            cases = cases.filter(case_manager__isnull=True)
+        elif manager:
+            cases = cases.filter(case_manager_id=int(manager))
+        if data.get("short_lead_time"):
+            cases = cases.short_lead_time()
+        if data.get("overdue"):
+            cases = cases.filter(has_overdue_request=True)
+        return cases.order_by(*self.ordering(), "pk")
+
+    def ordering(self):
+        sort = self.cleaned_data.get("sort") or "urgency"
+        release = F("planned_release_date").asc(nulls_last=True)
+        return {
+            "urgency": [release, "clock_start"],
+            "waiting": ["clock_start"],
+            "release": [release],
+            "updated": ["-updated_at"],
+        }[sort]
+
+
+def queue_cases(user):
+    """Return the cases of the queue with every per-row fact annotated or prefetched."""
+    return (
+        Case.objects.visible_to(user)
+        .select_related("organization", "case_manager")
+        .prefetch_related(Prefetch("evaluators", queryset=User.objects.order_by("email")))
+        .with_clock()
+        .with_overdue()
+        .annotate(
+            paused_now=Exists(ClockPause.objects.filter(case=OuterRef("pk"), ended_at__isnull=True))
+        )
+    )
+
+
+class BulkAssignForm(forms.Form):
+    cases = forms.CharField(widget=forms.MultipleHiddenInput, required=False)
+    person = forms.ModelChoiceField(
+        queryset=User.objects.none(), label="Assign", empty_label="Choose a person"
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["person"].queryset = _assignable_people()
+        self.fields["person"].label_from_instance = lambda u: f"{u} ({u.role_label()})"
+
+
+@login_required
+def queue(request):
+    _require_staff(request.user)
+    form = QueueFilterForm(request.GET or None)
+    if not form.is_valid() and form.is_bound:
+        messages.error(request, "Some filters were not understood and are ignored.")
+        form = QueueFilterForm({})
+    if not form.is_bound:
+        form = QueueFilterForm({})
+    form.is_valid()
+    cases = form.filter(queue_cases(request.user))
+    page = Paginator(cases, form.cleaned_data.get("per_page") or 25).get_page(
+        request.GET.get("page")
+    )
+    now = timezone.now()
+    for case in page.object_list:
+        case.days_waiting = case.days_in_status(now)
+    query = request.GET.copy()
+    query.pop("page", None)
+    return render(
+        request,
+        "cases/desk/queue.html",
+        {
+            "form": form,
+            "page": page,
+            "query": query.urlencode(),
+            "can_assign": request.user.role == Role.CASE_MANAGER,
+            "assign_form": BulkAssignForm(),
+            "conflicts": ConflictOfInterest.objects.active()
+            .select_related("user", "organization")
+            .order_by("organization__name", "user__email"),
+        },
+    )
+
+
+@login_required
+@require_POST
+def bulk_assign(request):
+    _require_staff(request.user)
+    form = BulkAssignForm(request.POST)
+    numbers = request.POST.getlist("cases")
+    back = request.POST.get("next", "")
+    if not numbers:
+        messages.error(request, "Select at least one case to assign.")
+        return redirect_to(back)
+    if not form.is_valid():
+        messages.error(request, "Choose the person to assign.")
+        return redirect_to(back)
+    cases = list(Case.objects.visible_to(request.user).filter(number__in=numbers))
+    person = form.cleaned_data["person"]
+    refusals = services.assign_in_bulk(cases=cases, actor=request.user, person=person)
+    unknown = set(numbers) - {c.number for c in cases}
+    done = len(cases) - len(refusals)
+    if done:
+        messages.success(request, f"{person} assigned to {done} case{'s' if done != 1 else ''}.")
+    for number, blockers in refusals.items():
+        messages.error(request, f"{number} not assigned: {' '.join(blockers)}")
+    for number in sorted(unknown):
+        messages.error(request, f"{number} not assigned: no such case.")
+    return redirect_to(back)
+
+
+def redirect_to(target: str):
+    # Only paths on this site: the queue's own URL with its filters.
+    if target.startswith("/") and not target.startswith("//"):
+        return redirect(target)
+    return redirect("cases:desk")
+
+
+class EvaluatorForm(forms.Form):
+    evaluator = forms.ModelChoiceField(queryset=User.objects.none(), empty_label="Choose")
+
+    def __init__(self, *args, case: Case, **kwargs):
+        super().__init__(*args, **kwargs)
+        conflicts: dict[int, list[str]] = {}
+        for c in ConflictOfInterest.objects.active().filter(organization_id=case.organization_id):
+            conflicts.setdefault(c.user_id, []).append(c.reason)
+        field = self.fields["evaluator"]
+        field.queryset = User.objects.filter(staff_role=Role.EVALUATOR, is_active=True).exclude(
+            pk__in=case.evaluators.values("pk")
+        )
+        field.label_from_instance = lambda u: (
+            f"{u} — declared conflict: {'; '.join(conflicts[u.pk])}"
+            if u.pk in conflicts
+            else str(u)
+        )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def assign_evaluators(request, number):
+    case = get_visible_case(request.user, number)
+    _require_staff(request.user)
+    can_assign = request.user.role == Role.CASE_MANAGER and case.is_open
+    form = EvaluatorForm(request.POST or None, case=case)
+    status = 200
+    if request.method == "POST":
+        if not can_assign:
+            raise PermissionDenied("Only a case manager assigns evaluators to an open case.")
+        if form.is_valid():
+            try:
+                services.assign_evaluator(
+                    case=case, actor=request.user, evaluator=form.cleaned_data["evaluator"]
+                )
+            except services.ActionRefused as refusal:
+                for blocker in refusal.blockers:
+                    form.add_error("evaluator", blocker)
+                status = 409
+            else:
+                messages.success(request, f"{form.cleaned_data['evaluator']} assigned.")
+                return redirect("cases:evaluators", number=case.number)
+        else:
+            status = 400
+    return render(
+        request,
+        "cases/desk/evaluators.html",
+        {
+            "case": case,
+            "form": form,
+            "can_assign": can_assign,
+            "evaluators": case.evaluators.order_by("email"),
+            "conflicts": ConflictOfInterest.objects.active()
+            .filter(organization_id=case.organization_id)
+            .select_related("user"),
+        },
+        status=status,
+    )
+
+
+# --- the dashboard ----------------------------------------------------------------------
+
+
+def _bucket(days: int) -> str:
+    for low, high, label in AGING_BUCKETS:
+        if days >= low and (high is None or days <= high):
+            return label
+    return AGING_BUCKETS[-1][2]
+
+
+def dashboard_data(user, now: dt.datetime | None = None) -> dict:
+    """Return the dashboard's figures for the cases this user may see, in a fixed few queries."""
+    from findings.models import ClarificationRequest, Finding, FindingState, Severity
+
+    now = now or timezone.now()
+    visible = Case.objects.visible_to(user)
+    by_status = dict(
+        visible.order_by().values_list("status").annotate(n=Count("pk")).values_list("status", "n")
+    )
+    open_cases = list(
+        visible.open()
+        .with_clock(now)
+        .only("pk", "status", "status_changed_at", "number", "model_name")
+        .order_by("clock_start")
+    )
+    aging = Counter(_bucket(c.days_in_status(now)) for c in open_cases)
+    finding_rows = (
+        Finding.objects.filter(case__in=visible)
+        .order_by()
+        .values_list("severity", "state")
+        .annotate(n=Count("pk"))
+    )
+    findings = {(severity, state): n for severity, state, n in finding_rows}
+    overdue = list(
+        ClarificationRequest.objects.overdue(timezone.localdate(now))
+        .filter(case__in=visible)
+        .select_related("case", "case__organization")
+        .order_by("due_date")[:50]
+    )
+    short_lead = list(
+        visible.short_lead_time(timezone.localdate(now))
+        .select_related("organization")
+        .order_by("planned_release_date")[:50]
+    )
+    statuses = [s for s in Status if by_status.get(s.value)]
+    return {
+        "status_counts": [(s.label, by_status.get(s.value, 0)) for s in Status],
+        "open_total": len(open_cases),
+        "longest_waiting": [(c, c.days_in_status(now)) for c in open_cases[:5]],
+        "overdue": overdue,
+        "short_lead": short_lead,
+        "findings_table": [
+            (sev.label, [findings.get((sev.value, st.value), 0) for st in FindingState])
+            for sev in Severity
+        ],
+        "finding_states": [st.label for st in FindingState],
+        "chart": {
+            "status": {
+                "labels": [s.label for s in statuses],
+                "values": [by_status[s.value] for s in statuses],
+            },
+            "aging": {
+                "labels": [label for _, _, label in AGING_BUCKETS],
+                "values": [aging.get(label, 0) for _, _, label in AGING_BUCKETS],
+            },
+            "findings": {
+                "labels": [sev.label for sev in Severity],
+                "states": [st.label for st in FindingState],
+                "values": [
+                    [findings.get((sev.value, st.value), 0) for sev in Severity]
+                    for st in FindingState
+                ],
+            },
+        },
+    }
+
+
+@login_required
+def dashboard(request):
+    _require_staff(request.user)
+    return render(request, "cases/desk/dashboard.html", dashboard_data(request.user))

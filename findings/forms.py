@@ -1,0 +1,170 @@
+import datetime as dt
+
+from django import forms
+from django.utils import timezone
+
+from cases.models import Case
+from submissions.models import ModelVersion
+
+from .models import Category, EvaluationRun, FindingResponse, Severity
+from .services import INSPECT_LOG_SUFFIXES
+
+
+class MessageForm(forms.Form):
+    body = forms.CharField(
+        label="Message", widget=forms.Textarea(attrs={"rows": 3}), max_length=10_000
+    )
+    internal = forms.BooleanField(
+        required=False,
+        label="Internal note (CAISI only, never shown to the company)",
+    )
+
+    def __init__(self, *args, allow_internal: bool, **kwargs):
+        super().__init__(*args, **kwargs)
+        if not allow_internal:
+            del self.fields["internal"]
+
+
+class ClarificationRequestForm(forms.Form):
+    question = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), max_length=10_000)
+    due_date = forms.DateField(widget=forms.DateInput(attrs={"type": "date"}))
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if not self.is_bound:
+            self.initial.setdefault("due_date", timezone.localdate() + dt.timedelta(days=7))
+
+    def clean_due_date(self):
+        value = self.cleaned_data["due_date"]
+        if value < timezone.localdate():
+            raise forms.ValidationError("The due date cannot be in the past.")
+        return value
+
+
+class ClarificationAnswerForm(forms.Form):
+    answer = forms.CharField(widget=forms.Textarea(attrs={"rows": 4}), max_length=20_000)
+
+
+class CloseClarificationForm(forms.Form):
+    note = forms.CharField(required=False, max_length=2000)
+
+
+def _submitted_versions(case: Case):
+    return ModelVersion.objects.filter(case=case, submitted_at__isnull=False).order_by(
+        "-submitted_at"
+    )
+
+
+class EvaluationRunForm(forms.Form):
+    category = forms.ChoiceField(choices=Category.choices)
+    title = forms.CharField(max_length=200)
+    summary = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 3}))
+    status = forms.ChoiceField(
+        choices=EvaluationRun.RunStatus.choices, initial=EvaluationRun.RunStatus.COMPLETED
+    )
+    metrics = forms.JSONField(
+        required=False,
+        initial=dict,
+        help_text='Summary metrics as JSON, for example {"attack_success_rate": 0.04}.',
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )
+    model_version = forms.ModelChoiceField(queryset=ModelVersion.objects.none())
+
+    def __init__(self, *args, case: Case, **kwargs):
+        super().__init__(*args, **kwargs)
+        versions = _submitted_versions(case)
+        self.fields["model_version"].queryset = versions
+        self.fields["model_version"].initial = versions.first()
+
+    def clean_metrics(self):
+        value = self.cleaned_data.get("metrics") or {}
+        if not isinstance(value, dict):
+            raise forms.ValidationError("Give the metrics as a JSON object of names to values.")
+        return value
+
+
+class InspectImportForm(forms.Form):
+    log = forms.FileField(
+        label="Inspect log",
+        help_text="The .eval or .json file Inspect AI wrote; only its header is read.",
+        widget=forms.ClearableFileInput(attrs={"accept": ",".join(INSPECT_LOG_SUFFIXES)}),
+    )
+    category = forms.ChoiceField(choices=Category.choices)
+    title = forms.CharField(
+        max_length=200, required=False, help_text="Leave empty to use the Inspect task's name."
+    )
+    summary = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 2}))
+    model_version = forms.ModelChoiceField(queryset=ModelVersion.objects.none())
+
+    def __init__(self, *args, case: Case, **kwargs):
+        super().__init__(*args, **kwargs)
+        versions = _submitted_versions(case)
+        self.fields["model_version"].queryset = versions
+        self.fields["model_version"].initial = versions.first()
+
+
+class FindingForm(forms.Form):
+    title = forms.CharField(max_length=200)
+    severity = forms.ChoiceField(choices=Severity.choices)
+    category = forms.ChoiceField(choices=Category.choices)
+    description = forms.CharField(widget=forms.Textarea(attrs={"rows": 4}))
+    evaluation = forms.ModelChoiceField(
+        queryset=EvaluationRun.objects.none(),
+        required=False,
+        label="Evidence: evaluation run",
+    )
+    sample_ids = forms.CharField(
+        required=False,
+        label="Evidence: sample ids",
+        help_text="Comma-separated ids of the samples that show the finding.",
+        max_length=4000,
+    )
+
+    def __init__(self, *args, case: Case, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["evaluation"].queryset = EvaluationRun.objects.filter(case=case).order_by(
+            "-started_at"
+        )
+
+
+class FindingResponseForm(forms.Form):
+    kind = forms.ChoiceField(
+        choices=FindingResponse.Kind.choices, widget=forms.RadioSelect, label="Your answer"
+    )
+    fixed_in_version = forms.ModelChoiceField(
+        queryset=ModelVersion.objects.none(),
+        required=False,
+        label="Fixed in version",
+        help_text="For “fixed”: the revised version that carries the fix.",
+    )
+    mitigation = forms.CharField(
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text="For “mitigated”: the guardrail in place. For “disputed”: the mitigation "
+        "you propose.",
+    )
+    rationale = forms.CharField(
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text="For “disputed”: why the finding does not hold.",
+    )
+
+    def __init__(self, *args, case: Case, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["fixed_in_version"].queryset = ModelVersion.objects.filter(case=case)
+
+
+class ResponseReviewForm(forms.Form):
+    verdict = forms.ChoiceField(
+        choices=[
+            (v.value, v.label)
+            for v in FindingResponse.Verdict
+            if v != FindingResponse.Verdict.PENDING
+        ],
+        widget=forms.RadioSelect,
+    )
+    note = forms.CharField(
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text="Required when rejecting: the company sees it and answers again.",
+    )

@@ -1,0 +1,431 @@
+"""Pages of steps 5 and 6: thin views over `findings.services` and the case thread."""
+
+import csv
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.http import FileResponse, Http404, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_http_methods, require_POST
+
+from cases import services as case_services
+from cases.models import Message
+from cases.policy import can_see_internal
+from cases.services import ActionRefused, CaseNotFound
+from cases.views import get_visible_case
+
+from . import policy, services
+from .forms import (
+    ClarificationAnswerForm,
+    ClarificationRequestForm,
+    CloseClarificationForm,
+    EvaluationRunForm,
+    FindingForm,
+    FindingResponseForm,
+    InspectImportForm,
+    MessageForm,
+    ResponseReviewForm,
+)
+from .models import ClarificationRequest, EvaluationRun, Finding
+
+
+def _status_of(refusal: ActionRefused) -> int:
+    return 400 if isinstance(refusal, services.InspectLogRejected) else 409
+
+
+def _refuse_into(form, refusal: ActionRefused) -> None:
+    for blocker in refusal.blockers:
+        form.add_error(None, blocker)
+
+
+def _visible_finding(user, case, pk) -> Finding:
+    return get_object_or_404(
+        Finding.objects.visible_to(user).select_related("evaluation", "model_version", "case"),
+        case=case,
+        pk=pk,
+    )
+
+
+def _staff_only(user) -> None:
+    # Evaluation runs are CAISI's working material; to a company they do not exist.
+    if not can_see_internal(user):
+        raise Http404("No such evaluation.")
+
+
+# --- the message thread ---------------------------------------------------------------
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def case_messages(request, number):
+    case = get_visible_case(request.user, number)
+    allow_internal = policy.can_post_internal(request.user)
+    form = MessageForm(request.POST or None, allow_internal=allow_internal)
+    status = 200
+    if request.method == "POST":
+        if not policy.can_post_message(request.user, case):
+            raise PermissionDenied("You cannot write in this case's thread.")
+        if form.is_valid():
+            try:
+                case_services.post_message(
+                    case=case,
+                    actor=request.user,
+                    body=form.cleaned_data["body"],
+                    internal=form.cleaned_data.get("internal", False),
+                )
+            except ActionRefused as refusal:
+                _refuse_into(form, refusal)
+                status = 409
+            else:
+                messages.success(request, "Message posted.")
+                return redirect("findings:messages", number=case.number)
+        else:
+            status = 400
+    thread = Message.objects.visible_to(request.user).filter(case=case).select_related("author")
+    return render(
+        request,
+        "findings/messages.html",
+        {
+            "case": case,
+            "thread": thread,
+            "form": form,
+            "can_post": policy.can_post_message(request.user, case),
+        },
+        status=status,
+    )
+
+
+# --- clarification requests ------------------------------------------------------------
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def clarification_new(request, number):
+    case = get_visible_case(request.user, number)
+    if not policy.can_ask_clarification(request.user, case):
+        raise PermissionDenied("Clarification requests are asked by CAISI staff on an open case.")
+    form = ClarificationRequestForm(request.POST or None)
+    status = 200
+    if request.method == "POST":
+        if form.is_valid():
+            try:
+                services.ask_clarification(case=case, actor=request.user, **form.cleaned_data)
+            except ActionRefused as refusal:
+                _refuse_into(form, refusal)
+                status = 409
+            else:
+                messages.success(request, "Clarification requested; the clock is paused.")
+                return redirect(case)
+        else:
+            status = 400
+    return render(
+        request,
+        "findings/form_page.html",
+        {
+            "case": case,
+            "form": form,
+            "heading": "Ask the company for a clarification",
+            "submit": "Send the request",
+            "intro": "While the request waits on the company, the service-level clock is paused.",
+        },
+        status=status,
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def clarification_answer(request, number, pk):
+    case = get_visible_case(request.user, number)
+    clarification = get_object_or_404(ClarificationRequest, case=case, pk=pk)
+    if not policy.can_answer_clarification(request.user, case):
+        raise PermissionDenied("Only the company's liaison answers clarification requests.")
+    form = ClarificationAnswerForm(request.POST or None)
+    status = 200
+    if request.method == "POST":
+        if form.is_valid():
+            try:
+                services.answer_clarification(
+                    request=clarification, actor=request.user, **form.cleaned_data
+                )
+            except ActionRefused as refusal:
+                _refuse_into(form, refusal)
+                status = 409
+            else:
+                messages.success(request, "Answer sent to CAISI.")
+                return redirect(case)
+        else:
+            status = 400
+    return render(
+        request,
+        "findings/form_page.html",
+        {
+            "case": case,
+            "form": form,
+            "heading": "Answer the clarification request",
+            "quote": clarification.question,
+            "quote_meta": f"Due {clarification.due_date:%Y-%m-%d}",
+            "submit": "Send the answer",
+        },
+        status=status,
+    )
+
+
+@login_required
+@require_POST
+def clarification_close(request, number, pk):
+    case = get_visible_case(request.user, number)
+    clarification = get_object_or_404(ClarificationRequest, case=case, pk=pk)
+    form = CloseClarificationForm(request.POST)
+    note = form.cleaned_data["note"] if form.is_valid() else ""
+    try:
+        services.close_clarification(request=clarification, actor=request.user, note=note)
+    except ActionRefused as refusal:
+        messages.error(request, " ".join(refusal.blockers))
+        return redirect(case)
+    messages.success(request, "Clarification request closed.")
+    return redirect(case)
+
+
+# --- evaluations --------------------------------------------------------------------------
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def evaluation_new(request, number):
+    case = get_visible_case(request.user, number)
+    if not policy.can_record_evaluation(request.user, case):
+        raise PermissionDenied("Evaluations are recorded by the case's evaluators during testing.")
+    form = EvaluationRunForm(request.POST or None, case=case)
+    status = 200
+    if request.method == "POST":
+        if form.is_valid():
+            try:
+                run = services.record_evaluation_run(
+                    case=case, actor=request.user, **form.cleaned_data
+                )
+            except ActionRefused as refusal:
+                _refuse_into(form, refusal)
+                status = 409
+            else:
+                messages.success(request, f"Evaluation “{run.title}” recorded.")
+                return redirect("findings:evaluation", number=case.number, pk=run.pk)
+        else:
+            status = 400
+    return render(
+        request,
+        "findings/form_page.html",
+        {"case": case, "form": form, "heading": "Record an evaluation run", "submit": "Record"},
+        status=status,
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def evaluation_import(request, number):
+    case = get_visible_case(request.user, number)
+    if not policy.can_record_evaluation(request.user, case):
+        raise PermissionDenied("Evaluations are recorded by the case's evaluators during testing.")
+    form = InspectImportForm(request.POST or None, request.FILES or None, case=case)
+    status = 200
+    if request.method == "POST":
+        if form.is_valid():
+            data = dict(form.cleaned_data)
+            try:
+                run = services.import_inspect_log(
+                    case=case, actor=request.user, upload=data.pop("log"), **data
+                )
+            except ActionRefused as refusal:
+                form.add_error("log", refusal.blockers)
+                status = _status_of(refusal)
+            else:
+                messages.success(request, f"Inspect log imported as “{run.title}”.")
+                return redirect("findings:evaluation", number=case.number, pk=run.pk)
+        else:
+            status = 400
+    return render(
+        request,
+        "findings/form_page.html",
+        {
+            "case": case,
+            "form": form,
+            "heading": "Import an Inspect AI log",
+            "intro": "The portal reads the log's header: eval and run ids, task, model, "
+            "dataset, revision, status and every scorer's metrics.",
+            "submit": "Import",
+            "multipart": True,
+        },
+        status=status,
+    )
+
+
+@login_required
+def evaluation_detail(request, number, pk):
+    case = get_visible_case(request.user, number)
+    _staff_only(request.user)
+    run = get_object_or_404(
+        EvaluationRun.objects.select_related("model_version", "created_by"), case=case, pk=pk
+    )
+    return render(
+        request,
+        "findings/evaluation.html",
+        {
+            "case": case,
+            "run": run,
+            "findings": run.findings.all(),
+            "can_draft": policy.can_draft_finding(request.user, case),
+        },
+    )
+
+
+@login_required
+def evaluation_log(request, number, pk):
+    case = get_visible_case(request.user, number)
+    _staff_only(request.user)
+    run = get_object_or_404(EvaluationRun, case=case, pk=pk)
+    if not run.inspect_log:
+        raise Http404("This run has no Inspect log.")
+    return FileResponse(
+        run.inspect_log.open("rb"),
+        as_attachment=True,
+        filename=run.inspect_log.name.rsplit("/", 1)[-1],
+    )
+
+
+# --- findings ------------------------------------------------------------------------------
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def finding_new(request, number):
+    case = get_visible_case(request.user, number)
+    if not policy.can_draft_finding(request.user, case):
+        raise PermissionDenied("Findings are drafted by the case's evaluators during testing.")
+    initial = {}
+    if request.GET.get("evaluation", "").isdigit():
+        initial["evaluation"] = int(request.GET["evaluation"])
+    form = FindingForm(request.POST or None, case=case, initial=initial)
+    status = 200
+    if request.method == "POST":
+        if form.is_valid():
+            try:
+                finding = services.draft_finding(case=case, actor=request.user, **form.cleaned_data)
+            except ActionRefused as refusal:
+                _refuse_into(form, refusal)
+                status = 409
+            else:
+                messages.success(request, "Finding drafted; it stays internal until shared.")
+                return redirect(finding)
+        else:
+            status = 400
+    return render(
+        request,
+        "findings/form_page.html",
+        {
+            "case": case,
+            "form": form,
+            "heading": "Draft a finding",
+            "intro": "Drafts are internal. The case manager shares all drafts at once.",
+            "submit": "Save the draft",
+        },
+        status=status,
+    )
+
+
+def _finding_page(request, case, finding, *, respond_form=None, review_form=None, status=200):
+    user = request.user
+    can_respond = policy.can_respond_to_finding(user, case) and finding.awaits_company
+    can_review = policy.can_review_response(user, case) and finding.state == "answered"
+    if respond_form is None and can_respond:
+        respond_form = FindingResponseForm(case=case)
+    if review_form is None and can_review:
+        review_form = ResponseReviewForm()
+    return render(
+        request,
+        "findings/finding.html",
+        {
+            "case": case,
+            "finding": finding,
+            "responses": finding.responses.select_related(
+                "fixed_in_version", "responded_by", "reviewed_by"
+            ),
+            "can_see_internal": can_see_internal(user),
+            "respond_form": respond_form,
+            "review_form": review_form,
+        },
+        status=status,
+    )
+
+
+@login_required
+def finding_detail(request, number, pk):
+    case = get_visible_case(request.user, number)
+    return _finding_page(request, case, _visible_finding(request.user, case, pk))
+
+
+@login_required
+@require_POST
+def finding_respond(request, number, pk):
+    case = get_visible_case(request.user, number)
+    finding = _visible_finding(request.user, case, pk)
+    form = FindingResponseForm(request.POST, case=case)
+    if not form.is_valid():
+        return _finding_page(request, case, finding, respond_form=form, status=400)
+    try:
+        services.respond_to_finding(finding=finding, actor=request.user, **form.cleaned_data)
+    except ActionRefused as refusal:
+        _refuse_into(form, refusal)
+        return _finding_page(request, case, finding, respond_form=form, status=409)
+    except CaseNotFound:
+        raise Http404("No such finding.") from None
+    messages.success(request, "Answer sent to CAISI.")
+    return redirect(finding)
+
+
+@login_required
+@require_POST
+def finding_review(request, number, pk):
+    case = get_visible_case(request.user, number)
+    finding = _visible_finding(request.user, case, pk)
+    form = ResponseReviewForm(request.POST)
+    if not form.is_valid():
+        return _finding_page(request, case, finding, review_form=form, status=400)
+    try:
+        services.review_finding_response(finding=finding, actor=request.user, **form.cleaned_data)
+    except ActionRefused as refusal:
+        _refuse_into(form, refusal)
+        return _finding_page(request, case, finding, review_form=form, status=409)
+    messages.success(request, "Review recorded.")
+    return redirect(finding)
+
+
+@login_required
+def findings_export(request, number):
+    """Download the findings this user may see as CSV (drafts only for CAISI)."""
+    case = get_visible_case(request.user, number)
+    findings = (
+        Finding.objects.visible_to(request.user)
+        .filter(case=case)
+        .select_related("model_version", "evaluation")
+        .order_by("created_at")
+    )
+    response = HttpResponse(content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="{case.number}-findings.csv"'
+    writer = csv.writer(response)
+    writer.writerow(
+        ["id", "severity", "category", "title", "state", "resolution", "version", "samples"]
+    )
+    for f in findings:
+        writer.writerow(
+            [
+                f.pk,
+                f.severity,
+                f.category,
+                f.title,
+                f.state,
+                f.resolution,
+                f.model_version.label,
+                " ".join(f.sample_ids),
+            ]
+        )
+    return response
