@@ -2,22 +2,34 @@ from django.contrib import admin
 
 from cases.admin import ReadOnlyAdmin
 
-from .models import AccessGrant, Document, ModelVersion
+from .models import AccessGrant, ChecklistEntry, Document, ModelVersion
 
 
 @admin.register(ModelVersion)
 class ModelVersionAdmin(ReadOnlyAdmin):
-    list_display = ["case", "label", "vcs_reference", "submitted_at"]
+    list_display = ["case", "label", "vcs_reference", "packaging", "submitted_at"]
     search_fields = ["case__number", "label", "vcs_reference"]
+    list_select_related = ["case"]
 
 
 @admin.register(AccessGrant)
 class AccessGrantAdmin(ReadOnlyAdmin):
-    list_display = ["case", "method", "valid_until", "revoked_at"]
+    list_display = ["case", "method", "valid_until", "checksum_verified", "revoked_at"]
+    list_select_related = ["case"]
+    # Credentials are revealed only through the logged reveal on the case page.
     exclude = ["credentials_encrypted"]
 
 
 @admin.register(Document)
 class DocumentAdmin(ReadOnlyAdmin):
-    list_display = ["case", "kind", "version_number", "state", "uploaded_at"]
+    list_display = ["case", "kind", "version_number", "original_name", "state", "uploaded_at"]
     list_filter = ["kind", "state"]
+    search_fields = ["case__number", "original_name", "sha256"]
+    list_select_related = ["case"]
+
+
+@admin.register(ChecklistEntry)
+class ChecklistEntryAdmin(ReadOnlyAdmin):
+    list_display = ["case", "practice", "status", "updated_at"]
+    list_filter = ["status", "practice"]
+    list_select_related = ["case"]
