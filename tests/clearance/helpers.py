@@ -2,6 +2,7 @@
 
 import io
 import subprocess
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from pyhanko.pdf_utils.reader import PdfFileReader
@@ -25,7 +26,11 @@ def signature_status(data: bytes, cert_path: Path):
     root = x509.Certificate.load(der)
     reader = PdfFileReader(io.BytesIO(data))
     (embedded,) = reader.embedded_signatures
-    return validate_pdf_signature(embedded, ValidationContext(trust_roots=[root]))
+    # pyhanko runs its own event loop, which cannot nest in Playwright's: use a thread.
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(
+            validate_pdf_signature, embedded, ValidationContext(trust_roots=[root])
+        ).result()
 
 
 def first_page_png(pdf_path: Path, png_stem: Path) -> Path:
