@@ -1,0 +1,59 @@
+import pytest
+from django.urls import reverse
+
+from cases import services
+from cases.models import Message, Notification
+from cases.services import ActionRefused, CaseNotFound
+from cases.tasks import notify_case_event
+
+
+def test_a_shared_message_notifies_the_company_and_an_internal_one_does_not(testing_case, cast):
+    shared = services.post_message(case=testing_case, actor=cast.manager, body="Kick-off Monday.")
+    internal = services.post_message(
+        case=testing_case, actor=cast.manager, body="Their red-team looks thin.", internal=True
+    )
+    for message, verb in ((shared, "message_posted"), (internal, "internal_note_added")):
+        event = testing_case.events.get(verb=verb)
+        assert event.internal == message.internal
+        notify_case_event(event.pk)  # what the worker runs once the transaction commits
+    liaison_notices = Notification.objects.filter(user=cast.liaison)
+    assert [n.event.verb for n in liaison_notices] == ["message_posted"]
+    assert Notification.objects.filter(user=cast.evaluator).count() == 2
+
+
+def test_the_liaison_cannot_write_internal_notes(testing_case, cast):
+    with pytest.raises(ActionRefused, match="CAISI staff"):
+        services.post_message(case=testing_case, actor=cast.liaison, body="x", internal=True)
+    message = services.post_message(case=testing_case, actor=cast.liaison, body="Question.")
+    assert not message.internal
+
+
+def test_outsiders_and_auditors_cannot_write(testing_case, cast):
+    with pytest.raises(CaseNotFound):
+        services.post_message(case=testing_case, actor=cast.other_liaison, body="x")
+    with pytest.raises(ActionRefused):
+        services.post_message(case=testing_case, actor=cast.auditor, body="x")
+    with pytest.raises(ActionRefused, match="empty"):
+        services.post_message(case=testing_case, actor=cast.manager, body="   ")
+
+
+def test_liaison_thread_shows_only_shared_messages_and_counts_them(testing_case, cast, client):
+    services.post_message(case=testing_case, actor=cast.manager, body="Shared hello.")
+    services.post_message(case=testing_case, actor=cast.manager, body="Secret.", internal=True)
+    assert Message.objects.visible_to(cast.liaison).count() == 1
+    client.force_login(cast.liaison)
+    page = client.get(reverse("findings:messages", kwargs={"number": testing_case.number}))
+    body = page.content.decode()
+    assert "Shared hello." in body and "Secret." not in body
+    assert 'data-testid="message-count">1<' in body
+    assert "Internal note" not in body  # the checkbox is not offered
+
+
+def test_an_empty_message_is_a_400_and_a_forged_internal_flag_is_ignored(
+    testing_case, cast, client
+):
+    client.force_login(cast.liaison)
+    url = reverse("findings:messages", kwargs={"number": testing_case.number})
+    assert client.post(url, {"body": ""}).status_code == 400
+    assert client.post(url, {"body": "Hi", "internal": "on"}).status_code == 302
+    assert Message.objects.get().internal is False
