@@ -240,3 +240,22 @@ def test_demo_grant_passes_the_gate(liaison, case_at):
     case = case_at("access")
     demo.grant_access(case, liaison)
     assert gate_blockers(case, "verify_access") == []
+
+
+def test_a_weights_grant_leads_to_the_upload_page(client, liaison, case_at):
+    case = case_at("access")
+    client.force_login(liaison)
+    response = client.post(
+        reverse("submissions:grant_new", kwargs={"number": case.number}),
+        {
+            "method": AccessMethod.WEIGHTS_UPLOAD,
+            "nda_reference": "NDA-9",
+            "nda_signed_on": timezone.localdate().isoformat(),
+            "valid_until": (timezone.now() + dt.timedelta(days=9)).strftime("%Y-%m-%dT%H:%M"),
+        },
+    )
+    grant = AccessGrant.objects.get(case=case)
+    assert response.status_code == 302
+    assert response["Location"].endswith(f"/access/{grant.pk}/weights/")
+    page = client.get(response["Location"])
+    assert page.status_code == 200 and 'name="expected_sha256"' in page.content.decode()
