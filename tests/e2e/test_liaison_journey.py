@@ -181,3 +181,54 @@ def test_liaison_takes_a_case_from_empty_to_submitted(
         )
     ) == {"model_card", "safety_report", "deployment_plan", "risk_mitigation"}
     assert case.access_grants.get().credentials_encrypted
+
+
+def test_case_manager_reviews_the_package_and_reads_the_checklist_gaps(
+    page, live_server, sign_in, cast, case_at, artifacts_dir, journey_files
+):
+    from django.core.files.base import ContentFile
+
+    from submissions import services
+
+    case = case_at("documentation")
+    card = services.upload_document(
+        case=case,
+        actor=cast.liaison,
+        kind="model_card",
+        file=ContentFile(b"# Atlas card\n\n## Uses\nChat.\n"),
+        original_name="card.md",
+    )
+    services.record_checklist(
+        case=case,
+        actor=cast.liaison,
+        answers={
+            "red_teaming": {"status": "implemented", "evidence_document": card},
+            "monitoring": {"status": "planned", "note": "Ships with general availability."},
+        },
+    )
+
+    sign_in(page, cast.manager.email)
+    page.goto(f"{live_server.url}/cases/{case.number}/documents/")
+    row = page.locator("[data-testid=document-row]", has_text="card.md")
+    assert "Missing sections" in row.inner_text()
+    row.locator("input[value=changes]").check()
+    row.locator("textarea[name=comment]").fill("Add the out-of-scope uses and evaluation.")
+    row.locator("button:has-text('Save review')").click()
+    page.wait_for_url(re.compile(r".*/documents/$"))
+    assert "Changes requested" in page.inner_text("[data-testid=document-row]")
+    page.screenshot(path=f"{artifacts_dir}/journey-08-manager-review.png", full_page=True)
+
+    page.goto(f"{live_server.url}/cases/{case.number}/checklist/")
+    summary = page.inner_text("[data-testid=checklist-summary]")
+    assert "2 of 22 answered" in summary
+    page.click("text=21 gaps")
+    assert "Monitor the deployed model — Planned" in page.inner_text("[data-testid=checklist-gaps]")
+    assert page.locator("select[name='red_teaming-status']").count() == 0
+    page.screenshot(path=f"{artifacts_dir}/journey-09-checklist-summary.png", full_page=True)
+
+    page.click("button:has-text('Sign out')")
+    sign_in(page, cast.liaison.email)
+    page.goto(f"{live_server.url}/cases/{case.number}/")
+    panel = page.inner_text("[data-testid=documents]")
+    assert "Add the out-of-scope uses and evaluation." in panel
+    assert "The model card lacks" in panel
