@@ -22,3 +22,20 @@ def schedule_periodic_tasks(sender, **kwargs):
         sender.signature("clearance.tasks.render_pending_statements"),
         name="clearance: render statements without a PDF",
     )
+
+
+@app.on_after_finalize.connect
+def schedule_reminders_and_digests(sender, **kwargs):
+    from celery.schedules import crontab
+    from django.conf import settings
+
+    sender.add_periodic_task(
+        settings.REMINDER_SWEEP_SECONDS,
+        sender.signature("cases.tasks.sweep_reminders"),
+        name="cases: send the reminders that have come due",
+    )
+    sender.add_periodic_task(
+        crontab(hour=settings.DIGEST_HOUR, minute=0),
+        sender.signature("cases.tasks.send_daily_digests"),
+        name="cases: one daily digest per person",
+    )

@@ -89,6 +89,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "cases.notifications.unread_count",
             ],
         },
     },
@@ -177,6 +178,36 @@ REST_FRAMEWORK = {
 # Domain settings.
 REVIEW_LEAD_TIME_DAYS = env_int("REVIEW_LEAD_TIME_DAYS", 90)
 DEMO_PASSWORD = env("DEMO_PASSWORD", "demo-pass-2026")
+
+
+def env_days(name: str, default: str) -> dict[str, int]:
+    """Parse "triage=5,access=10" into {"triage": 5, "access": 10}."""
+    pairs = (item.split("=", 1) for item in env_list(name, default))
+    return {key.strip(): int(value) for key, value in pairs}
+
+
+def env_offsets(name: str, default: str) -> dict[str, list[int]]:
+    """Parse "planned_release=30/14/7/1/0,..." into {"planned_release": [30, 14, 7, 1, 0]}."""
+    pairs = (item.split("=", 1) for item in env_list(name, default))
+    return {key.strip(): [int(v) for v in value.split("/")] for key, value in pairs}
+
+
+# Deadlines and reminders (issue notes in cases/deadlines.py).
+# Working days each open status may take before CAISI (or the company) is late.
+SERVICE_LEVEL_WORKING_DAYS = env_days(
+    "SERVICE_LEVEL_WORKING_DAYS", "triage=5,access=10,documentation=10,testing=30,findings=20"
+)
+# Days before each kind of deadline that a reminder goes out (0: on the day);
+# while overdue, a reminder follows every REMINDER_OVERDUE_EVERY_DAYS.
+REMINDER_OFFSETS_DAYS = env_offsets(
+    "REMINDER_OFFSETS_DAYS",
+    "planned_release=30/14/7/1/0,clarification_due=7/1/0,finding_response_due=7/1/0,"
+    "access_expiry=14/7/1/0,service_level=1/0",
+)
+REMINDER_OVERDUE_EVERY_DAYS = env_int("REMINDER_OVERDUE_EVERY_DAYS", 7)
+FINDING_RESPONSE_DAYS = env_int("FINDING_RESPONSE_DAYS", 14)
+REMINDER_SWEEP_SECONDS = env_int("REMINDER_SWEEP_SECONDS", 300)
+DIGEST_HOUR = env_int("DIGEST_HOUR", 8)
 
 # Submissions (step 1, 3 and 4): upload limits and the credential keys.
 # Uploads always spool to a temporary file, never into memory (see

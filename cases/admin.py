@@ -1,6 +1,15 @@
 from django.contrib import admin
 
-from .models import Case, CaseEvent, CaseNumberCounter, Notification
+from .models import (
+    Case,
+    CaseEvent,
+    CaseNumberCounter,
+    Deadline,
+    DigestRun,
+    Notification,
+    NotificationPreference,
+    ReminderSent,
+)
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):
@@ -41,3 +50,27 @@ class CaseNumberCounterAdmin(ReadOnlyAdmin):
 class NotificationAdmin(ReadOnlyAdmin):
     list_display = ["user", "event", "created_at", "read_at"]
     list_select_related = ["user", "event"]
+
+
+@admin.register(Deadline)
+class DeadlineAdmin(ReadOnlyAdmin):
+    list_display = ["case", "kind", "subject", "due_at", "next_reminder_at", "satisfied_at"]
+    list_filter = ["kind"]
+    list_select_related = ["case"]
+
+
+@admin.register(ReminderSent)
+class ReminderSentAdmin(ReadOnlyAdmin):
+    list_display = ["deadline", "offset_days", "created_at"]
+    list_select_related = ["deadline__case"]
+
+
+@admin.register(NotificationPreference)
+class NotificationPreferenceAdmin(admin.ModelAdmin):
+    list_display = ["user", "kind", "delivery"]
+    list_filter = ["kind", "delivery"]
+
+
+@admin.register(DigestRun)
+class DigestRunAdmin(ReadOnlyAdmin):
+    list_display = ["user", "day", "sent_at", "notification_count"]

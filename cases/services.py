@@ -7,6 +7,7 @@ notifications once the transaction commits.
 """
 
 import datetime as dt
+import inspect
 from typing import Any
 
 from django.db import transaction
@@ -65,9 +66,10 @@ def record_event(
         event.save()
         Case.objects.filter(pk=case.pk).update(updated_at=event.created_at)
 
-        from .tasks import notify_case_event
+        from .tasks import notify_case_event, sync_case_deadlines
 
         transaction.on_commit(lambda: notify_case_event.delay(event.pk))
+        transaction.on_commit(lambda: sync_case_deadlines.delay(case.pk))
     return event
 
 
@@ -240,7 +242,7 @@ def submit_intake(*, case: Case, actor) -> Case:
     return _transition(case=case, actor=actor, action=Action.SUBMIT_INTAKE, apply=freeze_versions)
 
 
-def assign_case_manager(*, case: Case, actor, manager) -> Case:
+def assign_case_manager(*, case: Case, actor, manager=None) -> Case:
     """Name the case manager (step 2 → 3)."""
 
     def set_manager(locked: Case) -> list[str]:
@@ -327,7 +329,7 @@ def issue_clearance(*, case: Case, actor, scope: str = "", conditions: str = "")
     )
 
 
-def revoke_clearance(*, case: Case, actor, reason: str) -> Case:
+def revoke_clearance(*, case: Case, actor, reason: str = "") -> Case:
     """Revoke the clearance, with the reason on record."""
     from clearance.services import revoke_statements
 
@@ -350,7 +352,7 @@ def withdraw(*, case: Case, actor, reason: str = "") -> Case:
     return _transition(case=case, actor=actor, action=Action.WITHDRAW, details={"reason": reason})
 
 
-def close_case(*, case: Case, actor, reason: str) -> Case:
+def close_case(*, case: Case, actor, reason: str = "") -> Case:
     """Close the case on CAISI's side, with the reason on record."""
     return _transition(
         case=case, actor=actor, action=Action.CLOSE_CASE, reason=reason, details={"reason": reason}
@@ -377,6 +379,10 @@ def perform(*, case: Case, actor, action: str, **params) -> Case:
         service = ACTION_SERVICES[Action(action)]
     except ValueError:
         raise ActionRefused(f"There is no action “{action}”.") from None
+    accepted = set(inspect.signature(service).parameters) - {"case", "actor"}
+    unknown = sorted(set(params) - accepted)
+    if unknown:
+        raise ActionRefused(f"{Action(action).label} takes no {', '.join(unknown)}.")
     return service(case=case, actor=actor, **params)
 
 
@@ -387,7 +393,7 @@ def notify_event(*, event_id: int) -> int:
     """Create the in-app notices for one event, once per person; return how many are new."""
     from accounts.models import Membership
 
-    from .models import Notification
+    from . import notifications
 
     event = CaseEvent.objects.select_related("case").filter(pk=event_id).first()
     if event is None:
@@ -403,10 +409,13 @@ def notify_event(*, event_id: int) -> int:
             )
         )
     people.discard(event.actor_id)
-    created = Notification.objects.bulk_create(
-        [Notification(user_id=pk, event=event) for pk in sorted(people)], ignore_conflicts=True
+    return notifications.create_notifications(
+        user_ids=people,
+        case=case,
+        kind=notifications.kind_of(event),
+        text=notifications.describe(event, case),
+        event=event,
     )
-    return len(created)
 
 
 # --- assignment of evaluators ---------------------------------------------------

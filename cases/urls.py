@@ -1,6 +1,6 @@
 from django.urls import path, register_converter
 
-from . import views
+from . import notification_views, views
 from .models import CASE_NUMBER_PATTERN
 
 
@@ -18,6 +18,17 @@ register_converter(CaseNumberConverter, "case")
 
 app_name = "cases"
 urlpatterns = [
+    path("notifications/", notification_views.notification_list, name="notifications"),
+    path(
+        "notifications/read/",
+        notification_views.notifications_mark_read,
+        name="notifications_mark_read",
+    ),
+    path(
+        "notifications/settings/",
+        notification_views.notification_preferences,
+        name="notification_preferences",
+    ),
     path("", views.dashboard, name="dashboard"),
     path("cases/new/", views.case_new, name="new"),
     path("cases/<case:number>/", views.case_detail, name="detail"),

@@ -1,0 +1,238 @@
+"""Deadlines and reminders.
+
+Every dated obligation of a case is a `Deadline` row, derived from the case's
+records by `sync_case_deadlines` after each change (a planned release date, an
+open clarification request, a shared finding awaiting its answer, a live
+access grant, the service level of the current status). One periodic sweep
+reads the due rows through a partial index and sends each reminder once: a
+unique (deadline, offset) row is inserted before the send.
+"""
+
+import datetime as dt
+from collections.abc import Iterator
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from accounts.models import Membership, Role, User
+
+from .models import Case, Deadline, DeadlineKind, NotificationKind, ReminderSent
+
+
+def add_working_days(start: dt.datetime, days: int) -> dt.datetime:
+    """Return `start` moved on by this many Monday-to-Friday days."""
+    current = start
+    remaining = days
+    while remaining > 0:
+        current += dt.timedelta(days=1)
+        if current.weekday() < 5:
+            remaining -= 1
+    return current
+
+
+def start_of_day(day: dt.date) -> dt.datetime:
+    return timezone.make_aware(dt.datetime.combine(day, dt.time.min))
+
+
+def moments(deadline_kind: str, due_at: dt.datetime) -> Iterator[tuple[int, dt.datetime]]:
+    """Yield (offset in days, when) for every reminder of a deadline, in time order."""
+    offsets = settings.REMINDER_OFFSETS_DAYS.get(deadline_kind, [1, 0])
+    for offset in sorted(set(offsets), reverse=True):
+        yield offset, due_at - dt.timedelta(days=offset)
+    every = settings.REMINDER_OVERDUE_EVERY_DAYS
+    weeks = 1
+    while True:  # while overdue, one more reminder every period, without end
+        yield -every * weeks, due_at + dt.timedelta(days=every * weeks)
+        weeks += 1
+
+
+def next_reminder_after(deadline_kind: str, due_at: dt.datetime, moment: dt.datetime):
+    for _, when in moments(deadline_kind, due_at):
+        if when > moment:
+            return when
+    raise AssertionError("unreachable: the overdue reminders never end")
+
+
+def latest_offset_at(deadline_kind: str, due_at: dt.datetime, moment: dt.datetime) -> int | None:
+    """Return the offset of the latest reminder whose time has come, if any."""
+    latest = None
+    for offset, when in moments(deadline_kind, due_at):
+        if when > moment:
+            return latest
+        latest = offset
+    return latest
+
+
+# --- keeping the rows current ----------------------------------------------------
+
+
+def wanted_deadlines(case: Case) -> dict[tuple[str, str], dt.datetime]:
+    """Return the base due time of each obligation the case's records hold now."""
+    from findings.models import ClarificationRequest, Finding, FindingState
+    from submissions.models import AccessGrant
+
+    wanted: dict[tuple[str, str], dt.datetime] = {}
+    if not case.is_open:
+        return wanted
+    if case.planned_release_date:
+        wanted[(DeadlineKind.PLANNED_RELEASE, "")] = start_of_day(case.planned_release_date)
+    level = settings.SERVICE_LEVEL_WORKING_DAYS.get(case.status)
+    if level is not None:
+        wanted[(DeadlineKind.SERVICE_LEVEL, case.status)] = add_working_days(
+            case.status_changed_at, level
+        )
+    for request in ClarificationRequest.objects.filter(
+        case=case, status=ClarificationRequest.RequestStatus.OPEN
+    ):
+        wanted[(DeadlineKind.CLARIFICATION_DUE, f"clarification:{request.pk}")] = start_of_day(
+            request.due_date + dt.timedelta(days=1)
+        )
+    for finding in Finding.objects.filter(case=case, state=FindingState.SHARED):
+        shared = finding.shared_at or timezone.now()
+        wanted[(DeadlineKind.FINDING_RESPONSE_DUE, f"finding:{finding.pk}")] = (
+            shared + dt.timedelta(days=settings.FINDING_RESPONSE_DAYS)
+        )
+    for grant in AccessGrant.objects.filter(
+        case=case, revoked_at__isnull=True, valid_until__isnull=False
+    ):
+        wanted[(DeadlineKind.ACCESS_EXPIRY, f"access:{grant.pk}")] = grant.valid_until
+    return wanted
+
+
+def effective_due(deadline: Deadline, case: Case, now: dt.datetime) -> dt.datetime:
+    """Return the due time, moved later by the time the service-level clock stood still."""
+    if deadline.kind != DeadlineKind.SERVICE_LEVEL:
+        return deadline.base_due_at
+    return deadline.base_due_at + case.paused_since_status_change(now)
+
+
+@transaction.atomic
+def sync_case_deadlines(*, case_id: int, now: dt.datetime | None = None) -> None:
+    """Create, move and satisfy the case's deadline rows to match its records."""
+    now = now or timezone.now()
+    case = Case.objects.select_for_update().filter(pk=case_id).first()
+    if case is None:
+        return
+    wanted = wanted_deadlines(case)
+    pending = {(d.kind, d.subject): d for d in Deadline.objects.pending().filter(case=case)}
+    for key, deadline in pending.items():
+        if key not in wanted:
+            deadline.satisfied_at = now
+            deadline.next_reminder_at = None
+            deadline.save(update_fields=["satisfied_at", "next_reminder_at"])
+    for (kind, subject), base in wanted.items():
+        deadline = pending.get((kind, subject)) or Deadline(
+            case=case, kind=kind, subject=subject, created_at=now
+        )
+        deadline.base_due_at = base
+        due = effective_due(deadline, case, now)
+        if deadline.pk and deadline.due_at == due:
+            continue
+        deadline.due_at = due
+        deadline.next_reminder_at = next_reminder_after(kind, due, now)
+        if deadline.pk:
+            deadline.save(update_fields=["base_due_at", "due_at", "next_reminder_at"])
+        else:
+            deadline.save()
+
+
+# --- the sweep -----------------------------------------------------------------
+
+
+def _claim(deadline: Deadline, offset: int) -> ReminderSent | None:
+    """Insert the (deadline, offset) row; None when it was already there."""
+    try:
+        with transaction.atomic():
+            return ReminderSent.objects.create(deadline=deadline, offset_days=offset)
+    except IntegrityError:
+        return None
+
+
+def sweep_reminders(*, now: dt.datetime | None = None, batch: int = 500) -> int:
+    """Send every reminder that has come due, each once; return how many this call sent."""
+    from .tasks import deliver_reminder
+
+    now = now or timezone.now()
+    sent = 0
+    while True:
+        with transaction.atomic():
+            due = list(
+                Deadline.objects.due_for_reminder(now)
+                .select_related("case")
+                .select_for_update(skip_locked=True, of=("self",))
+                .order_by("next_reminder_at")[:batch]
+            )
+            if not due:
+                return sent
+            for deadline in due:
+                case = deadline.case
+                if deadline.kind == DeadlineKind.SERVICE_LEVEL and case.clock_paused:
+                    # Waiting on the company: CAISI's clock stands still; look again later.
+                    deadline.next_reminder_at = now + dt.timedelta(hours=1)
+                    deadline.save(update_fields=["next_reminder_at"])
+                    continue
+                due_at = effective_due(deadline, case, now)
+                offset = latest_offset_at(deadline.kind, due_at, now)
+                deadline.due_at = due_at
+                deadline.next_reminder_at = next_reminder_after(deadline.kind, due_at, now)
+                deadline.save(update_fields=["due_at", "next_reminder_at"])
+                if offset is None:
+                    continue
+                reminder = _claim(deadline, offset)
+                if reminder is not None:
+                    transaction.on_commit(lambda pk=reminder.pk: deliver_reminder.delay(pk))
+                    sent += 1
+
+
+def recipients(deadline: Deadline) -> list[int]:
+    """Return who is reminded: the company for its obligations, CAISI for its own."""
+    case = deadline.case
+    company = list(
+        Membership.objects.filter(organization_id=case.organization_id).values_list(
+            "user_id", flat=True
+        )
+    )
+    if case.case_manager_id:
+        caisi = [case.case_manager_id]
+    else:
+        caisi = list(
+            User.objects.filter(staff_role=Role.CASE_MANAGER, is_active=True).values_list(
+                "pk", flat=True
+            )
+        )
+    return {
+        DeadlineKind.PLANNED_RELEASE: company + caisi,
+        DeadlineKind.CLARIFICATION_DUE: company,
+        DeadlineKind.FINDING_RESPONSE_DUE: company,
+        DeadlineKind.ACCESS_EXPIRY: company + caisi,
+        DeadlineKind.SERVICE_LEVEL: caisi,
+    }[deadline.kind]
+
+
+def reminder_text(reminder: ReminderSent) -> str:
+    deadline = reminder.deadline
+    label = deadline.get_kind_display().lower()
+    when = timezone.localtime(deadline.due_at).date().isoformat()
+    if reminder.offset_days > 0:
+        days = reminder.offset_days
+        return f"{deadline.case.number}: {label} in {days} day{'s' * (days != 1)} ({when})."
+    if reminder.offset_days == 0:
+        return f"{deadline.case.number}: {label} today ({when})."
+    return f"{deadline.case.number}: {label} overdue since {when}."
+
+
+def deliver_reminder(*, reminder_id: int) -> int:
+    """Turn one claimed reminder into notices for the people concerned (safe to repeat)."""
+    from .notifications import create_notifications
+
+    reminder = ReminderSent.objects.select_related("deadline__case").filter(pk=reminder_id).first()
+    if reminder is None or reminder.deadline.satisfied_at is not None:
+        return 0
+    return create_notifications(
+        user_ids=recipients(reminder.deadline),
+        case=reminder.deadline.case,
+        kind=NotificationKind.REMINDER,
+        text=reminder_text(reminder),
+        reminder=reminder,
+    )
