@@ -7,9 +7,11 @@ what the tests exercise.
 import datetime as dt
 import hashlib
 
+from django.core.files.base import ContentFile
 from django.utils import timezone
 
 from findings.models import Category, Finding, FindingState, Severity
+from submissions import services as submissions_services
 from submissions.models import (
     REQUIRED_DOCUMENT_KINDS,
     AccessGrant,
@@ -47,10 +49,8 @@ def fill_intake(case: Case, liaison, *, days_to_release: int = 180) -> Case:
 
 
 def add_version(case: Case, liaison, *, label: str) -> ModelVersion:
-    from submissions import services as submissions
-
     digest = hashlib.sha256(f"{case.number}:{label}".encode()).hexdigest()
-    return submissions.add_version(
+    return submissions_services.add_version(
         case=case,
         actor=liaison,
         label=label,
@@ -62,10 +62,8 @@ def add_version(case: Case, liaison, *, label: str) -> ModelVersion:
 
 
 def grant_access(case: Case, liaison) -> AccessGrant:
-    from submissions import services as submissions
-
     now = timezone.now()
-    return submissions.grant_access(
+    return submissions_services.grant_access(
         case=case,
         actor=liaison,
         method=AccessMethod.API_ENDPOINT,
@@ -110,17 +108,13 @@ Internal red-teaming, bias audit and stress tests; see the safety report.
 
 def provide_documents(case: Case, liaison, manager) -> list[Document]:
     """Upload the four required documents as small Markdown files and accept them."""
-    from django.core.files.base import ContentFile
-
-    from submissions import services as submissions
-
     documents = []
     for kind in REQUIRED_DOCUMENT_KINDS:
         if kind == DocumentKind.MODEL_CARD:
             text = DEMO_MODEL_CARD.format(model=case.model_name)
         else:
             text = f"# {kind.label} for {case.model_name}\n\nSummary prepared for the review.\n"
-        doc = submissions.upload_document(
+        doc = submissions_services.upload_document(
             case=case,
             actor=liaison,
             kind=kind,
@@ -129,7 +123,8 @@ def provide_documents(case: Case, liaison, manager) -> list[Document]:
             title=kind.label,
             report_type=SafetyReportType.RED_TEAMING if kind == DocumentKind.SAFETY_REPORT else "",
         )
-        documents.append(submissions.review_document(document=doc, actor=manager, accept=True))
+        accepted = submissions_services.review_document(document=doc, actor=manager, accept=True)
+        documents.append(accepted)
     return documents
 
 
