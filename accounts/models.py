@@ -1,3 +1,4 @@
+import uuid
 from functools import cached_property
 
 from django.contrib.auth.models import AbstractUser, BaseUserManager
@@ -172,3 +173,99 @@ class ConflictOfInterest(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user} conflicted with {self.organization}"
+
+
+# --- API tokens and webhooks -------------------------------------------------------
+
+
+class ApiTokenQuerySet(models.QuerySet):
+    def usable(self, at=None) -> "ApiTokenQuerySet":
+        """Return the tokens that are neither revoked nor expired."""
+        at = at or timezone.now()
+        return self.filter(revoked_at__isnull=True).filter(
+            Q(expires_at__isnull=True) | Q(expires_at__gt=at)
+        )
+
+
+class ApiToken(models.Model):
+    """A personal token a program sends as `Authorization: Bearer <token>`.
+
+    Only the SHA-256 of the token is stored; the token itself is shown once,
+    when it is created. The prefix is the token's first characters, enough for
+    a person to tell their tokens apart.
+    """
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="api_tokens")
+    name = models.CharField(max_length=100)
+    prefix = models.CharField(max_length=16, db_index=True)
+    secret_sha256 = models.CharField("SHA-256 of the token", max_length=64, unique=True)
+    read_only = models.BooleanField(
+        default=True, help_text="A read-only token may look but never change anything."
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    expires_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+    last_used_at = models.DateTimeField(null=True, blank=True)
+
+    objects = ApiTokenQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.prefix}…)"
+
+    def is_usable(self, at=None) -> bool:
+        at = at or timezone.now()
+        return self.revoked_at is None and (self.expires_at is None or self.expires_at > at)
+
+
+class Webhook(models.Model):
+    """A URL that receives a signed JSON event when a case its owner may see changes status."""
+
+    owner = models.ForeignKey(User, on_delete=models.CASCADE, related_name="webhooks")
+    url = models.URLField(max_length=500)
+    # The HMAC key must be readable to sign each delivery, so it is kept
+    # encrypted with the portal's credential keys rather than hashed.
+    secret_encrypted = models.TextField(editable=False)
+    active = models.BooleanField(default=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return self.url
+
+
+class WebhookDelivery(models.Model):
+    """One event sent (or being sent) to one webhook; the unique pair claims it once."""
+
+    class DeliveryStatus(models.TextChoices):
+        PENDING = "pending", "Pending"
+        DELIVERED = "delivered", "Delivered"
+        FAILED = "failed", "Failed (gave up)"
+
+    webhook = models.ForeignKey(Webhook, on_delete=models.CASCADE, related_name="deliveries")
+    event = models.ForeignKey("cases.CaseEvent", on_delete=models.PROTECT, related_name="+")
+    # What receivers see as the event id: the same on every retry of this delivery.
+    event_uid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    status = models.CharField(
+        max_length=16, choices=DeliveryStatus.choices, default=DeliveryStatus.PENDING
+    )
+    attempts = models.PositiveIntegerField(default=0)
+    response_code = models.PositiveIntegerField(null=True, blank=True)
+    last_error = models.CharField(max_length=500, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    last_attempt_at = models.DateTimeField(null=True, blank=True)
+    delivered_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        verbose_name_plural = "webhook deliveries"
+        constraints = [
+            models.UniqueConstraint(fields=["webhook", "event"], name="one_delivery_per_event")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.event_id} → {self.webhook_id}: {self.status}"
