@@ -56,6 +56,8 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django.contrib.humanize",
     "rest_framework",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",
     "crispy_forms",
     "crispy_bootstrap5",
     "accounts",
@@ -173,6 +175,31 @@ REST_FRAMEWORK = {
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    # The API's views set their own token authentication, throttling and
+    # problem-details errors (caisi_portal/api.py); this is for its schema.
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "CAISI Review Portal API",
+    "DESCRIPTION": (
+        "Follow and take part in CAISI's pre-release review of AI models. Every request "
+        "carries a personal token: `Authorization: Bearer <token>`. A token sees exactly "
+        "what its owner sees; a case its owner may not see answers 404. Errors are RFC 9457 "
+        "problem details (`application/problem+json`)."
+    ),
+    "VERSION": "1",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    "COMPONENT_SPLIT_REQUEST": True,
+    "ENUM_NAME_OVERRIDES": {
+        "CaseStatusEnum": "cases.lifecycle.Status",
+        "DocumentKindEnum": "submissions.models.DocumentKind",
+        "AnswerKindEnum": "findings.models.FindingResponse.Kind",
+        "RunStatusEnum": "findings.models.EvaluationRun.RunStatus",
+        "ClarificationStatusEnum": "findings.models.ClarificationRequest.RequestStatus",
+    },
 }
 
 # Domain settings.
@@ -247,6 +274,15 @@ CACHES = {
         else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
     )
 }
+
+# The REST API and webhooks: requests a minute per token (then 429 with
+# Retry-After), and how webhook deliveries are sent and retried (the wait
+# doubles from the base after each failed attempt).
+API_THROTTLE_RATE = env("API_THROTTLE_RATE", "600/min")
+API_PAGE_SIZE = env_int("API_PAGE_SIZE", 50)
+WEBHOOK_TIMEOUT_SECONDS = env_int("WEBHOOK_TIMEOUT_SECONDS", 10)
+WEBHOOK_MAX_ATTEMPTS = env_int("WEBHOOK_MAX_ATTEMPTS", 8)
+WEBHOOK_RETRY_BASE_SECONDS = env_int("WEBHOOK_RETRY_BASE_SECONDS", 30)
 
 # Production hardening: on whenever DEBUG is off, each switch overridable.
 SESSION_COOKIE_HTTPONLY = True

@@ -1,0 +1,301 @@
+"""The REST API's shared parts and its URLconf (mounted at /api/v1/).
+
+Every 4xx is an RFC 9457 problem-details document; lists page with a cursor;
+each token has its own request budget. The endpoints themselves live in each
+app's api.py.
+"""
+
+from django.conf import settings
+from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.http import Http404
+from django.urls import path
+from django.utils.text import slugify
+from drf_spectacular.utils import OpenApiResponse
+from rest_framework import exceptions, serializers, status
+from rest_framework.authentication import SessionAuthentication
+from rest_framework.generics import GenericAPIView
+from rest_framework.pagination import CursorPagination
+from rest_framework.permissions import SAFE_METHODS, BasePermission, IsAuthenticated
+from rest_framework.renderers import JSONRenderer
+from rest_framework.settings import api_settings
+from rest_framework.throttling import SimpleRateThrottle
+from rest_framework.views import APIView, exception_handler
+
+from accounts.authentication import BearerTokenAuthentication
+from accounts.models import ApiToken
+from cases.services import ActionRefused, CaseNotFound
+
+PROBLEM_JSON = "application/problem+json"
+PROBLEM_TYPE_BASE = "https://caisi-portal.example/problems/"
+
+
+# --- errors: RFC 9457 problem details ----------------------------------------------
+
+
+class ProblemFieldErrorSerializer(serializers.Serializer):
+    field = serializers.CharField(help_text="Dotted path of the field; empty for the whole body.")
+    message = serializers.CharField()
+
+
+class ProblemSerializer(serializers.Serializer):
+    """An RFC 9457 problem-details document."""
+
+    type = serializers.CharField()
+    title = serializers.CharField()
+    status = serializers.IntegerField()
+    detail = serializers.CharField()
+    instance = serializers.CharField()
+    errors = ProblemFieldErrorSerializer(
+        many=True, required=False, help_text="Each field that was not accepted, and why."
+    )
+    blockers = serializers.ListField(
+        child=serializers.CharField(),
+        required=False,
+        help_text="What stands in the way of the action, in words a person can act on.",
+    )
+
+
+class Conflict(exceptions.APIException):
+    status_code = status.HTTP_409_CONFLICT
+    default_detail = "The action cannot be taken now."
+    default_code = "action_refused"
+
+    def __init__(self, blockers: list[str]):
+        self.blockers = blockers
+        super().__init__("; ".join(blockers))
+
+
+TITLES = {
+    400: "The request was not accepted",
+    401: "Authentication required",
+    403: "Not allowed",
+    404: "Not found",
+    405: "Method not allowed",
+    406: "Not acceptable",
+    409: "The action was refused",
+    413: "Too large",
+    415: "Unsupported media type",
+    429: "Too many requests",
+}
+
+
+def _field_errors(detail, path: str = "") -> list[dict[str, str]]:
+    if isinstance(detail, dict):
+        errors = []
+        for key, value in detail.items():
+            name = "" if key == api_settings.NON_FIELD_ERRORS_KEY else key
+            errors += _field_errors(value, f"{path}.{name}".strip(".") if name else path)
+        return errors
+    if isinstance(detail, list):
+        if all(not isinstance(item, dict | list) for item in detail):
+            return [{"field": path, "message": str(item)} for item in detail]
+        errors = []
+        for index, item in enumerate(detail):
+            errors += _field_errors(item, f"{path}.{index}".strip("."))
+        return errors
+    return [{"field": path, "message": str(detail)}]
+
+
+def _as_api_exception(exc):
+    """Translate the services' refusals and Django's errors into API exceptions."""
+    from submissions.services import BadInput, NotAllowed
+
+    if isinstance(exc, CaseNotFound | Http404):
+        return exceptions.NotFound("No case with that number is visible to you.")
+    if isinstance(exc, DjangoPermissionDenied):
+        return exceptions.PermissionDenied(str(exc) or None)
+    if isinstance(exc, BadInput):
+        return exceptions.ValidationError({"non_field_errors": exc.blockers})
+    if isinstance(exc, NotAllowed):
+        return exceptions.PermissionDenied("; ".join(exc.blockers))
+    if isinstance(exc, ActionRefused):
+        return Conflict(exc.blockers)
+    if isinstance(exc, DjangoValidationError):
+        return exceptions.ValidationError(
+            exc.message_dict if hasattr(exc, "error_dict") else {"non_field_errors": exc.messages}
+        )
+    return exc
+
+
+def problem_details_handler(exc, context):
+    """Answer every 4xx with one JSON shape: problem details, validation errors field by field."""
+    exc = _as_api_exception(exc)
+    response = exception_handler(exc, context)
+    if response is None:
+        return None  # a server error: Django's 500 handling and logging take over
+    code = response.status_code
+    request = context.get("request")
+    body = {
+        "type": PROBLEM_TYPE_BASE + slugify(getattr(exc, "default_code", "") or str(code)),
+        "title": TITLES.get(code, "The request failed"),
+        "status": code,
+        "detail": "",
+        "instance": request.path if request is not None else "",
+    }
+    if isinstance(exc, exceptions.ValidationError):
+        body["errors"] = _field_errors(exc.detail)
+        body["detail"] = "; ".join(
+            f"{e['field']}: {e['message']}" if e["field"] else e["message"] for e in body["errors"]
+        )
+    elif isinstance(exc, Conflict):
+        body["blockers"] = exc.blockers
+        body["detail"] = str(exc.detail)
+    else:
+        body["detail"] = str(getattr(exc, "detail", "") or body["title"])
+    response.data = body
+    response.content_type = PROBLEM_JSON
+    return response
+
+
+def problems(*codes: int) -> dict:
+    """Return the documented error responses for `extend_schema(responses=...)`."""
+    descriptions = {
+        400: "The body or a parameter was not accepted; `errors` names each field.",
+        401: "No token, or a bad, expired or revoked one (see `WWW-Authenticate`).",
+        403: "A read-only token tried to write, or the user may not do this.",
+        404: "No such case, or not one this token's user may see.",
+        409: "The action was refused; `blockers` says what stands in its way.",
+        429: "Too many requests for this token; `Retry-After` says when to try again.",
+    }
+    return {
+        (code, PROBLEM_JSON): OpenApiResponse(ProblemSerializer, description=descriptions[code])
+        for code in codes
+    }
+
+
+READ_PROBLEMS = (401, 404, 429)
+WRITE_PROBLEMS = (400, 401, 403, 404, 409, 429)
+
+
+# --- who may write ------------------------------------------------------------------
+
+
+class TokenAllowsWrite(BasePermission):
+    """A read-only token may read; any write with it is a 403."""
+
+    message = "This token is read-only; create a read-write token to make changes."
+
+    def has_permission(self, request, view) -> bool:
+        if request.method in SAFE_METHODS:
+            return True
+        return not (isinstance(request.auth, ApiToken) and request.auth.read_only)
+
+
+# --- paging and throttling -------------------------------------------------------------
+
+
+class LastChangePagination(CursorPagination):
+    """Cursor pages of cases, the most recently changed first."""
+
+    ordering = ("-updated_at", "-pk")
+    page_size_query_param = "page_size"
+    max_page_size = 200
+
+    def get_page_size(self, request):
+        self.page_size = settings.API_PAGE_SIZE
+        return super().get_page_size(request)
+
+
+class TimelinePagination(CursorPagination):
+    """Cursor pages of a case's timeline, oldest first, so a client can read it as it grows."""
+
+    ordering = ("seq",)
+    page_size_query_param = "page_size"
+    max_page_size = 500
+
+    def get_page_size(self, request):
+        self.page_size = settings.API_PAGE_SIZE
+        return super().get_page_size(request)
+
+
+class TokenRateThrottle(SimpleRateThrottle):
+    """Give each token (or signed-in person) its own budget of requests."""
+
+    scope = "token"
+
+    def get_rate(self) -> str:
+        return settings.API_THROTTLE_RATE
+
+    def get_cache_key(self, request, view) -> str:
+        if isinstance(request.auth, ApiToken):
+            ident = f"token-{request.auth.pk}"
+        elif request.user and request.user.is_authenticated:
+            ident = f"user-{request.user.pk}"
+        else:
+            ident = f"anon-{self.get_ident(request)}"
+        return f"throttle_{self.scope}_{ident}"
+
+
+# --- the base of every API view -------------------------------------------------------------
+
+
+class PortalAPIView(APIView):
+    """A view of /api/v1/: token or session auth, per-token throttle, problem-details errors."""
+
+    authentication_classes = [BearerTokenAuthentication, SessionAuthentication]
+    permission_classes = [IsAuthenticated, TokenAllowsWrite]
+    throttle_classes = [TokenRateThrottle]
+    renderer_classes = [JSONRenderer]
+
+    def get_exception_handler(self):
+        return problem_details_handler
+
+
+class PortalGenericAPIView(PortalAPIView, GenericAPIView):
+    """A paged list of /api/v1/."""
+
+
+# --- the URLconf ----------------------------------------------------------------------
+
+
+def urls():
+    """Return the /api/v1/ URLconf for `include()` (built on use: the views import this module)."""
+    from cases import api as cases_api
+    from findings import api as findings_api
+    from submissions import api as submissions_api
+
+    C = "cases/<str:number>"
+    patterns = [
+        path("cases/", cases_api.CaseListView.as_view(), name="case-list"),
+        path(f"{C}/", cases_api.CaseDetailView.as_view(), name="case-detail"),
+        path(f"{C}/status/", cases_api.CaseStatusView.as_view(), name="case-status"),
+        path(f"{C}/timeline/", cases_api.TimelineView.as_view(), name="case-timeline"),
+        path(f"{C}/actions/<str:action>/", cases_api.ActionView.as_view(), name="case-action"),
+        path(f"{C}/versions/", submissions_api.VersionListView.as_view(), name="case-versions"),
+        path(f"{C}/access/", submissions_api.AccessGrantView.as_view(), name="case-access"),
+        path(f"{C}/documents/", submissions_api.DocumentListView.as_view(), name="case-documents"),
+        path(
+            f"{C}/documents/<int:pk>/download/",
+            submissions_api.DocumentDownloadView.as_view(),
+            name="document-download",
+        ),
+        path(
+            f"{C}/documents/<int:pk>/review/",
+            submissions_api.DocumentReviewView.as_view(),
+            name="document-review",
+        ),
+        path(f"{C}/findings/", findings_api.FindingListView.as_view(), name="case-findings"),
+        path(
+            f"{C}/findings/<int:pk>/responses/",
+            findings_api.FindingResponseView.as_view(),
+            name="finding-responses",
+        ),
+        path(
+            f"{C}/findings/<int:pk>/review/",
+            findings_api.FindingReviewView.as_view(),
+            name="finding-review",
+        ),
+        path(
+            f"{C}/clarifications/",
+            findings_api.ClarificationListView.as_view(),
+            name="case-clarifications",
+        ),
+        path(
+            f"{C}/clarifications/<int:pk>/answer/",
+            findings_api.ClarificationAnswerView.as_view(),
+            name="clarification-answer",
+        ),
+        path(f"{C}/evaluations/", findings_api.EvaluationView.as_view(), name="case-evaluations"),
+    ]
+    return patterns, "api"

@@ -1,0 +1,344 @@
+"""The REST API of steps 5 and 6: findings, the company's answers, clarification requests.
+
+A company sees only shared findings: drafts are read through
+`Finding.objects.visible_to(user)`, the same queryset the case page uses.
+Writes call `findings.services`.
+"""
+
+from drf_spectacular.utils import extend_schema
+from rest_framework import exceptions, serializers, status
+from rest_framework.response import Response
+
+from caisi_portal.api import READ_PROBLEMS, WRITE_PROBLEMS, PortalAPIView, problems
+from cases.api import get_case
+from cases.policy import can_see_internal
+
+from . import services
+from .models import (
+    Category,
+    ClarificationRequest,
+    EvaluationRun,
+    Finding,
+    FindingResponse,
+    Severity,
+)
+
+# --- findings --------------------------------------------------------------------------
+
+
+class FindingResponseSerializer(serializers.ModelSerializer):
+    fixed_in_version = serializers.SlugRelatedField(
+        slug_field="label", read_only=True, allow_null=True
+    )
+
+    class Meta:
+        model = FindingResponse
+        fields = [
+            "round",
+            "kind",
+            "fixed_in_version",
+            "mitigation",
+            "rationale",
+            "responded_at",
+            "verdict",
+            "review_note",
+            "reviewed_at",
+        ]
+
+
+class FindingSerializer(serializers.ModelSerializer):
+    model_version = serializers.SlugRelatedField(slug_field="label", read_only=True)
+    evaluation = serializers.SlugRelatedField(slug_field="title", read_only=True, allow_null=True)
+    sample_ids = serializers.ListField(child=serializers.CharField())
+    responses = FindingResponseSerializer(many=True, read_only=True)
+
+    class Meta:
+        model = Finding
+        fields = [
+            "id",
+            "title",
+            "severity",
+            "category",
+            "description",
+            "state",
+            "model_version",
+            "evaluation",
+            "sample_ids",
+            "created_at",
+            "shared_at",
+            "resolution",
+            "resolved_at",
+            "responses",
+        ]
+
+
+class FindingDraftSerializer(serializers.Serializer):
+    severity = serializers.ChoiceField(choices=Severity.choices)
+    category = serializers.ChoiceField(choices=Category.choices)
+    title = serializers.CharField(max_length=200)
+    description = serializers.CharField()
+    evaluation = serializers.IntegerField(
+        required=False, allow_null=True, help_text="The id of the evaluation run it came from."
+    )
+    sample_ids = serializers.ListField(child=serializers.CharField(max_length=200), required=False)
+
+
+def visible_findings(request, case):
+    return (
+        Finding.objects.visible_to(request.user)
+        .filter(case=case)
+        .select_related("model_version", "evaluation")
+        .prefetch_related("responses__fixed_in_version")
+    )
+
+
+def get_finding(request, case, pk: int) -> Finding:
+    finding = visible_findings(request, case).filter(pk=pk).first()
+    if finding is None:
+        raise exceptions.NotFound("This case has no such finding.")
+    return finding
+
+
+class FindingListView(PortalAPIView):
+    @extend_schema(
+        operation_id="findings_list",
+        summary="The case's findings with the company's answers (a company sees shared ones only)",
+        responses={200: FindingSerializer(many=True), **problems(*READ_PROBLEMS)},
+    )
+    def get(self, request, number: str):
+        case = get_case(request, number)
+        return Response(FindingSerializer(visible_findings(request, case), many=True).data)
+
+    @extend_schema(
+        operation_id="findings_draft",
+        summary="Draft a finding during testing; it stays internal until shared (evaluators)",
+        request=FindingDraftSerializer,
+        responses={201: FindingSerializer, **problems(*WRITE_PROBLEMS)},
+    )
+    def post(self, request, number: str):
+        case = get_case(request, number)
+        body = FindingDraftSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        data = dict(body.validated_data)
+        evaluation_id = data.pop("evaluation", None)
+        evaluation = None
+        if evaluation_id is not None:
+            evaluation = EvaluationRun.objects.filter(case=case, pk=evaluation_id).first()
+            if evaluation is None:
+                raise exceptions.ValidationError(
+                    {"evaluation": ["This case has no evaluation run with that id."]}
+                )
+        finding = services.draft_finding(
+            case=case, actor=request.user, evaluation=evaluation, **data
+        )
+        return Response(
+            FindingSerializer(get_finding(request, case, finding.pk)).data,
+            status=status.HTTP_201_CREATED,
+        )
+
+
+class AnswerFindingSerializer(serializers.Serializer):
+    kind = serializers.ChoiceField(choices=FindingResponse.Kind.choices)
+    fixed_in_version = serializers.CharField(
+        required=False, help_text="fixed: the label of the revised version with the fix."
+    )
+    mitigation = serializers.CharField(
+        required=False, allow_blank=True, help_text="mitigated or disputed: the guardrail."
+    )
+    rationale = serializers.CharField(
+        required=False, allow_blank=True, help_text="disputed: why the company disagrees."
+    )
+
+
+class FindingResponseView(PortalAPIView):
+    @extend_schema(
+        operation_id="findings_respond",
+        summary="Answer a shared finding: fixed, mitigated or disputed (company liaisons)",
+        request=AnswerFindingSerializer,
+        responses={201: FindingSerializer, **problems(*WRITE_PROBLEMS)},
+    )
+    def post(self, request, number: str, pk: int):
+        case = get_case(request, number)
+        finding = get_finding(request, case, pk)
+        body = AnswerFindingSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        data = dict(body.validated_data)
+        label = data.pop("fixed_in_version", None)
+        version = None
+        if label:
+            version = case.versions.filter(label=label).first()
+            if version is None:
+                raise exceptions.ValidationError(
+                    {"fixed_in_version": ["This case has no version with that label."]}
+                )
+        services.respond_to_finding(
+            finding=finding, actor=request.user, fixed_in_version=version, **data
+        )
+        return Response(
+            FindingSerializer(get_finding(request, case, pk)).data,
+            status=status.HTTP_201_CREATED,
+        )
+
+
+class ReviewAnswerSerializer(serializers.Serializer):
+    verdict = serializers.ChoiceField(
+        choices=[
+            c for c in FindingResponse.Verdict.choices if c[0] != FindingResponse.Verdict.PENDING
+        ]
+    )
+    note = serializers.CharField(
+        required=False, allow_blank=True, help_text="Required when rejecting the answer."
+    )
+
+
+class FindingReviewView(PortalAPIView):
+    @extend_schema(
+        operation_id="findings_review",
+        summary="Verify a fix, or accept or reject the company's answer (case managers)",
+        request=ReviewAnswerSerializer,
+        responses={200: FindingSerializer, **problems(*WRITE_PROBLEMS)},
+    )
+    def post(self, request, number: str, pk: int):
+        case = get_case(request, number)
+        finding = get_finding(request, case, pk)
+        body = ReviewAnswerSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        services.review_finding_response(finding=finding, actor=request.user, **body.validated_data)
+        return Response(FindingSerializer(get_finding(request, case, pk)).data)
+
+
+# --- evaluations (internal to CAISI) --------------------------------------------------------
+
+
+class EvaluationSerializer(serializers.ModelSerializer):
+    model_version = serializers.SlugRelatedField(slug_field="label", read_only=True)
+    metrics = serializers.DictField()
+
+    class Meta:
+        model = EvaluationRun
+        fields = [
+            "id",
+            "category",
+            "title",
+            "summary",
+            "metrics",
+            "status",
+            "model_version",
+            "started_at",
+            "completed_at",
+            "inspect_eval_id",
+            "inspect_task",
+            "inspect_model",
+        ]
+
+
+class EvaluationRecordSerializer(serializers.Serializer):
+    category = serializers.ChoiceField(choices=Category.choices)
+    title = serializers.CharField(max_length=200)
+    summary = serializers.CharField(required=False, allow_blank=True)
+    metrics = serializers.DictField(child=serializers.FloatField(), required=False)
+    status = serializers.ChoiceField(choices=EvaluationRun.RunStatus.choices, required=False)
+
+
+class EvaluationView(PortalAPIView):
+    def _case(self, request, number):
+        case = get_case(request, number)
+        if not can_see_internal(request.user):
+            raise exceptions.PermissionDenied("Evaluation runs are internal to CAISI.")
+        return case
+
+    @extend_schema(
+        operation_id="evaluations_list",
+        summary="The case's evaluation runs (CAISI staff)",
+        responses={200: EvaluationSerializer(many=True), **problems(403, *READ_PROBLEMS)},
+    )
+    def get(self, request, number: str):
+        case = self._case(request, number)
+        runs = case.evaluations.select_related("model_version")
+        return Response(EvaluationSerializer(runs, many=True).data)
+
+    @extend_schema(
+        operation_id="evaluations_record",
+        summary="Record an evaluation run against the version under test (evaluators)",
+        request=EvaluationRecordSerializer,
+        responses={201: EvaluationSerializer, **problems(*WRITE_PROBLEMS)},
+    )
+    def post(self, request, number: str):
+        case = self._case(request, number)
+        body = EvaluationRecordSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        run = services.record_evaluation_run(case=case, actor=request.user, **body.validated_data)
+        return Response(EvaluationSerializer(run).data, status=status.HTTP_201_CREATED)
+
+
+# --- clarification requests -------------------------------------------------------------------
+
+
+class ClarificationSerializer(serializers.ModelSerializer):
+    overdue = serializers.BooleanField(source="is_overdue")
+
+    class Meta:
+        model = ClarificationRequest
+        fields = [
+            "id",
+            "question",
+            "due_date",
+            "status",
+            "overdue",
+            "answer",
+            "created_at",
+            "answered_at",
+        ]
+
+
+class ClarificationAskSerializer(serializers.Serializer):
+    question = serializers.CharField()
+    due_date = serializers.DateField()
+
+
+class ClarificationListView(PortalAPIView):
+    @extend_schema(
+        operation_id="clarifications_list",
+        summary="The case's clarification requests, newest first",
+        responses={200: ClarificationSerializer(many=True), **problems(*READ_PROBLEMS)},
+    )
+    def get(self, request, number: str):
+        case = get_case(request, number)
+        return Response(ClarificationSerializer(case.clarification_requests.all(), many=True).data)
+
+    @extend_schema(
+        operation_id="clarifications_ask",
+        summary="Ask the company a question; the service-level clock pauses (CAISI staff)",
+        request=ClarificationAskSerializer,
+        responses={201: ClarificationSerializer, **problems(*WRITE_PROBLEMS)},
+    )
+    def post(self, request, number: str):
+        case = get_case(request, number)
+        body = ClarificationAskSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        asked = services.ask_clarification(case=case, actor=request.user, **body.validated_data)
+        return Response(ClarificationSerializer(asked).data, status=status.HTTP_201_CREATED)
+
+
+class ClarificationAnswerSerializer(serializers.Serializer):
+    answer = serializers.CharField()
+
+
+class ClarificationAnswerView(PortalAPIView):
+    @extend_schema(
+        operation_id="clarifications_answer",
+        summary="Answer a clarification request (company liaisons)",
+        request=ClarificationAnswerSerializer,
+        responses={200: ClarificationSerializer, **problems(*WRITE_PROBLEMS)},
+    )
+    def post(self, request, number: str, pk: int):
+        case = get_case(request, number)
+        asked = case.clarification_requests.filter(pk=pk).first()
+        if asked is None:
+            raise exceptions.NotFound("This case has no such clarification request.")
+        body = ClarificationAnswerSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        answered = services.answer_clarification(
+            request=asked, actor=request.user, answer=body.validated_data["answer"]
+        )
+        return Response(ClarificationSerializer(answered).data)

@@ -1,0 +1,316 @@
+"""The REST API of the company's submission: versions, model access, documents.
+
+Writes call `submissions.services`, the same functions the web pages call.
+"""
+
+from django.conf import settings
+from django.urls import reverse
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_field
+from rest_framework import exceptions, serializers, status
+from rest_framework.parsers import FormParser, MultiPartParser
+from rest_framework.response import Response
+
+from caisi_portal.api import READ_PROBLEMS, WRITE_PROBLEMS, PortalAPIView, problems
+from cases.api import get_case
+
+from . import services
+from .models import (
+    AccessGrant,
+    AccessMethod,
+    Document,
+    DocumentKind,
+    ModelVersion,
+    Packaging,
+    SafetyReportType,
+)
+from .uploads import prepare_upload
+
+# --- model versions -------------------------------------------------------------------
+
+
+class VersionSerializer(serializers.ModelSerializer):
+    digest = serializers.CharField(read_only=True)
+
+    class Meta:
+        model = ModelVersion
+        fields = [
+            "id",
+            "label",
+            "vcs_reference",
+            "artifact_sha256",
+            "container_image",
+            "digest",
+            "packaging",
+            "changelog",
+            "submitted_at",
+            "created_at",
+        ]
+
+
+class VersionCreateSerializer(serializers.Serializer):
+    label = serializers.CharField(max_length=100)
+    vcs_reference = serializers.CharField(max_length=200)
+    artifact_sha256 = serializers.CharField(max_length=64, required=False, allow_blank=True)
+    container_image = serializers.CharField(max_length=300, required=False, allow_blank=True)
+    packaging = serializers.ChoiceField(choices=Packaging.choices, required=False)
+    changelog = serializers.CharField(required=False, allow_blank=True)
+
+
+class VersionListView(PortalAPIView):
+    @extend_schema(
+        operation_id="versions_list",
+        summary="The case's model versions, oldest first",
+        responses={200: VersionSerializer(many=True), **problems(*READ_PROBLEMS)},
+    )
+    def get(self, request, number: str):
+        case = get_case(request, number)
+        return Response(VersionSerializer(case.versions.all(), many=True).data)
+
+    @extend_schema(
+        operation_id="versions_create",
+        summary="Record a model version, pinned by VCS reference and digest (company liaisons)",
+        request=VersionCreateSerializer,
+        responses={201: VersionSerializer, **problems(*WRITE_PROBLEMS)},
+    )
+    def post(self, request, number: str):
+        case = get_case(request, number)
+        body = VersionCreateSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        version = services.add_version(case=case, actor=request.user, **body.validated_data)
+        return Response(VersionSerializer(version).data, status=status.HTTP_201_CREATED)
+
+
+# --- model access -------------------------------------------------------------------------
+
+
+class AccessGrantSerializer(serializers.ModelSerializer):
+    has_credentials = serializers.BooleanField(read_only=True)
+    is_live = serializers.SerializerMethodField()
+
+    class Meta:
+        model = AccessGrant
+        fields = [
+            "id",
+            "method",
+            "endpoint_url",
+            "instructions",
+            "has_credentials",
+            "nda_reference",
+            "nda_signed_on",
+            "valid_from",
+            "valid_until",
+            "checksum_verified",
+            "revoked_at",
+            "is_live",
+            "created_at",
+        ]
+
+    @extend_schema_field(OpenApiTypes.BOOL)
+    def get_is_live(self, grant: AccessGrant) -> bool:
+        return grant.is_live()
+
+
+class AccessGrantCreateSerializer(serializers.Serializer):
+    method = serializers.ChoiceField(choices=AccessMethod.choices)
+    endpoint_url = serializers.URLField(required=False, allow_blank=True, max_length=200)
+    instructions = serializers.CharField(required=False, allow_blank=True)
+    credentials = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        write_only=True,
+        help_text="Stored encrypted; never returned.",
+    )
+    nda_reference = serializers.CharField(required=False, allow_blank=True, max_length=200)
+    nda_signed_on = serializers.DateField(required=False, allow_null=True)
+    valid_from = serializers.DateTimeField(required=False, allow_null=True)
+    valid_until = serializers.DateTimeField()
+
+
+class AccessGrantView(PortalAPIView):
+    @extend_schema(
+        operation_id="access_list",
+        summary="How CAISI reaches the model: the case's access grants (never the credentials)",
+        responses={200: AccessGrantSerializer(many=True), **problems(*READ_PROBLEMS)},
+    )
+    def get(self, request, number: str):
+        case = get_case(request, number)
+        return Response(AccessGrantSerializer(case.access_grants.all(), many=True).data)
+
+    @extend_schema(
+        operation_id="access_create",
+        summary="Grant CAISI access to the model (company liaisons)",
+        request=AccessGrantCreateSerializer,
+        responses={201: AccessGrantSerializer, **problems(*WRITE_PROBLEMS)},
+    )
+    def post(self, request, number: str):
+        case = get_case(request, number)
+        body = AccessGrantCreateSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        grant = services.grant_access(case=case, actor=request.user, **body.validated_data)
+        return Response(AccessGrantSerializer(grant).data, status=status.HTTP_201_CREATED)
+
+
+# --- documents -----------------------------------------------------------------------------
+
+
+class DocumentSerializer(serializers.ModelSerializer):
+    model_version = serializers.SlugRelatedField(
+        slug_field="label", read_only=True, allow_null=True
+    )
+    download_url = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Document
+        fields = [
+            "id",
+            "kind",
+            "report_type",
+            "title",
+            "version_number",
+            "model_version",
+            "original_name",
+            "content_type",
+            "size",
+            "sha256",
+            "state",
+            "review_comment",
+            "card_missing_sections",
+            "uploaded_at",
+            "reviewed_at",
+            "download_url",
+        ]
+
+    @extend_schema_field(OpenApiTypes.URI)
+    def get_download_url(self, document: Document) -> str:
+        return self.context["request"].build_absolute_uri(
+            reverse(
+                "api:document-download",
+                kwargs={"number": self.context["case"].number, "pk": document.pk},
+            )
+        )
+
+
+class DocumentUploadSerializer(serializers.Serializer):
+    kind = serializers.ChoiceField(choices=DocumentKind.choices)
+    file = serializers.FileField()
+    title = serializers.CharField(required=False, allow_blank=True, max_length=200)
+    report_type = serializers.ChoiceField(
+        choices=SafetyReportType.choices,
+        required=False,
+        allow_blank=True,
+        help_text="For a safety report: what it covers.",
+    )
+    model_version = serializers.IntegerField(
+        required=False, allow_null=True, help_text="The id of the version this document describes."
+    )
+
+
+class DocumentListView(PortalAPIView):
+    parser_classes = [MultiPartParser, FormParser]
+
+    @extend_schema(
+        operation_id="documents_list",
+        summary="The case's documents, every version, with download links",
+        responses={200: DocumentSerializer(many=True), **problems(*READ_PROBLEMS)},
+    )
+    def get(self, request, number: str):
+        case = get_case(request, number)
+        documents = case.documents.select_related("model_version")
+        context = {"request": request, "case": case}
+        return Response(DocumentSerializer(documents, many=True, context=context).data)
+
+    @extend_schema(
+        operation_id="documents_upload",
+        summary="Upload a document of the package as the next version of its kind "
+        "(company liaisons; multipart/form-data)",
+        request={"multipart/form-data": DocumentUploadSerializer},
+        responses={201: DocumentSerializer, **problems(*WRITE_PROBLEMS)},
+    )
+    def post(self, request, number: str):
+        case = get_case(request, number)  # an outsider gets a 404 before any byte is read
+        # Spool the upload to disk under the size cap before the body is parsed.
+        try:
+            prepare_upload(request._request, max_bytes=settings.SUBMISSION_DOCUMENT_MAX_BYTES)
+        except AttributeError:
+            # A signed-in browser's CSRF check has read the body already.
+            request._request.upload_problems = []
+        body = DocumentUploadSerializer(data=request.data)
+        upload_problems = request._request.upload_problems
+        if upload_problems:
+            raise exceptions.ValidationError({"file": upload_problems})
+        body.is_valid(raise_exception=True)
+        data = body.validated_data
+        version = None
+        if data.get("model_version") is not None:
+            version = case.versions.filter(pk=data["model_version"]).first()
+            if version is None:
+                raise exceptions.ValidationError(
+                    {"model_version": ["This case has no model version with that id."]}
+                )
+        document = services.upload_document(
+            case=case,
+            actor=request.user,
+            kind=data["kind"],
+            file=data["file"],
+            original_name=data["file"].name,
+            title=data.get("title", ""),
+            report_type=data.get("report_type", ""),
+            model_version=version,
+        )
+        context = {"request": request, "case": case}
+        return Response(
+            DocumentSerializer(document, context=context).data, status=status.HTTP_201_CREATED
+        )
+
+
+class DocumentDownloadView(PortalAPIView):
+    @extend_schema(
+        operation_id="documents_download",
+        summary="Download one document's file",
+        responses={
+            (200, "application/octet-stream"): OpenApiResponse(
+                OpenApiTypes.BINARY, description="The file, as an attachment."
+            ),
+            **problems(*READ_PROBLEMS),
+        },
+    )
+    def get(self, request, number: str, pk: int):
+        from .views import _attachment
+
+        case = get_case(request, number)
+        document = case.documents.filter(pk=pk).first()
+        if document is None or not document.file:
+            raise exceptions.NotFound("This case has no such document.")
+        return _attachment(document.file, document.original_name, document.content_type)
+
+
+class DocumentReviewSerializer(serializers.Serializer):
+    accept = serializers.BooleanField()
+    comment = serializers.CharField(
+        required=False, allow_blank=True, help_text="Required when asking for changes."
+    )
+
+
+class DocumentReviewView(PortalAPIView):
+    @extend_schema(
+        operation_id="documents_review",
+        summary="Accept a document, or ask for changes (case managers)",
+        request=DocumentReviewSerializer,
+        responses={200: DocumentSerializer, **problems(*WRITE_PROBLEMS)},
+    )
+    def post(self, request, number: str, pk: int):
+        case = get_case(request, number)
+        document = case.documents.filter(pk=pk).first()
+        if document is None:
+            raise exceptions.NotFound("This case has no such document.")
+        body = DocumentReviewSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        document = services.review_document(
+            document=document,
+            actor=request.user,
+            accept=body.validated_data["accept"],
+            comment=body.validated_data.get("comment", ""),
+        )
+        context = {"request": request, "case": case}
+        return Response(DocumentSerializer(document, context=context).data)
