@@ -1,0 +1,144 @@
+"""A person's settings pages for programs: API tokens and webhooks."""
+
+import datetime as dt
+
+from django import forms
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_http_methods, require_POST
+
+from cases.services import ActionRefused
+
+from . import services
+from .models import ApiToken, Webhook
+
+
+class ApiTokenForm(forms.Form):
+    name = forms.CharField(
+        max_length=100, help_text="What the token is for, e.g. “release pipeline”."
+    )
+    access = forms.ChoiceField(
+        choices=[("read_only", "Read only"), ("read_write", "Read and write")],
+        initial="read_only",
+        widget=forms.RadioSelect,
+    )
+    expires_in_days = forms.IntegerField(
+        required=False,
+        min_value=1,
+        max_value=3650,
+        label="Expires in (days)",
+        help_text="Leave empty for a token that does not expire.",
+    )
+
+
+class WebhookForm(forms.Form):
+    url = forms.URLField(
+        max_length=500,
+        label="Receiver URL",
+        assume_scheme="https",
+        help_text="Status changes of the cases you can see are POSTed here, signed.",
+    )
+
+
+@never_cache
+@login_required
+@require_http_methods(["GET", "POST"])
+def api_tokens(request):
+    """List the person's tokens and create one; a new token is shown on this response only."""
+    form = ApiTokenForm(request.POST or None)
+    new_token, status = None, 200
+    if request.method == "POST":
+        if form.is_valid():
+            days = form.cleaned_data["expires_in_days"]
+            try:
+                _, new_token = services.create_api_token(
+                    user=request.user,
+                    name=form.cleaned_data["name"],
+                    read_only=form.cleaned_data["access"] == "read_only",
+                    expires_at=timezone.now() + dt.timedelta(days=days) if days else None,
+                )
+            except ActionRefused as refusal:
+                for blocker in refusal.blockers:
+                    form.add_error(None, blocker)
+                status = 400
+            else:
+                form = ApiTokenForm()
+        else:
+            status = 400
+    return render(
+        request,
+        "accounts/settings/api_tokens.html",
+        {
+            "form": form,
+            "new_token": new_token,
+            "tokens": ApiToken.objects.filter(user=request.user),
+            "now": timezone.now(),
+        },
+        status=status,
+    )
+
+
+@login_required
+@require_POST
+def api_token_revoke(request, pk: int):
+    token = get_object_or_404(ApiToken, pk=pk, user=request.user)
+    services.revoke_api_token(actor=request.user, token=token)
+    messages.success(request, f"Token “{token.name}” revoked: it no longer works.")
+    return redirect("accounts:api_tokens")
+
+
+@never_cache
+@login_required
+@require_http_methods(["GET", "POST"])
+def webhooks(request):
+    """List the person's webhooks and register one; its secret is shown on this response only."""
+    form = WebhookForm(request.POST or None)
+    new_secret, status = None, 200
+    if request.method == "POST":
+        if form.is_valid():
+            try:
+                _, new_secret = services.register_webhook(
+                    owner=request.user, url=form.cleaned_data["url"]
+                )
+            except ActionRefused as refusal:
+                for blocker in refusal.blockers:
+                    form.add_error("url", blocker)
+                status = 400
+            else:
+                form = WebhookForm()
+        else:
+            status = 400
+    return render(
+        request,
+        "accounts/settings/webhooks.html",
+        {
+            "form": form,
+            "new_secret": new_secret,
+            "webhooks": Webhook.objects.filter(owner=request.user),
+        },
+        status=status,
+    )
+
+
+@login_required
+def webhook_deliveries(request, pk: int):
+    """Show one webhook's delivery log, newest first."""
+    webhook = get_object_or_404(Webhook, pk=pk, owner=request.user)
+    deliveries = webhook.deliveries.select_related("event__case")[:100]
+    return render(
+        request,
+        "accounts/settings/webhook_deliveries.html",
+        {"webhook": webhook, "deliveries": deliveries},
+    )
+
+
+@login_required
+@require_POST
+def webhook_deactivate(request, pk: int):
+    webhook = get_object_or_404(Webhook, pk=pk, owner=request.user)
+    services.deactivate_webhook(actor=request.user, webhook=webhook)
+    messages.success(request, f"Webhook {webhook.url} turned off: no more events go there.")
+    return redirect("accounts:webhooks")
