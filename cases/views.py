@@ -92,6 +92,8 @@ def intake_edit(request, number):
             messages.success(request, "Draft saved. Nothing reaches CAISI until you submit.")
             if "return" in request.POST:
                 return redirect(case)
+            if "add_version" in request.POST:
+                return redirect("submissions:version_new", number=case.number)
             return redirect("cases:intake", number=case.number)
         messages.error(request, "Nothing was saved: correct the fields marked below.")
     days = form.days_to_release()

@@ -127,3 +127,25 @@ def test_another_company_cannot_open_the_intake(client, other_liaison, case_at):
     client.force_login(other_liaison)
     assert client.get(intake_url(case)).status_code == 404
     assert client.post(intake_url(case), base_fields(case, architecture="x")).status_code == 404
+
+
+def test_adding_a_version_from_the_intake_saves_the_draft_first(client, liaison, case_at):
+    case = case_at("intake")
+    client.force_login(liaison)
+    response = client.post(
+        intake_url(case), base_fields(case, architecture="typed first", add_version="")
+    )
+    assert response.status_code == 302
+    assert response["Location"].endswith(f"/cases/{case.number}/versions/new/")
+    case.refresh_from_db()
+    assert case.architecture == "typed first"
+
+
+def test_the_intake_cannot_be_edited_after_withdrawal(client, liaison, case_at):
+    from cases.services import withdraw
+
+    case = withdraw(case=case_at("intake"), actor=liaison)
+    client.force_login(liaison)
+    assert client.post(intake_url(case), base_fields(case, architecture="x")).status_code == 403
+    case.refresh_from_db()
+    assert case.architecture == ""

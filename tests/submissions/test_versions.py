@@ -150,3 +150,15 @@ def test_compare_is_a_404_for_an_unassigned_evaluator(client, evaluator, case_at
     client.force_login(evaluator)
     url = reverse("submissions:version_compare", kwargs={"number": case.number})
     assert client.get(url).status_code == 404
+
+
+def test_no_version_is_added_after_withdrawal(client, liaison, case_at):
+    from cases.services import withdraw
+
+    case = withdraw(case=case_at("intake"), actor=liaison)
+    with pytest.raises(ActionRefused, match="withdrawn"):
+        services.add_version(case=case, actor=liaison, label="late", vcs_reference="abc")
+    client.force_login(liaison)
+    url = reverse("submissions:version_new", kwargs={"number": case.number})
+    assert client.post(url, {"label": "late", "vcs_reference": "abc"}).status_code == 403
+    assert not case.versions.exists()
