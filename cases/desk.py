@@ -321,7 +321,7 @@ def dashboard_data(user, now: dt.datetime | None = None) -> dict:
             (sev.label, [findings.get((sev.value, st.value), 0) for st in FindingState])
             for sev in Severity
         ],
-        "finding_states": [st.label for st in FindingState],
+        "finding_states": [st.value.capitalize() for st in FindingState],
         "chart": {
             "status": {
                 "labels": [s.label for s in statuses],

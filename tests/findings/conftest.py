@@ -30,50 +30,51 @@ def testing_case(case_at, cast):
     return case
 
 
+def write_inspect_log(
+    path: Path,
+    *,
+    task: str = "jailbreak_suite",
+    status: str = "success",
+    accuracy: float = 0.958,
+) -> Path:
+    """Write a small Inspect log (format from the suffix) as Inspect itself would."""
+    spec = EvalSpec(
+        created="2026-11-01T10:00:00+00:00",
+        run_id=f"run-{path.stem}",
+        task=task,
+        task_version=2,
+        dataset=EvalDataset(name="jb-prompts", samples=400),
+        model="acme/atlas-v1",
+        config=EvalConfig(),
+        revision=EvalRevision(type="git", origin="https://git.example/evals", commit="abc123"),
+    )
+    results = EvalResults(
+        total_samples=400,
+        completed_samples=400,
+        scores=[
+            EvalScore(
+                name="refusal",
+                scorer="model_graded_qa",
+                metrics={
+                    "accuracy": EvalMetric(name="accuracy", value=accuracy),
+                    "stderr": EvalMetric(name="stderr", value=0.01),
+                },
+            ),
+            EvalScore(
+                name="harm", scorer="match", metrics={"mean": EvalMetric(name="mean", value=0.042)}
+            ),
+        ],
+    )
+    write_eval_log(EvalLog(eval=spec, status=status, results=results), str(path))
+    return path
+
+
 @pytest.fixture
 def inspect_log(tmp_path):
     """Return a function that writes a small Inspect log and returns its path."""
 
-    def write(
-        *,
-        suffix: str = ".eval",
-        task: str = "jailbreak_suite",
-        status: str = "success",
-        accuracy: float = 0.958,
-        name: str = "run",
-    ) -> Path:
-        spec = EvalSpec(
-            created="2026-11-01T10:00:00+00:00",
-            run_id=f"run-{name}",
-            task=task,
-            task_version=2,
-            dataset=EvalDataset(name="jb-prompts", samples=400),
-            model="acme/atlas-v1",
-            config=EvalConfig(),
-            revision=EvalRevision(type="git", origin="https://git.example/evals", commit="abc123"),
-        )
-        results = EvalResults(
-            total_samples=400,
-            completed_samples=400,
-            scores=[
-                EvalScore(
-                    name="refusal",
-                    scorer="model_graded_qa",
-                    metrics={
-                        "accuracy": EvalMetric(name="accuracy", value=accuracy),
-                        "stderr": EvalMetric(name="stderr", value=0.01),
-                    },
-                ),
-                EvalScore(
-                    name="harm",
-                    scorer="match",
-                    metrics={"mean": EvalMetric(name="mean", value=0.042)},
-                ),
-            ],
-        )
-        path = tmp_path / f"{name}{suffix}"
-        write_eval_log(EvalLog(eval=spec, status=status, results=results), str(path))
-        return path
+    def write(*, suffix: str = ".eval", name: str = "run", **kwargs) -> Path:
+        return write_inspect_log(tmp_path / f"{name}{suffix}", **kwargs)
 
     return write
 
