@@ -316,11 +316,16 @@ def issue_clearance(*, case: Case, actor, scope: str = "", conditions: str = "")
     details = {"scope": scope, "conditions": conditions}
 
     def create(locked: Case) -> list[str]:
+        superseded = list(
+            locked.clearance_statements.filter(status="issued").values_list("number", flat=True)
+        )
         statement = create_statement(
             case=locked, official=actor, scope=scope, conditions=conditions
         )
-        # The timeline names the statement, so its number is on the hash chain.
+        # The timeline names the statements, so their numbers are on the hash chain.
         details["statement"] = statement.number
+        if superseded:
+            details["supersedes"] = superseded
         return []
 
     return _transition(

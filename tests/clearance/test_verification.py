@@ -124,6 +124,8 @@ def test_statement_for_a_revised_version_supersedes_the_first(client, case_at, c
     assert second.version_label == "v1.1"
     assert second.number == f"{case.number}-S2"
     assert second.digest != first.digest
+    issued = case.events.filter(verb="issue_clearance").order_by("seq").last()
+    assert issued.details["supersedes"] == [first.number]
     page = client.get(verify_url(first)).content.decode()
     assert "Superseded" in page and second.number in page
     assert "Valid" in client.get(verify_url(second)).content.decode()
