@@ -399,6 +399,12 @@ def finding_review(request, number, pk):
     return redirect(finding)
 
 
+def _cell(value) -> str:
+    """Keep a spreadsheet from reading a cell as a formula."""
+    text = str(value)
+    return f"'{text}" if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
+
+
 @login_required
 def findings_export(request, number):
     """Download the findings this user may see as CSV (drafts only for CAISI)."""
@@ -418,14 +424,17 @@ def findings_export(request, number):
     for f in findings:
         writer.writerow(
             [
-                f.pk,
-                f.severity,
-                f.category,
-                f.title,
-                f.state,
-                f.resolution,
-                f.model_version.label,
-                " ".join(f.sample_ids),
+                _cell(value)
+                for value in (
+                    f.pk,
+                    f.severity,
+                    f.category,
+                    f.title,
+                    f.state,
+                    f.resolution,
+                    f.model_version.label,
+                    " ".join(f.sample_ids),
+                )
             ]
         )
     return response

@@ -230,3 +230,11 @@ def test_resubmission_keeps_earlier_versions_evaluations_and_findings(testing_ca
     assert first.model_version.label == "v1.0-rc1" and first.state == FindingState.SHARED
     assert case.evaluations.count() == 2
     assert set(case.versions.values_list("label", flat=True)) == {"v1.0-rc1", "v1.1"}
+
+
+def test_the_findings_export_cannot_smuggle_a_spreadsheet_formula(testing_case, cast, client):
+    draft(testing_case, cast.evaluator, title='=HYPERLINK("http://evil")')
+    client.force_login(cast.manager)
+    response = client.get(reverse("findings:export", kwargs={"number": testing_case.number}))
+    assert response["Content-Type"].startswith("text/csv")
+    assert "'=HYPERLINK" in response.content.decode()
