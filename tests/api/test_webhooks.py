@@ -1,0 +1,185 @@
+"""Webhooks: signed status-change events delivered by a live Celery worker on Redis."""
+
+import hashlib
+import hmac
+import json
+import threading
+import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import pytest
+from celery.contrib.testing.worker import start_worker
+
+from accounts.models import WebhookDelivery
+from accounts.services import (
+    DeliveryOutcome,
+    claim_webhook_deliveries,
+    deliver_webhook,
+    register_webhook,
+)
+from caisi_portal.celery import app
+from cases import services
+from cases.models import CaseEvent
+
+
+class Receiver:
+    """An HTTP receiver on 127.0.0.1 that records every POST and fails the first `failures`."""
+
+    def __init__(self, failures: int = 0):
+        self.failures = failures
+        self.requests: list[dict] = []
+        self.lock = threading.Lock()
+        receiver = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self):
+                body = self.rfile.read(int(self.headers["Content-Length"]))
+                with receiver.lock:
+                    receiver.requests.append({"headers": dict(self.headers), "body": body})
+                    fail = receiver.failures > 0
+                    receiver.failures -= 1 if fail else 0
+                self.send_response(503 if fail else 204)
+                self.end_headers()
+
+            def log_message(self, *args):
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_port}/hooks/caisi"
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+
+    def __enter__(self):
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc):
+        self.server.shutdown()
+        self.server.server_close()
+
+    def events(self, to_status: str | None = None) -> list[dict]:
+        with self.lock:
+            found = [dict(r, json=json.loads(r["body"])) for r in self.requests]
+        return [r for r in found if to_status is None or r["json"]["to_status"] == to_status]
+
+
+def verify_signature(request: dict, secret: str) -> bool:
+    """Check a delivery the way the README tells receivers to."""
+    headers = {k.lower(): v for k, v in request["headers"].items()}
+    timestamp = headers["x-caisi-timestamp"]
+    expected = hmac.new(
+        secret.encode(), timestamp.encode() + b"." + request["body"], hashlib.sha256
+    ).hexdigest()
+    return hmac.compare_digest(headers["x-caisi-signature"], f"sha256={expected}")
+
+
+def wait_for(condition, timeout: float = 30, message: str = "condition not met"):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if condition():
+            return
+        time.sleep(0.1)
+    raise AssertionError(message)
+
+
+@pytest.fixture
+def live_worker(transactional_db, settings):
+    """A real Celery worker thread consuming this suite's Redis broker."""
+    settings.WEBHOOK_RETRY_BASE_SECONDS = 1
+    if app.conf.task_always_eager:
+        pytest.skip("needs CELERY_BROKER_URL pointing at Redis")
+    app.control.purge()  # messages left by earlier tests name rows that are gone
+    with start_worker(app, pool="solo", perform_ping_check=False, shutdown_timeout=30) as worker:
+        yield worker
+
+
+@pytest.mark.worker
+def test_status_change_reaches_the_receiver_signed_once(live_worker, cast, case_at):
+    with Receiver() as receiver:
+        webhook, secret = register_webhook(owner=cast.liaison, url=receiver.url)
+        case = case_at("triage")
+        wait_for(lambda: receiver.events("triage"), message="no triage event arrived")
+        [request] = receiver.events("triage")
+        assert verify_signature(request, secret)
+        assert not verify_signature(request, "whsec_wrong")
+        payload = request["json"]
+        assert payload["type"] == "case.status_changed"
+        assert payload["case"]["number"] == case.number
+        assert (payload["from_status"], payload["to_status"]) == ("intake", "triage")
+        assert payload["case"]["url"].endswith(f"/api/v1/cases/{case.number}/")
+        delivery = WebhookDelivery.objects.get(webhook=webhook, event__to_status="triage")
+        headers = {k.lower(): v for k, v in request["headers"].items()}
+        assert headers["x-caisi-event-id"] == payload["id"] == str(delivery.event_uid)
+        wait_for(
+            lambda: WebhookDelivery.objects.filter(pk=delivery.pk, status="delivered").exists()
+        )
+        delivery.refresh_from_db()
+        assert delivery.attempts == 1 and delivery.response_code == 204
+        # Only status changes are announced: the intake edits and version were not.
+        assert {r["json"]["to_status"] for r in receiver.events()} == {"intake", "triage"}
+
+
+@pytest.mark.worker
+def test_delivery_is_retried_after_the_receiver_fails_once(live_worker, cast):
+    with Receiver(failures=1) as receiver:
+        webhook, secret = register_webhook(owner=cast.manager, url=receiver.url)
+        case = services.open_case(actor=cast.liaison, title="Retry me", model_name="R")
+        wait_for(lambda: len(receiver.events("intake")) == 2, message="no retry arrived")
+        first, second = receiver.events("intake")
+        assert first["json"]["id"] == second["json"]["id"]  # receivers can drop the repeat
+        assert verify_signature(first, secret) and verify_signature(second, secret)
+        delivery = WebhookDelivery.objects.get(webhook=webhook, event__case=case)
+        wait_for(
+            lambda: WebhookDelivery.objects.filter(pk=delivery.pk, status="delivered").exists()
+        )
+        delivery.refresh_from_db()
+        assert delivery.attempts == 2 and delivery.delivered_at is not None
+        time.sleep(1.5)  # nothing further arrives after success
+        assert len(receiver.events("intake")) == 2
+
+
+@pytest.mark.worker
+def test_only_owners_who_may_see_the_case_receive_its_events(live_worker, cast):
+    with Receiver() as acme, Receiver() as globex, Receiver() as outsider_staff:
+        register_webhook(owner=cast.liaison, url=acme.url)
+        register_webhook(owner=cast.other_liaison, url=globex.url)
+        register_webhook(owner=cast.other_evaluator, url=outsider_staff.url)
+        services.open_case(actor=cast.liaison, title="Acme only", model_name="A")
+        wait_for(lambda: acme.events("intake"), message="the owner's receiver got nothing")
+        time.sleep(1)
+        assert globex.events() == [] and outsider_staff.events() == []
+        assert WebhookDelivery.objects.count() == 1
+
+
+def test_claiming_twice_sends_each_event_once(db, cast):
+    with Receiver() as receiver:
+        register_webhook(owner=cast.liaison, url=receiver.url)
+        case = services.open_case(actor=cast.liaison, title="Once", model_name="O")
+        event = CaseEvent.objects.get(case=case, verb="case_opened")
+        claimed = claim_webhook_deliveries(event_id=event.pk)
+        assert len(claimed) == 1
+        assert claim_webhook_deliveries(event_id=event.pk) == []
+        assert deliver_webhook(delivery_id=claimed[0]) == DeliveryOutcome.DELIVERED
+        assert deliver_webhook(delivery_id=claimed[0]) == DeliveryOutcome.NOTHING_TO_DO
+        assert len(receiver.events()) == 1
+
+
+def test_delivery_gives_up_after_the_last_attempt(db, cast, settings):
+    settings.WEBHOOK_MAX_ATTEMPTS = 2
+    with Receiver(failures=5) as receiver:
+        register_webhook(owner=cast.liaison, url=receiver.url)
+        case = services.open_case(actor=cast.liaison, title="Down", model_name="D")
+        event = CaseEvent.objects.get(case=case, verb="case_opened")
+        [delivery_id] = claim_webhook_deliveries(event_id=event.pk)
+        assert deliver_webhook(delivery_id=delivery_id) == DeliveryOutcome.RETRY
+        assert deliver_webhook(delivery_id=delivery_id) == DeliveryOutcome.GAVE_UP
+        delivery = WebhookDelivery.objects.get(pk=delivery_id)
+        assert delivery.status == "failed" and delivery.response_code == 503
+        assert "503" in delivery.last_error
+        assert deliver_webhook(delivery_id=delivery_id) == DeliveryOutcome.NOTHING_TO_DO
+
+
+def test_webhook_url_must_be_http(db, cast):
+    from cases.services import ActionRefused
+
+    with pytest.raises(ActionRefused):
+        register_webhook(owner=cast.liaison, url="file:///etc/passwd")
