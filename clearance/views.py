@@ -40,11 +40,14 @@ def verify(request, code):
     statement = get_object_or_404(
         ClearanceStatement.objects.select_related("superseded_by"), verification_code=code
     )
-    return render(
+    response = render(
         request,
         "clearance/verify.html",
         {"statement": statement, "non_endorsement": NON_ENDORSEMENT},
     )
+    # The page is for people holding a code, not for search engines to list.
+    response["X-Robots-Tag"] = "noindex, nofollow"
+    return response
 
 
 @login_required

@@ -35,7 +35,9 @@ def test_anyone_sees_a_valid_statement_without_signing_in(client, statement):
         statement.digest,
     ):
         assert shown in page
-    assert "no-cache" in response["Cache-Control"] or "max-age=0" in response["Cache-Control"]
+    # Never cached, so a revocation shows at once; never listed by search engines.
+    assert "max-age=0" in response["Cache-Control"]
+    assert response["X-Robots-Tag"] == "noindex, nofollow"
 
 
 def test_verification_page_shows_nothing_confidential(client, statement):

@@ -65,6 +65,23 @@ def test_running_the_task_again_does_nothing(live_worker, case_at):
     assert statement.case.events.filter(verb="statement_signed").count() == 1
 
 
+def test_two_workers_given_the_same_statement_store_one_pdf(start_worker, case_at, cast):
+    case = case_at("findings")
+    demo.resolve_findings(case, cast.manager)
+    workers = [start_worker(), start_worker()]
+    services.issue_clearance(case=case, actor=cast.official, scope=SCOPE)
+    statement = case.clearance_statements.get()
+    for _ in range(3):  # duplicates, as a sweep racing the first message would send
+        render_statement.delay(statement.pk)
+    rendered(statement)
+    for worker in workers:
+        worker.wait_idle()
+    statement.refresh_from_db()
+    assert stored_statement_files() == [f"{statement.number}.pdf"]
+    assert case.events.filter(verb="statement_signed").count() == 1
+    assert hashlib.sha256(statement.pdf.read()).hexdigest() == statement.pdf_sha256
+
+
 def _add_shared_findings(case, evaluator, count: int) -> None:
     """Give the statement a long findings table, so rendering takes a while."""
     version = case.versions.filter(submitted_at__isnull=False).first()
