@@ -4,8 +4,10 @@ from .models import (
     Case,
     CaseEvent,
     CaseNumberCounter,
+    ClockPause,
     Deadline,
     DigestRun,
+    Message,
     Notification,
     NotificationPreference,
     ReminderSent,
@@ -74,3 +76,18 @@ class NotificationPreferenceAdmin(admin.ModelAdmin):
 @admin.register(DigestRun)
 class DigestRunAdmin(ReadOnlyAdmin):
     list_display = ["user", "day", "sent_at", "notification_count"]
+
+
+# The case thread and the service-level clock's pauses (written by services only).
+@admin.register(Message)
+class MessageAdmin(ReadOnlyAdmin):
+    list_display = ["case", "author", "internal", "created_at"]
+    list_filter = ["internal"]
+    search_fields = ["case__number"]
+    list_select_related = ["case", "author"]
+
+
+@admin.register(ClockPause)
+class ClockPauseAdmin(ReadOnlyAdmin):
+    list_display = ["case", "started_at", "ended_at", "reason"]
+    list_select_related = ["case"]

@@ -2,13 +2,14 @@ from django.contrib import admin
 
 from cases.admin import ReadOnlyAdmin
 
-from .models import ClarificationRequest, EvaluationRun, Finding
+from .models import ClarificationRequest, EvaluationRun, Finding, FindingResponse
 
 
 @admin.register(EvaluationRun)
 class EvaluationRunAdmin(ReadOnlyAdmin):
-    list_display = ["case", "title", "category", "status", "started_at"]
+    list_display = ["case", "title", "category", "status", "inspect_task", "started_at"]
     list_filter = ["category", "status"]
+    search_fields = ["case__number", "title", "inspect_eval_id", "inspect_task"]
 
 
 @admin.register(ClarificationRequest)
@@ -21,3 +22,10 @@ class ClarificationRequestAdmin(ReadOnlyAdmin):
 class FindingAdmin(ReadOnlyAdmin):
     list_display = ["case", "title", "severity", "category", "state"]
     list_filter = ["severity", "state"]
+
+
+@admin.register(FindingResponse)
+class FindingResponseAdmin(ReadOnlyAdmin):
+    list_display = ["finding", "round", "kind", "verdict", "responded_at", "reviewed_at"]
+    list_filter = ["kind", "verdict"]
+    list_select_related = ["finding"]
