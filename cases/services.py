@@ -411,6 +411,15 @@ def notify_event(*, event_id: int) -> int:
     people = set(case.evaluators.values_list("pk", flat=True))
     if case.case_manager_id:
         people.add(case.case_manager_id)
+    elif event.to_status:
+        # Until a case manager is named, the whole desk hears of the case's moves.
+        from accounts.models import Role, User
+
+        people.update(
+            User.objects.filter(staff_role=Role.CASE_MANAGER, is_active=True).values_list(
+                "pk", flat=True
+            )
+        )
     if not event.internal:
         people.update(
             Membership.objects.filter(organization_id=case.organization_id).values_list(

@@ -159,3 +159,11 @@ def test_live_worker_turns_events_and_due_reminders_into_notices_once(case_at, c
     liaison_mail = [m for m in mail.outbox if m.to == [cast.liaison.email]]
     assert len(liaison_mail) == 1
     assert "planned release date in 7 days" in liaison_mail[0].subject
+
+
+def test_a_submitted_case_without_a_manager_notifies_every_case_manager(case_at, cast):
+    case = case_at("triage")
+    submitted = case.events.get(verb="submit_intake")
+    services.notify_event(event_id=submitted.pk)
+    assert Notification.objects.filter(event=submitted, user=cast.manager).exists()
+    assert not Notification.objects.filter(event=submitted, user=cast.liaison).exists()
