@@ -84,7 +84,7 @@ def render_statement_pdf(*, statement_id: int) -> ClearanceStatement | None:
             # A savepoint, so a refused lock leaves the transaction usable.
             with transaction.atomic():
                 statement = (
-                    ClearanceStatement.objects.select_for_update(nowait=True)
+                    ClearanceStatement.objects.select_for_update(nowait=True, of=("self",))
                     .select_related("case__organization", "model_version", "official")
                     .without_pdf()
                     .filter(pk=statement_id)

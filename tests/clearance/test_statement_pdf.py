@@ -141,3 +141,35 @@ def test_pdf_uses_only_installed_fonts(statement, tmp_path):
         [pdffonts, str(path)], capture_output=True, text=True, check=True
     ).stdout
     assert "DejaVu" in fonts
+
+
+@pytest.mark.django_db(transaction=True)
+def test_render_waits_for_but_is_not_refused_by_a_lock_on_the_case(case_at, statement_settings):
+    import threading
+
+    from django.db import connection, transaction
+
+    from cases.models import Case
+
+    statement = case_at("cleared").clearance_statements.get()
+    locked, release = threading.Event(), threading.Event()
+
+    def hold_case_row():
+        try:
+            with transaction.atomic():
+                Case.objects.select_for_update().get(pk=statement.case_id)
+                locked.set()
+                release.wait(timeout=30)
+        finally:
+            connection.close()
+
+    holder = threading.Thread(target=hold_case_row)
+    holder.start()
+    assert locked.wait(timeout=10)
+    threading.Timer(2.0, release.set).start()
+    try:
+        result = render_statement_pdf(statement_id=statement.pk)
+    finally:
+        release.set()
+        holder.join()
+    assert result is not None and result.pdf_sha256
