@@ -272,7 +272,7 @@ def evaluation_detail(request, number, pk):
         {
             "case": case,
             "run": run,
-            "findings": run.findings.all(),
+            "findings": run.findings.select_related("case"),
             "can_draft": policy.can_draft_finding(request.user, case),
         },
     )

@@ -21,7 +21,7 @@ def findings_panel(context):
     findings = list(
         Finding.objects.visible_to(user)
         .filter(case=case)
-        .select_related("model_version", "evaluation")
+        .select_related("case", "model_version", "evaluation")
         .order_by("created_at")
     )
     gate, gate_label = [], ""

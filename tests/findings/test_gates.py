@@ -119,3 +119,30 @@ def test_the_case_page_lists_the_blockers_with_links_and_then_shows_the_gate_cle
     assert 'data-testid="gate-clear"' in body and "ready for clearance" in body
     case = case_services.issue_clearance(case=findings_case, actor=cast.official, scope="API")
     assert case.status == "cleared"
+
+
+def test_case_page_queries_do_not_grow_with_findings_messages_and_requests(
+    testing_case, cast, client
+):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    def queries():
+        with CaptureQueriesContext(connection) as captured:
+            assert client.get(testing_case.get_absolute_url()).status_code == 200
+        return len(captured)
+
+    client.force_login(cast.manager)
+    demo.record_evaluation(testing_case, cast.evaluator)
+    case_services.post_message(case=testing_case, actor=cast.manager, body="one")
+    before = queries()
+    for i in range(5):
+        demo.record_evaluation(testing_case, cast.evaluator, severity=Severity.LOW)
+        case_services.post_message(case=testing_case, actor=cast.liaison, body=f"m{i}")
+        services.ask_clarification(
+            case=testing_case,
+            actor=cast.manager,
+            question=f"q{i}",
+            due_date=timezone.localdate() + dt.timedelta(days=3),
+        )
+    assert queries() == before
