@@ -138,7 +138,7 @@ def wait_for(predicate, *, timeout: float = 60, interval: float = 0.2, message: 
 
 
 @pytest.fixture
-def worker_env(transactional_db, statement_settings, artifacts_dir):
+def worker_env(transactional_db, statement_settings):
     """The environment a worker subprocess needs to share this test's world."""
     if not django_settings.CELERY_BROKER_URL:
         pytest.skip("A live worker needs CELERY_BROKER_URL (Redis).")
