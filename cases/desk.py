@@ -299,9 +299,10 @@ def dashboard_data(user, now: dt.datetime | None = None) -> dict:
         .annotate(n=Count("pk"))
     )
     findings = {(severity, state): n for severity, state, n in finding_rows}
+    # A request left open on a withdrawn or closed case no longer waits on anyone.
     overdue = list(
         ClarificationRequest.objects.overdue(timezone.localdate(now))
-        .filter(case__in=visible)
+        .filter(case__in=visible.open())
         .select_related("case", "case__organization")
         .order_by("due_date")[:50]
     )

@@ -305,3 +305,17 @@ def test_a_future_or_expired_conflict_does_not_refuse(cast, acme):
 def test_only_staff_declare_conflicts(cast, acme):
     with pytest.raises(services.ActionRefused):
         account_services.declare_conflict(actor=cast.liaison, organization=acme, reason="x")
+
+
+def test_requests_left_open_on_a_closed_case_are_not_overdue_items(case_at, cast):
+    case = case_at("testing")
+    request = findings_services.ask_clarification(
+        case=case,
+        actor=cast.manager,
+        question="Q?",
+        due_date=timezone.localdate() + dt.timedelta(days=1),
+    )
+    later = timezone.now() + dt.timedelta(days=5)
+    assert [r.pk for r in dashboard_data(cast.manager, now=later)["overdue"]] == [request.pk]
+    services.close_case(case=case, actor=cast.manager, reason="Company paused the release.")
+    assert dashboard_data(cast.manager, now=later)["overdue"] == []

@@ -238,3 +238,18 @@ def test_the_findings_export_cannot_smuggle_a_spreadsheet_formula(testing_case, 
     response = client.get(reverse("findings:export", kwargs={"number": testing_case.number}))
     assert response["Content-Type"].startswith("text/csv")
     assert "'=HYPERLINK" in response.content.decode()
+
+
+def test_liaison_resubmits_through_the_action_page_and_keeps_seeing_earlier_findings(
+    testing_case, cast, client
+):
+    finding = demo.record_evaluation(testing_case, cast.evaluator)
+    case_services.share_findings(case=testing_case, actor=cast.manager)
+    demo.add_version(testing_case, cast.liaison, label="v1.1")
+    client.force_login(cast.liaison)
+    url = reverse("cases:action", kwargs={"number": testing_case.number, "action": "resubmit"})
+    assert client.post(url).status_code == 302
+    testing_case.refresh_from_db()
+    assert testing_case.status == "testing"
+    page = client.get(testing_case.get_absolute_url()).content.decode()
+    assert finding.title in page and "version v1.0-rc1" in page
