@@ -1,0 +1,118 @@
+"""The settings pages where people make and revoke tokens and register webhooks."""
+
+import pytest
+from django.urls import reverse
+from rest_framework.test import APIClient
+
+from accounts.models import ApiToken, Webhook, WebhookDelivery
+from accounts.services import claim_webhook_deliveries, register_webhook
+from cases import services
+from cases.models import CaseEvent
+
+pytestmark = pytest.mark.django_db
+
+
+def bearer(raw: str) -> APIClient:
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Bearer {raw}")
+    return client
+
+
+def test_new_token_is_shown_once_and_works(client, liaison):
+    client.force_login(liaison)
+    page = client.post(
+        reverse("accounts:api_tokens"),
+        {"name": "release pipeline", "access": "read_only", "expires_in_days": "30"},
+    )
+    assert page.status_code == 200
+    raw = page.context["new_token"]
+    assert raw in page.content.decode()
+    assert page["Cache-Control"].startswith("max-age=0") or "no-cache" in page["Cache-Control"]
+    token = ApiToken.objects.get(user=liaison)
+    assert token.read_only and token.expires_at is not None
+    assert bearer(raw).get("/api/v1/cases/").status_code == 200
+
+    listing = client.get(reverse("accounts:api_tokens")).content.decode()
+    assert raw not in listing
+    assert token.prefix in listing and "release pipeline" in listing
+
+
+def test_bad_token_form_is_400_and_keeps_what_was_typed(client, liaison):
+    client.force_login(liaison)
+    page = client.post(
+        reverse("accounts:api_tokens"),
+        {"name": "", "access": "read_write", "expires_in_days": "45"},
+    )
+    assert page.status_code == 400
+    html = page.content.decode()
+    assert 'value="45"' in html and "This field is required" in html
+    assert not ApiToken.objects.exists()
+
+
+def test_revoking_a_token_stops_it_at_once(client, liaison):
+    client.force_login(liaison)
+    raw = client.post(
+        reverse("accounts:api_tokens"), {"name": "ci", "access": "read_write"}
+    ).context["new_token"]
+    token = ApiToken.objects.get(user=liaison)
+    response = client.post(reverse("accounts:api_token_revoke", args=[token.pk]))
+    assert response.status_code == 302
+    assert bearer(raw).get("/api/v1/cases/").status_code == 401
+    assert "revoked" in client.get(reverse("accounts:api_tokens")).content.decode()
+
+
+def test_nobody_revokes_or_sees_another_persons_tokens(client, liaison, other_liaison):
+    client.force_login(liaison)
+    client.post(reverse("accounts:api_tokens"), {"name": "mine", "access": "read_only"})
+    token = ApiToken.objects.get(user=liaison)
+    client.force_login(other_liaison)
+    assert client.post(reverse("accounts:api_token_revoke", args=[token.pk])).status_code == 404
+    assert "mine" not in client.get(reverse("accounts:api_tokens")).content.decode()
+    token.refresh_from_db()
+    assert token.revoked_at is None
+
+
+def test_webhook_secret_is_shown_once_and_log_lists_deliveries(client, liaison, other_liaison):
+    client.force_login(liaison)
+    page = client.post(reverse("accounts:webhooks"), {"url": "https://hooks.acme.example/caisi"})
+    assert page.status_code == 200
+    secret = page.context["new_secret"]
+    assert secret.startswith("whsec_") and secret in page.content.decode()
+    webhook = Webhook.objects.get(owner=liaison)
+    assert secret not in webhook.secret_encrypted
+    assert secret not in client.get(reverse("accounts:webhooks")).content.decode()
+
+    case = services.open_case(actor=liaison, title="Logged", model_name="L")
+    event = CaseEvent.objects.get(case=case, verb="case_opened")
+    claim_webhook_deliveries(event_id=event.pk)
+    delivery = WebhookDelivery.objects.get(webhook=webhook)
+    log = client.get(reverse("accounts:webhook_deliveries", args=[webhook.pk]))
+    assert str(delivery.event_uid) in log.content.decode()
+    assert case.number in log.content.decode()
+
+    client.force_login(other_liaison)
+    assert client.get(reverse("accounts:webhook_deliveries", args=[webhook.pk])).status_code == 404
+    assert client.post(reverse("accounts:webhook_deactivate", args=[webhook.pk])).status_code == 404
+
+
+def test_bad_webhook_url_is_400_and_kept(client, liaison):
+    client.force_login(liaison)
+    page = client.post(reverse("accounts:webhooks"), {"url": "ftp://files.example/hook"})
+    assert page.status_code == 400
+    assert "ftp://files.example/hook" in page.content.decode()
+    assert not Webhook.objects.exists()
+
+
+def test_turned_off_webhook_gets_no_new_deliveries(client, liaison):
+    webhook, _ = register_webhook(owner=liaison, url="https://hooks.acme.example/x")
+    client.force_login(liaison)
+    client.post(reverse("accounts:webhook_deactivate", args=[webhook.pk]))
+    case = services.open_case(actor=liaison, title="Quiet", model_name="Q")
+    event = CaseEvent.objects.get(case=case, verb="case_opened")
+    assert claim_webhook_deliveries(event_id=event.pk) == []
+
+
+def test_navbar_links_to_the_settings_for_programs(client, manager):
+    client.force_login(manager)
+    html = client.get(reverse("cases:dashboard")).content.decode()
+    assert reverse("accounts:api_tokens") in html
