@@ -181,7 +181,9 @@ def sweep_reminders(*, now: dt.datetime | None = None, batch: int = 500) -> int:
                     continue
                 reminder = _claim(deadline, offset)
                 if reminder is not None:
-                    transaction.on_commit(lambda pk=reminder.pk: deliver_reminder.delay(pk))
+                    transaction.on_commit(
+                        lambda pk=reminder.pk: deliver_reminder.delay(pk), robust=True
+                    )
                     sent += 1
 
 

@@ -95,7 +95,9 @@ def create_notifications(
     if immediate:
         from .tasks import email_notification
 
-        transaction.on_commit(lambda: [email_notification.delay(pk) for pk in immediate])
+        transaction.on_commit(
+            lambda: [email_notification.delay(pk) for pk in immediate], robust=True
+        )
     return created
 
 

@@ -68,12 +68,12 @@ def record_event(
 
         from .tasks import notify_case_event, sync_case_deadlines
 
-        transaction.on_commit(lambda: notify_case_event.delay(event.pk))
+        transaction.on_commit(lambda: notify_case_event.delay(event.pk), robust=True)
         if to_status:  # webhooks announce status changes, to owners who may see the case
             from accounts.tasks import dispatch_webhooks
 
             transaction.on_commit(lambda: dispatch_webhooks.delay(event.pk), robust=True)
-        transaction.on_commit(lambda: sync_case_deadlines.delay(case.pk))
+        transaction.on_commit(lambda: sync_case_deadlines.delay(case.pk), robust=True)
     return event
 
 

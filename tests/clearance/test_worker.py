@@ -190,13 +190,6 @@ def test_clearance_issued_while_broker_down_gets_its_pdf_once_broker_is_back(
     assert case.events.filter(verb="statement_signed").count() == 1
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "cases.services.record_event enqueues notify_case_event in a non-robust on_commit: "
-        "with the broker down, the committed clearance still raises to the official"
-    ),
-)
 def test_official_sees_no_error_when_the_broker_is_down(worker_env, case_at, cast):
     case = case_at("findings")
     demo.resolve_findings(case, cast.manager)
