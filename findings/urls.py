@@ -30,6 +30,11 @@ urlpatterns = [
     ),
     path("cases/<case:number>/evaluations/<int:pk>/", views.evaluation_detail, name="evaluation"),
     path(
+        "cases/<case:number>/evaluations/<int:pk>/finish/",
+        views.evaluation_finish,
+        name="evaluation_finish",
+    ),
+    path(
         "cases/<case:number>/evaluations/<int:pk>/log/",
         views.evaluation_log,
         name="evaluation_log",

@@ -274,8 +274,26 @@ def evaluation_detail(request, number, pk):
             "run": run,
             "findings": run.findings.select_related("case"),
             "can_draft": policy.can_draft_finding(request.user, case),
+            "can_finish": run.status == EvaluationRun.RunStatus.RUNNING
+            and policy.can_record_evaluation(request.user, case),
         },
     )
+
+
+@login_required
+@require_POST
+def evaluation_finish(request, number, pk):
+    case = get_visible_case(request.user, number)
+    _staff_only(request.user)
+    run = get_object_or_404(EvaluationRun, case=case, pk=pk)
+    status = request.POST.get("status", "")
+    try:
+        services.finish_evaluation_run(run=run, actor=request.user, status=status)
+    except ActionRefused as refusal:
+        messages.error(request, " ".join(refusal.blockers))
+    else:
+        messages.success(request, f"“{run.title}” marked {status}.")
+    return redirect("findings:evaluation", number=case.number, pk=run.pk)
 
 
 @login_required

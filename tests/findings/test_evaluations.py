@@ -195,3 +195,21 @@ def test_liaison_never_reaches_an_evaluation_or_its_log(testing_case, cast, clie
     response = client.get(reverse("findings:evaluation_log", kwargs=kwargs))
     assert response.status_code == 200
     assert b"".join(response.streaming_content) == run.inspect_log.open("rb").read()
+
+
+def test_a_running_evaluation_is_finished_from_its_page(testing_case, cast, client):
+    run = record(testing_case, cast.evaluator, status=EvaluationRun.RunStatus.RUNNING)
+    kwargs = {"number": testing_case.number, "pk": run.pk}
+    client.force_login(cast.evaluator)
+    assert (
+        b'data-testid="finish"' in client.get(reverse("findings:evaluation", kwargs=kwargs)).content
+    )
+    url = reverse("findings:evaluation_finish", kwargs=kwargs)
+    client.post(url, {"status": "bogus"})
+    run.refresh_from_db()
+    assert run.status == EvaluationRun.RunStatus.RUNNING
+    client.post(url, {"status": "completed"})
+    run.refresh_from_db()
+    assert run.status == EvaluationRun.RunStatus.COMPLETED
+    client.force_login(cast.liaison)
+    assert client.post(url, {"status": "failed"}).status_code == 404
