@@ -21,10 +21,14 @@ install: $(STAMP)
 
 run: $(STAMP)
 	DEBUG=1 $(PY) manage.py migrate --noinput
+	DEBUG=1 $(PY) manage.py create_signing_identity
 	DEBUG=1 $(PY) manage.py seed_demo
 	DEBUG=1 $(PY) manage.py runserver 127.0.0.1:8000
 
+# Uploaded files of the test run go to a fresh folder, removed afterwards.
 test: $(STAMP)
+	media=$$(mktemp -d) && trap 'rm -rf "$$media"' EXIT && \
+	MEDIA_ROOT=$${MEDIA_ROOT:-$$media} \
 	DATABASE_URL=$${DATABASE_URL:-$(TEST_DATABASE_URL)} \
 	CELERY_BROKER_URL=$${CELERY_BROKER_URL:-$(TEST_BROKER_URL)} \
 	$(PY) -m pytest $(PYTEST_ARGS)
