@@ -8,9 +8,10 @@ app's api.py.
 from django.conf import settings
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.http import Http404
-from django.urls import path
+from django.http import Http404, JsonResponse
+from django.urls import path, re_path
 from django.utils.text import slugify
+from django.views.decorators.csrf import csrf_exempt
 from drf_spectacular.utils import OpenApiResponse
 from rest_framework import exceptions, serializers, status
 from rest_framework.authentication import SessionAuthentication
@@ -249,6 +250,20 @@ class PortalGenericAPIView(PortalAPIView, GenericAPIView):
 # --- the URLconf ----------------------------------------------------------------------
 
 
+@csrf_exempt  # a token client has no CSRF cookie; this view changes nothing
+def nowhere(request, *args, **kwargs) -> JsonResponse:
+    """Answer a path under /api/v1/ that names no endpoint."""
+    body = {
+        "type": PROBLEM_TYPE_BASE + "not-found",
+        "title": TITLES[404],
+        "status": 404,
+        "detail": "There is no such endpoint or object.",
+        "instance": request.path,
+    }
+    return JsonResponse(body, status=404, content_type=PROBLEM_JSON)
+
+
+
 def urls():
     """Return the /api/v1/ URLconf for `include()` (built on use: the views import this module)."""
     from cases import api as cases_api
@@ -297,5 +312,7 @@ def urls():
             name="clarification-answer",
         ),
         path(f"{C}/evaluations/", findings_api.EvaluationView.as_view(), name="case-evaluations"),
+        # Anything else under /api/v1/ is a problem-details 404, not the web's HTML page.
+        re_path(r"", nowhere),
     ]
     return patterns, "api"
