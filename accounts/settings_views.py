@@ -15,6 +15,10 @@ from cases.services import ActionRefused
 from . import services
 from .models import ApiToken, Webhook
 
+# Session keys (not secrets) under which a new token or secret waits to be shown.
+NEW_TOKEN_KEY = "accounts:new_api_token"  # noqa: S105
+NEW_SECRET_KEY = "accounts:new_webhook_secret"  # noqa: S105
+
 
 class ApiTokenForm(forms.Form):
     name = forms.CharField(
@@ -47,14 +51,14 @@ class WebhookForm(forms.Form):
 @login_required
 @require_http_methods(["GET", "POST"])
 def api_tokens(request):
-    """List the person's tokens and create one; a new token is shown on this response only."""
+    """List the person's tokens and create one; a new token is shown once, after the redirect."""
     form = ApiTokenForm(request.POST or None)
-    new_token, status = None, 200
+    status = 200
     if request.method == "POST":
         if form.is_valid():
             days = form.cleaned_data["expires_in_days"]
             try:
-                _, new_token = services.create_api_token(
+                _, raw = services.create_api_token(
                     user=request.user,
                     name=form.cleaned_data["name"],
                     read_only=form.cleaned_data["access"] == "read_only",
@@ -65,7 +69,10 @@ def api_tokens(request):
                     form.add_error(None, blocker)
                 status = 400
             else:
-                form = ApiTokenForm()
+                # Redirect so a reload cannot create a second token; the text
+                # waits in the session only until that next page shows it.
+                request.session[NEW_TOKEN_KEY] = raw
+                return redirect("accounts:api_tokens")
         else:
             status = 400
     return render(
@@ -73,7 +80,7 @@ def api_tokens(request):
         "accounts/settings/api_tokens.html",
         {
             "form": form,
-            "new_token": new_token,
+            "new_token": request.session.pop(NEW_TOKEN_KEY, None),
             "tokens": ApiToken.objects.filter(user=request.user),
             "now": timezone.now(),
         },
@@ -94,13 +101,13 @@ def api_token_revoke(request, pk: int):
 @login_required
 @require_http_methods(["GET", "POST"])
 def webhooks(request):
-    """List the person's webhooks and register one; its secret is shown on this response only."""
+    """List the person's webhooks and register one; its secret is shown once, after the redirect."""
     form = WebhookForm(request.POST or None)
-    new_secret, status = None, 200
+    status = 200
     if request.method == "POST":
         if form.is_valid():
             try:
-                _, new_secret = services.register_webhook(
+                _, secret = services.register_webhook(
                     owner=request.user, url=form.cleaned_data["url"]
                 )
             except ActionRefused as refusal:
@@ -108,7 +115,8 @@ def webhooks(request):
                     form.add_error("url", blocker)
                 status = 400
             else:
-                form = WebhookForm()
+                request.session[NEW_SECRET_KEY] = secret
+                return redirect("accounts:webhooks")
         else:
             status = 400
     return render(
@@ -116,7 +124,7 @@ def webhooks(request):
         "accounts/settings/webhooks.html",
         {
             "form": form,
-            "new_secret": new_secret,
+            "new_secret": request.session.pop(NEW_SECRET_KEY, None),
             "webhooks": Webhook.objects.filter(owner=request.user),
         },
         status=status,
