@@ -1,10 +1,14 @@
+import datetime as dt
+
 from django.conf import settings
 from django.core.management.base import BaseCommand
 from django.db import transaction
+from django.utils import timezone
 
 from accounts.models import Membership, Organization, Role, User
 from cases import demo, services
 from cases.models import Case
+from findings import services as desk
 
 COMPANIES = [("Acme AI", "acme"), ("Globex Labs", "globex")]
 STAFF = [
@@ -61,13 +65,36 @@ class Command(BaseCommand):
                     case=case, actor=liaisons[slug], data={"architecture": "Dense transformer"}
                 )
             else:
-                demo.advance(case, status, cast)
+                case = demo.advance(case, status, cast)
+            self._conversation(case, cast)
             created += 1
 
         self.stdout.write(f"Demo data ready ({created} new cases). Sign in with any of:")
         for email in [f"liaison@{slug}.example" for _, slug in COMPANIES] + [s[0] for s in STAFF]:
             self.stdout.write(f"  {email}")
         self.stdout.write(f"Password for every demo user: {password}")
+
+    def _conversation(self, case: Case, cast: dict) -> None:
+        """Give the desk something to read: a thread, and a question waiting on the company."""
+        if case.status in ("documentation", "testing"):
+            services.post_message(
+                case=case,
+                actor=cast["manager"],
+                body="Thank you for the package. We will start with the jailbreak suite.",
+            )
+            services.post_message(
+                case=case,
+                actor=cast["manager"],
+                body="Internal: schedule the bias audit after the holiday freeze.",
+                internal=True,
+            )
+        if case.status == "testing":
+            desk.ask_clarification(
+                case=case,
+                actor=cast["manager"],
+                question="Which system prompt will the hosted product use at launch?",
+                due_date=timezone.localdate() + dt.timedelta(days=10),
+            )
 
     def _user(self, email, full_name, staff_role, password) -> User:
         user = User.objects.filter(email=email).first()
