@@ -1,9 +1,11 @@
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
+from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_http_methods, require_POST
 
+from caisi_portal.web import run_form, submitted
 from cases.services import ActionRefused
 
 from . import services
@@ -17,21 +19,16 @@ def conflicts(request):
     """List and declare the signed-in staff member's conflicts of interest."""
     if not request.user.is_caisi_staff:
         raise PermissionDenied("Conflicts of interest are declared by CAISI staff.")
-    form = ConflictForm(request.POST or None)
-    status = 200
-    if request.method == "POST":
-        if form.is_valid():
-            try:
-                services.declare_conflict(actor=request.user, **form.cleaned_data)
-            except ActionRefused as refusal:
-                for blocker in refusal.blockers:
-                    form.add_error(None, blocker)
-                status = 409
-            else:
-                messages.success(request, "Conflict declared: you will not be assigned there.")
-                return redirect("accounts:conflicts")
-        else:
-            status = 400
+    form = ConflictForm(submitted(request))
+    status = run_form(
+        request,
+        form,
+        lambda data: services.declare_conflict(actor=request.user, **data),
+        success="Conflict declared: you will not be assigned there.",
+        then="accounts:conflicts",
+    )
+    if isinstance(status, HttpResponse):
+        return status
     return render(
         request,
         "accounts/conflicts.html",

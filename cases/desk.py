@@ -14,11 +14,14 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.db.models import Count, Exists, F, OuterRef, Prefetch, Q
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST
 
 from accounts.models import ConflictOfInterest, Organization, Role, User
+from caisi_portal.web import run_form, submitted
 
 from . import policy, services
 from .lifecycle import OPEN_STATUSES, Status
@@ -231,25 +234,21 @@ def assign_evaluators(request, number):
     case = get_visible_case(request.user, number)
     _require_staff(request.user)
     can_assign = request.user.role == Role.CASE_MANAGER and case.is_open
-    form = EvaluatorForm(request.POST or None, case=case)
-    status = 200
-    if request.method == "POST":
-        if not can_assign:
-            raise PermissionDenied("Only a case manager assigns evaluators to an open case.")
-        if form.is_valid():
-            try:
-                services.assign_evaluator(
-                    case=case, actor=request.user, evaluator=form.cleaned_data["evaluator"]
-                )
-            except services.ActionRefused as refusal:
-                for blocker in refusal.blockers:
-                    form.add_error("evaluator", blocker)
-                status = 409
-            else:
-                messages.success(request, f"{form.cleaned_data['evaluator']} assigned.")
-                return redirect("cases:evaluators", number=case.number)
-        else:
-            status = 400
+    form = EvaluatorForm(submitted(request), case=case)
+    if request.method == "POST" and not can_assign:
+        raise PermissionDenied("Only a case manager assigns evaluators to an open case.")
+    status = run_form(
+        request,
+        form,
+        lambda data: services.assign_evaluator(
+            case=case, actor=request.user, evaluator=data["evaluator"]
+        ),
+        success=lambda _: f"{form.cleaned_data['evaluator']} assigned.",
+        then=reverse("cases:evaluators", kwargs={"number": case.number}),
+        error_field="evaluator",
+    )
+    if isinstance(status, HttpResponse):
+        return status
     return render(
         request,
         "cases/desk/evaluators.html",

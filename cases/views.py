@@ -3,9 +3,11 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.http import Http404
+from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_http_methods
+
+from caisi_portal.web import run_form, submitted
 
 from . import policy, services
 from .forms import ActionForm, IntakeForm, NewCaseForm
@@ -41,7 +43,7 @@ def dashboard(request):
 def case_new(request):
     if not policy.can_create_case(request.user):
         raise PermissionDenied("Only a company liaison can open a case.")
-    form = NewCaseForm(request.POST if request.method == "POST" else None)
+    form = NewCaseForm(submitted(request))
     if request.method == "POST" and form.is_valid():
         case = services.open_case(actor=request.user, **form.cleaned_data)
         messages.success(request, f"Case {case.number} opened. Complete the intake next.")
@@ -85,7 +87,7 @@ def intake_edit(request, number):
     case = get_visible_case(request.user, number)
     if not policy.can_edit_intake(request.user, case):
         raise PermissionDenied("The intake can only be edited by the company while in intake.")
-    form = IntakeForm(request.POST or None, instance=case)
+    form = IntakeForm(submitted(request), instance=case)
     if request.method == "POST":
         if form.is_valid():
             services.update_intake(case=case, actor=request.user, data=form.cleaned_data)
@@ -123,22 +125,18 @@ def case_action(request, number, action):
         raise Http404("No such action.")
     if not policy.can_take(request.user, case, action):
         raise PermissionDenied(f"You cannot {transition.action.label.lower()} on this case now.")
-    data = request.POST if request.method == "POST" else None
-    form = ActionForm(data, transition=transition, case=case)
-    status = 200
-    refused: list[str] = []
-    if request.method == "POST":
-        if form.is_valid():
-            try:
-                services.perform(case=case, actor=request.user, action=action, **form.cleaned_data)
-            except services.ActionRefused as refusal:
-                refused = refusal.blockers
-                status = 409
-            else:
-                messages.success(request, f"{transition.action.label}: done.")
-                return redirect(case)
-        else:
-            status = 400
+    form = ActionForm(submitted(request), transition=transition, case=case)
+    status = run_form(
+        request,
+        form,
+        lambda data: services.perform(case=case, actor=request.user, action=action, **data),
+        success=f"{transition.action.label}: done.",
+        then=case,
+    )
+    if isinstance(status, HttpResponse):
+        return status
+    # A refusal's reasons are on the form; otherwise preview what the gate still lacks.
+    refused = status == services.ActionRefused.http_status
     return render(
         request,
         "cases/action_form.html",
@@ -146,8 +144,7 @@ def case_action(request, number, action):
             "case": case,
             "transition": transition,
             "form": form,
-            "blockers": refused or services.gate_blockers(case, action),
-            "refused": bool(refused),
+            "blockers": [] if refused else services.gate_blockers(case, action),
         },
         status=status,
     )

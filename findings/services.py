@@ -19,7 +19,14 @@ from django.utils import timezone
 
 from cases.models import Case
 from cases.policy import can_view
-from cases.services import ActionRefused, CaseNotFound, pause_clock, record_event, resume_clock
+from cases.services import (
+    ActionRefused,
+    BadInput,
+    CaseNotFound,
+    pause_clock,
+    record_event,
+    resume_clock,
+)
 from submissions.models import ModelVersion
 
 from . import policy
@@ -140,7 +147,7 @@ def finish_evaluation_run(
     return run
 
 
-class InspectLogRejected(ActionRefused):
+class InspectLogRejected(BadInput):
     """The uploaded file is not an Inspect log this portal can read."""
 
 

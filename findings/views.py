@@ -7,8 +7,10 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.views.decorators.http import require_http_methods, require_POST
 
+from caisi_portal.web import run_form, submitted
 from cases import services as case_services
 from cases.models import Message
 from cases.policy import can_see_internal
@@ -28,15 +30,6 @@ from .forms import (
     ResponseReviewForm,
 )
 from .models import ClarificationRequest, EvaluationRun, Finding
-
-
-def _status_of(refusal: ActionRefused) -> int:
-    return 400 if isinstance(refusal, services.InspectLogRejected) else 409
-
-
-def _refuse_into(form, refusal: ActionRefused) -> None:
-    for blocker in refusal.blockers:
-        form.add_error(None, blocker)
 
 
 def _visible_finding(user, case, pk) -> Finding:
@@ -61,27 +54,23 @@ def _staff_only(user) -> None:
 def case_messages(request, number):
     case = get_visible_case(request.user, number)
     allow_internal = policy.can_post_internal(request.user)
-    form = MessageForm(request.POST or None, allow_internal=allow_internal)
-    status = 200
-    if request.method == "POST":
-        if not policy.can_post_message(request.user, case):
-            raise PermissionDenied("You cannot write in this case's thread.")
-        if form.is_valid():
-            try:
-                case_services.post_message(
-                    case=case,
-                    actor=request.user,
-                    body=form.cleaned_data["body"],
-                    internal=form.cleaned_data.get("internal", False),
-                )
-            except ActionRefused as refusal:
-                _refuse_into(form, refusal)
-                status = 409
-            else:
-                messages.success(request, "Message posted.")
-                return redirect("findings:messages", number=case.number)
-        else:
-            status = 400
+    form = MessageForm(submitted(request), allow_internal=allow_internal)
+    if request.method == "POST" and not policy.can_post_message(request.user, case):
+        raise PermissionDenied("You cannot write in this case's thread.")
+    status = run_form(
+        request,
+        form,
+        lambda data: case_services.post_message(
+            case=case,
+            actor=request.user,
+            body=data["body"],
+            internal=data.get("internal", False),
+        ),
+        success="Message posted.",
+        then=reverse("findings:messages", kwargs={"number": case.number}),
+    )
+    if isinstance(status, HttpResponse):
+        return status
     thread = Message.objects.visible_to(request.user).filter(case=case).select_related("author")
     return render(
         request,
@@ -105,20 +94,16 @@ def clarification_new(request, number):
     case = get_visible_case(request.user, number)
     if not policy.can_ask_clarification(request.user, case):
         raise PermissionDenied("Clarification requests are asked by CAISI staff on an open case.")
-    form = ClarificationRequestForm(request.POST or None)
-    status = 200
-    if request.method == "POST":
-        if form.is_valid():
-            try:
-                services.ask_clarification(case=case, actor=request.user, **form.cleaned_data)
-            except ActionRefused as refusal:
-                _refuse_into(form, refusal)
-                status = 409
-            else:
-                messages.success(request, "Clarification requested; the clock is paused.")
-                return redirect(case)
-        else:
-            status = 400
+    form = ClarificationRequestForm(submitted(request))
+    status = run_form(
+        request,
+        form,
+        lambda data: services.ask_clarification(case=case, actor=request.user, **data),
+        success="Clarification requested; the clock is paused.",
+        then=case,
+    )
+    if isinstance(status, HttpResponse):
+        return status
     return render(
         request,
         "findings/form_page.html",
@@ -140,22 +125,18 @@ def clarification_answer(request, number, pk):
     clarification = get_object_or_404(ClarificationRequest, case=case, pk=pk)
     if not policy.can_answer_clarification(request.user, case):
         raise PermissionDenied("Only the company's liaison answers clarification requests.")
-    form = ClarificationAnswerForm(request.POST or None)
-    status = 200
-    if request.method == "POST":
-        if form.is_valid():
-            try:
-                services.answer_clarification(
-                    request=clarification, actor=request.user, **form.cleaned_data
-                )
-            except ActionRefused as refusal:
-                _refuse_into(form, refusal)
-                status = 409
-            else:
-                messages.success(request, "Answer sent to CAISI.")
-                return redirect(case)
-        else:
-            status = 400
+    form = ClarificationAnswerForm(submitted(request))
+    status = run_form(
+        request,
+        form,
+        lambda data: services.answer_clarification(
+            request=clarification, actor=request.user, **data
+        ),
+        success="Answer sent to CAISI.",
+        then=case,
+    )
+    if isinstance(status, HttpResponse):
+        return status
     return render(
         request,
         "findings/form_page.html",
@@ -196,22 +177,18 @@ def evaluation_new(request, number):
     case = get_visible_case(request.user, number)
     if not policy.can_record_evaluation(request.user, case):
         raise PermissionDenied("Evaluations are recorded by the case's evaluators during testing.")
-    form = EvaluationRunForm(request.POST or None, case=case)
-    status = 200
-    if request.method == "POST":
-        if form.is_valid():
-            try:
-                run = services.record_evaluation_run(
-                    case=case, actor=request.user, **form.cleaned_data
-                )
-            except ActionRefused as refusal:
-                _refuse_into(form, refusal)
-                status = 409
-            else:
-                messages.success(request, f"Evaluation “{run.title}” recorded.")
-                return redirect("findings:evaluation", number=case.number, pk=run.pk)
-        else:
-            status = 400
+    form = EvaluationRunForm(submitted(request), case=case)
+    status = run_form(
+        request,
+        form,
+        lambda data: services.record_evaluation_run(case=case, actor=request.user, **data),
+        success=lambda run: f"Evaluation “{run.title}” recorded.",
+        then=lambda run: reverse(
+            "findings:evaluation", kwargs={"number": case.number, "pk": run.pk}
+        ),
+    )
+    if isinstance(status, HttpResponse):
+        return status
     return render(
         request,
         "findings/form_page.html",
@@ -226,23 +203,27 @@ def evaluation_import(request, number):
     case = get_visible_case(request.user, number)
     if not policy.can_record_evaluation(request.user, case):
         raise PermissionDenied("Evaluations are recorded by the case's evaluators during testing.")
-    form = InspectImportForm(request.POST or None, request.FILES or None, case=case)
-    status = 200
-    if request.method == "POST":
-        if form.is_valid():
-            data = dict(form.cleaned_data)
-            try:
-                run = services.import_inspect_log(
-                    case=case, actor=request.user, upload=data.pop("log"), **data
-                )
-            except ActionRefused as refusal:
-                form.add_error("log", refusal.blockers)
-                status = _status_of(refusal)
-            else:
-                messages.success(request, f"Inspect log imported as “{run.title}”.")
-                return redirect("findings:evaluation", number=case.number, pk=run.pk)
-        else:
-            status = 400
+    posted = request.method == "POST"
+    form = InspectImportForm(submitted(request), request.FILES if posted else None, case=case)
+
+    def import_log(data):
+        data = dict(data)
+        return services.import_inspect_log(
+            case=case, actor=request.user, upload=data.pop("log"), **data
+        )
+
+    status = run_form(
+        request,
+        form,
+        import_log,
+        success=lambda run: f"Inspect log imported as “{run.title}”.",
+        then=lambda run: reverse(
+            "findings:evaluation", kwargs={"number": case.number, "pk": run.pk}
+        ),
+        error_field="log",
+    )
+    if isinstance(status, HttpResponse):
+        return status
     return render(
         request,
         "findings/form_page.html",
@@ -322,20 +303,16 @@ def finding_new(request, number):
     initial = {}
     if request.GET.get("evaluation", "").isdigit():
         initial["evaluation"] = int(request.GET["evaluation"])
-    form = FindingForm(request.POST or None, case=case, initial=initial)
-    status = 200
-    if request.method == "POST":
-        if form.is_valid():
-            try:
-                finding = services.draft_finding(case=case, actor=request.user, **form.cleaned_data)
-            except ActionRefused as refusal:
-                _refuse_into(form, refusal)
-                status = 409
-            else:
-                messages.success(request, "Finding drafted; it stays internal until shared.")
-                return redirect(finding)
-        else:
-            status = 400
+    form = FindingForm(submitted(request), case=case, initial=initial)
+    status = run_form(
+        request,
+        form,
+        lambda data: services.draft_finding(case=case, actor=request.user, **data),
+        success="Finding drafted; it stays internal until shared.",
+        then=lambda finding: finding,
+    )
+    if isinstance(status, HttpResponse):
+        return status
     return render(
         request,
         "findings/form_page.html",
@@ -387,17 +364,19 @@ def finding_respond(request, number, pk):
     case = get_visible_case(request.user, number)
     finding = _visible_finding(request.user, case, pk)
     form = FindingResponseForm(request.POST, case=case)
-    if not form.is_valid():
-        return _finding_page(request, case, finding, respond_form=form, status=400)
     try:
-        services.respond_to_finding(finding=finding, actor=request.user, **form.cleaned_data)
-    except ActionRefused as refusal:
-        _refuse_into(form, refusal)
-        return _finding_page(request, case, finding, respond_form=form, status=409)
+        status = run_form(
+            request,
+            form,
+            lambda data: services.respond_to_finding(finding=finding, actor=request.user, **data),
+            success="Answer sent to CAISI.",
+            then=finding,
+        )
     except CaseNotFound:
         raise Http404("No such finding.") from None
-    messages.success(request, "Answer sent to CAISI.")
-    return redirect(finding)
+    if isinstance(status, HttpResponse):
+        return status
+    return _finding_page(request, case, finding, respond_form=form, status=status)
 
 
 @login_required
@@ -406,15 +385,16 @@ def finding_review(request, number, pk):
     case = get_visible_case(request.user, number)
     finding = _visible_finding(request.user, case, pk)
     form = ResponseReviewForm(request.POST)
-    if not form.is_valid():
-        return _finding_page(request, case, finding, review_form=form, status=400)
-    try:
-        services.review_finding_response(finding=finding, actor=request.user, **form.cleaned_data)
-    except ActionRefused as refusal:
-        _refuse_into(form, refusal)
-        return _finding_page(request, case, finding, review_form=form, status=409)
-    messages.success(request, "Review recorded.")
-    return redirect(finding)
+    status = run_form(
+        request,
+        form,
+        lambda data: services.review_finding_response(finding=finding, actor=request.user, **data),
+        success="Review recorded.",
+        then=finding,
+    )
+    if isinstance(status, HttpResponse):
+        return status
+    return _finding_page(request, case, finding, review_form=form, status=status)
 
 
 def _cell(value) -> str:

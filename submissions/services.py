@@ -20,7 +20,13 @@ from accounts.models import Role
 from cases import policy
 from cases.lifecycle import Status
 from cases.models import Case
-from cases.services import ActionRefused, CaseNotFound, record_event
+from cases.services import (
+    ActionRefused,
+    BadInput,
+    CaseNotFound,
+    NotAllowed,
+    record_event,
+)
 
 from . import crypto
 from .checklist import PRACTICES
@@ -40,14 +46,6 @@ from .uploads import UploadRefused, display_name, document_type, name_problem, s
 
 SHA256 = re.compile(r"^[0-9a-f]{64}$")
 IMAGE_WITH_DIGEST = re.compile(r"^[\w.\-/:]+@sha256:[0-9a-f]{64}$")
-
-
-class BadInput(ActionRefused):
-    """What was sent cannot be accepted as it is (a 400, not a state conflict)."""
-
-
-class NotAllowed(ActionRefused):
-    """The actor sees the case but may not do this (a 403)."""
 
 
 # --- shared checks ---------------------------------------------------------------

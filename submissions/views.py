@@ -5,7 +5,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.files.storage import default_storage
-from django.http import FileResponse, Http404, JsonResponse
+from django.http import FileResponse, Http404, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.cache import add_never_cache_headers
@@ -13,6 +13,7 @@ from django.utils.encoding import escape_uri_path
 from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.decorators.http import require_http_methods, require_POST
 
+from caisi_portal.web import run_form, submitted
 from cases import policy
 from cases.services import ActionRefused
 from cases.views import get_visible_case
@@ -29,14 +30,6 @@ from .forms import (
 from .models import AccessGrant, AccessMethod, ChecklistEntry, Document, ModelVersion
 from .selectors import checklist_summary, documentation_completeness
 from .uploads import ascii_fallback, prepare_upload
-
-
-def _refusal_status(refusal: ActionRefused) -> int:
-    if isinstance(refusal, services.BadInput):
-        return 400
-    if isinstance(refusal, services.NotAllowed):
-        return 403
-    return 409
 
 
 def _require_contributor(user, case) -> None:
@@ -61,21 +54,16 @@ def version_new(request, number):
         raise PermissionDenied(
             "Only the company's liaison records versions, while the case is open."
         )
-    form = ModelVersionForm(request.POST or None)
-    status = 200
-    if request.method == "POST":
-        if form.is_valid():
-            try:
-                version = services.add_version(case=case, actor=request.user, **form.cleaned_data)
-            except ActionRefused as refusal:
-                status = _refusal_status(refusal)
-                for blocker in refusal.blockers:
-                    form.add_error(None, blocker)
-            else:
-                messages.success(request, f"Version {version.label} recorded.")
-                return redirect(case)
-        else:
-            status = 400
+    form = ModelVersionForm(submitted(request))
+    status = run_form(
+        request,
+        form,
+        lambda data: services.add_version(case=case, actor=request.user, **data),
+        success=lambda version: f"Version {version.label} recorded.",
+        then=case,
+    )
+    if isinstance(status, HttpResponse):
+        return status
     return render(
         request,
         "submissions/version_form.html",
@@ -93,21 +81,16 @@ def version_edit(request, number, pk):
         raise PermissionDenied("Only the company's liaison edits versions, while the case is open.")
     if version.is_frozen:
         raise PermissionDenied("A submitted version is frozen; add a new version instead.")
-    form = ModelVersionForm(request.POST or None, instance=version)
-    status = 200
-    if request.method == "POST":
-        if form.is_valid():
-            try:
-                services.update_version(version=version, actor=request.user, data=form.cleaned_data)
-            except ActionRefused as refusal:
-                status = _refusal_status(refusal)
-                for blocker in refusal.blockers:
-                    form.add_error(None, blocker)
-            else:
-                messages.success(request, "Version saved.")
-                return redirect(case)
-        else:
-            status = 400
+    form = ModelVersionForm(submitted(request), instance=version)
+    status = run_form(
+        request,
+        form,
+        lambda data: services.update_version(version=version, actor=request.user, data=data),
+        success="Version saved.",
+        then=case,
+    )
+    if isinstance(status, HttpResponse):
+        return status
     return render(
         request,
         "submissions/version_form.html",
@@ -177,23 +160,21 @@ def version_compare(request, number):
 def grant_new(request, number):
     case = get_visible_case(request.user, number)
     _require_contributor(request.user, case)
-    form = AccessGrantForm(request.POST or None)
-    status = 200
-    if request.method == "POST":
-        if form.is_valid():
-            try:
-                grant = services.grant_access(case=case, actor=request.user, **form.cleaned_data)
-            except ActionRefused as refusal:
-                status = _refusal_status(refusal)
-                for blocker in refusal.blockers:
-                    form.add_error(None, blocker)
-            else:
-                messages.success(request, "Access recorded. The credentials are stored encrypted.")
-                if grant.method == AccessMethod.WEIGHTS_UPLOAD:
-                    return redirect("submissions:artifact_upload", number=case.number, pk=grant.pk)
-                return redirect(case)
-        else:
-            status = 400
+    form = AccessGrantForm(submitted(request))
+    status = run_form(
+        request,
+        form,
+        lambda data: services.grant_access(case=case, actor=request.user, **data),
+        success="Access recorded. The credentials are stored encrypted.",
+        # Uploaded weights come next for an upload grant.
+        then=lambda grant: (
+            reverse("submissions:artifact_upload", kwargs={"number": case.number, "pk": grant.pk})
+            if grant.method == AccessMethod.WEIGHTS_UPLOAD
+            else case
+        ),
+    )
+    if isinstance(status, HttpResponse):
+        return status
     return render(
         request, "submissions/grant_form.html", {"case": case, "form": form}, status=status
     )
@@ -312,7 +293,7 @@ def _artifact_upload(request, number, pk):
             context=context,
             form=form,
             refusal_messages=refusal.blockers,
-            status=_refusal_status(refusal),
+            status=refusal.http_status,
         )
     return _upload_success(
         request, case.get_absolute_url(), "Weights received; the checksum matches."
@@ -370,7 +351,7 @@ def _document_upload(request, number):
             context=context,
             form=form,
             refusal_messages=refusal.blockers,
-            status=_refusal_status(refusal),
+            status=refusal.http_status,
         )
     return _upload_success(
         request,
@@ -475,23 +456,18 @@ def checklist(request, number):
     can_edit = policy.can_contribute(request.user, case)
     if request.method == "POST" and not can_edit:
         raise PermissionDenied("Only the company's liaison answers the checklist while open.")
-    form = ChecklistForm(request.POST or None, case=case, entries=entries)
-    status = 200
-    if request.method == "POST":
-        if form.is_valid():
-            try:
-                changed = services.record_checklist(
-                    case=case, actor=request.user, answers=form.answers()
-                )
-            except ActionRefused as refusal:
-                status = _refusal_status(refusal)
-                for blocker in refusal.blockers:
-                    form.add_error(None, blocker)
-            else:
-                messages.success(request, f"Checklist saved ({changed} practice(s) changed).")
-                return redirect("submissions:checklist", number=case.number)
-        else:
-            status = 400
+    form = ChecklistForm(submitted(request), case=case, entries=entries)
+    status = run_form(
+        request,
+        form,
+        lambda data: services.record_checklist(
+            case=case, actor=request.user, answers=form.answers()
+        ),
+        success=lambda changed: f"Checklist saved ({changed} practice(s) changed).",
+        then=reverse("submissions:checklist", kwargs={"number": case.number}),
+    )
+    if isinstance(status, HttpResponse):
+        return status
     return render(
         request,
         "submissions/checklist.html",
