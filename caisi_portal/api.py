@@ -106,11 +106,14 @@ def _as_api_exception(exc):
         return exceptions.NotFound("No case with that number is visible to you.")
     if isinstance(exc, DjangoPermissionDenied):
         return exceptions.PermissionDenied(str(exc) or None)
-    if isinstance(exc, BadInput):
-        return exceptions.ValidationError({"non_field_errors": exc.blockers})
-    if isinstance(exc, NotAllowed):
-        return exceptions.PermissionDenied("; ".join(exc.blockers))
     if isinstance(exc, ActionRefused):
+        # A refusal says what it is: bad input (400), not this person's to do
+        # (403), or not possible in the case's state (409, the default).
+        code = getattr(exc, "http_status", 409)
+        if isinstance(exc, BadInput) or code == 400:
+            return exceptions.ValidationError({"non_field_errors": exc.blockers})
+        if isinstance(exc, NotAllowed) or code == 403:
+            return exceptions.PermissionDenied("; ".join(exc.blockers))
         return Conflict(exc.blockers)
     if isinstance(exc, DjangoValidationError):
         return exceptions.ValidationError(
@@ -261,7 +264,6 @@ def nowhere(request, *args, **kwargs) -> JsonResponse:
         "instance": request.path,
     }
     return JsonResponse(body, status=404, content_type=PROBLEM_JSON)
-
 
 
 def urls():

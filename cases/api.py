@@ -61,10 +61,12 @@ def case_etag(case: Case, user, view: str) -> str:
     """Return a strong ETag for what this user is shown of the case.
 
     Every change to a case appends a timeline event, which moves `updated_at`;
-    the role is part of it because companies and CAISI see different bodies.
+    the role is part of it because companies and CAISI see different bodies,
+    and the date because flags such as a short lead time or an overdue request
+    turn with the calendar, not with an event.
     """
     key = f"{REPRESENTATION_VERSION}:{view}:{case.pk}:{case.status}:"
-    key += f"{case.updated_at.isoformat()}:{user.role}"
+    key += f"{case.updated_at.isoformat()}:{user.role}:{timezone.localdate().isoformat()}"
     return '"' + hashlib.sha256(key.encode()).hexdigest()[:40] + '"'
 
 
