@@ -66,3 +66,15 @@ def test_liaison_creates_token_and_webhook_in_the_browser(
     assert "revoked" in page.inner_text("[data-testid=tokens]")
     page.screenshot(path=f"{artifacts_dir}/api-token-revoked.png", full_page=True)
     assert client.get(f"/api/v1/cases/{case.number}/status/").status_code == 401
+
+
+@pytest.mark.e2e
+def test_swagger_ui_renders_from_the_portal_alone(live_server, page, artifacts_dir):
+    hosts = set()
+    page.on("request", lambda request: hosts.add(request.url.split("/")[2]))
+    page.goto(f"{live_server.url}/api/docs/")
+    # Swagger UI's bundle is large; a busy machine may take a while to run it.
+    page.wait_for_selector("text=CAISI Review Portal API", timeout=60_000)
+    page.wait_for_selector("text=/api/v1/cases/{number}/status/")
+    page.screenshot(path=f"{artifacts_dir}/api-docs.png", full_page=False)
+    assert hosts == {live_server.url.split("/")[2]}  # no CDN, nothing from elsewhere
