@@ -39,3 +39,15 @@ lint: $(STAMP)
 
 clean:
 	rm -rf $(VENV) db.sqlite3 media test-artifacts
+
+# The benchmark (not part of `make test`): seeds BENCH_CASES cases into its own
+# database (reused when already seeded), serves it with gunicorn on 127.0.0.1,
+# measures, prints one table and writes bench/RESULTS.md. About 15 minutes.
+BENCH_CASES ?= 100000
+BENCH_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/caisi_bench
+BENCH_BROKER_URL ?= redis://127.0.0.1:6379/5
+
+.PHONY: bench
+bench: $(STAMP)
+	BENCH_DATABASE_URL=$(BENCH_DATABASE_URL) BENCH_BROKER_URL=$(BENCH_BROKER_URL) \
+	$(PY) -m bench.run --cases $(BENCH_CASES) $(BENCH_ARGS)
