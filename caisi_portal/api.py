@@ -189,7 +189,28 @@ class TokenAllowsWrite(BasePermission):
 # --- paging and throttling -------------------------------------------------------------
 
 
-class LastChangePagination(CursorPagination):
+class CheckedCursorPagination(CursorPagination):
+    """A cursor whose position does not fit the ordering field is invalid, like any bad cursor."""
+
+    def paginate_queryset(self, queryset, request, view=None):
+        self.model = queryset.model
+        return super().paginate_queryset(queryset, request, view)
+
+    def decode_cursor(self, request):
+        cursor = super().decode_cursor(request)
+        if cursor is not None and cursor.position is not None:
+            field = self.model._meta.get_field(self.ordering[0].lstrip("-"))
+            try:
+                # A crafted position would otherwise reach the database and fail there.
+                if "\x00" in cursor.position:
+                    raise DjangoValidationError("NUL")
+                field.to_python(cursor.position)
+            except (DjangoValidationError, ValueError, TypeError):
+                raise exceptions.NotFound(self.invalid_cursor_message) from None
+        return cursor
+
+
+class LastChangePagination(CheckedCursorPagination):
     """Cursor pages of cases, the most recently changed first."""
 
     ordering = ("-updated_at", "-pk")
@@ -201,7 +222,7 @@ class LastChangePagination(CursorPagination):
         return super().get_page_size(request)
 
 
-class TimelinePagination(CursorPagination):
+class TimelinePagination(CheckedCursorPagination):
     """Cursor pages of a case's timeline, oldest first, so a client can read it as it grows."""
 
     ordering = ("seq",)

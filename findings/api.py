@@ -14,6 +14,7 @@ from cases.api import get_case
 from cases.policy import can_see_internal
 
 from . import services
+from .forms import holds_nul
 from .models import (
     Category,
     ClarificationRequest,
@@ -238,6 +239,11 @@ class EvaluationRecordSerializer(serializers.Serializer):
     summary = serializers.CharField(required=False, allow_blank=True)
     metrics = serializers.DictField(child=serializers.FloatField(), required=False)
     status = serializers.ChoiceField(choices=EvaluationRun.RunStatus.choices, required=False)
+
+    def validate_metrics(self, value: dict) -> dict:
+        if holds_nul(value):
+            raise serializers.ValidationError("Metric names cannot contain NUL characters.")
+        return value
 
 
 class EvaluationView(PortalAPIView):

@@ -10,6 +10,17 @@ from .models import Category, EvaluationRun, FindingResponse, Severity
 from .services import INSPECT_LOG_SUFFIXES
 
 
+def holds_nul(value) -> bool:
+    """Whether a JSON value holds a NUL character anywhere, which PostgreSQL cannot store."""
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, dict):
+        return any(holds_nul(k) or holds_nul(v) for k, v in value.items())
+    if isinstance(value, list):
+        return any(holds_nul(item) for item in value)
+    return False
+
+
 class MessageForm(forms.Form):
     body = forms.CharField(
         label="Message", widget=forms.Textarea(attrs={"rows": 3}), max_length=10_000
@@ -80,6 +91,8 @@ class EvaluationRunForm(forms.Form):
         value = self.cleaned_data.get("metrics") or {}
         if not isinstance(value, dict):
             raise forms.ValidationError("Give the metrics as a JSON object of names to values.")
+        if holds_nul(value):
+            raise forms.ValidationError("Metric names and values cannot contain NUL characters.")
         return value
 
 

@@ -1,0 +1,267 @@
+"""A populated portal for the security suites: one Acme case per status, a Globex case full of
+marker strings, and every kind of object a URL can name.
+
+The Globex records carry markers that appear nowhere else, so a test can search
+every response body an outsider receives for them. Acme's rich case carries its
+own markers, and a draft finding that its company must never see.
+"""
+
+import datetime as dt
+import hashlib
+from types import SimpleNamespace
+
+import pytest
+from django.core.cache import cache
+from django.core.files.base import ContentFile
+from django.test import Client
+from django.utils import timezone
+
+from accounts import services as accounts_services
+from cases import demo, services
+from clearance import services as clearance_services
+from findings import services as findings_services
+from findings.models import Category, Severity
+from submissions import services as submissions_services
+from submissions.models import AccessMethod, DocumentKind
+from tests.clearance.conftest import signing_identity, statement_settings  # noqa: F401
+
+# Strings that exist only in Globex's records: an Acme person who receives one has seen Globex.
+GLOBEX_MARKERS = {
+    "title": "GLXTITLE-8841",
+    "model": "GLXMODEL-8841",
+    "document": "glxdoc-8841.md",
+    "document title": "GLXDOCTITLE-8841",
+    "message": "GLXMESSAGE-8841",
+    "internal message": "GLXINTERNAL-8841",
+    "finding": "GLXFINDING-8841",
+    "clarification": "GLXQUESTION-8841",
+    "version": "glxver-8841",
+    "evaluation": "GLXEVAL-8841",
+}
+ACME_MARKERS = {
+    "title": "ACMTITLE-5527",
+    "message": "ACMMESSAGE-5527",
+    "document": "acmdoc-5527.md",
+    "clarification": "ACMQUESTION-5527",
+}
+# Drafted on an Acme case in testing; Acme's own liaison must never see it.
+ACME_DRAFT_FINDING = "ACMDRAFT-5527"
+ACME_INTERNAL_MESSAGE = "ACMINTERNAL-5527"
+
+ROLES = (
+    "anonymous",
+    "liaison",
+    "other_liaison",
+    "manager",
+    "evaluator",
+    "other_evaluator",
+    "official",
+    "auditor",
+)
+
+
+@pytest.fixture(autouse=True)
+def roomy_limits(settings, tmp_path):
+    """Let one test make thousands of requests, with private media."""
+    cache.clear()
+    settings.API_THROTTLE_RATE = "1000000/min"
+    settings.VERIFY_RATE_LIMIT_PER_MINUTE = 1_000_000
+    settings.MEDIA_ROOT = tmp_path / "media"
+    yield
+    cache.clear()
+
+
+def _weights_grant(case, liaison):
+    now = timezone.now()
+    grant = submissions_services.grant_access(
+        case=case,
+        actor=liaison,
+        method=AccessMethod.WEIGHTS_UPLOAD,
+        nda_reference="NDA-2026-200",
+        nda_signed_on=timezone.localdate(),
+        valid_from=now,
+        valid_until=now + dt.timedelta(days=30),
+    )
+    content = b"weights of the model under review"
+    return submissions_services.upload_artifact(
+        grant=grant,
+        actor=liaison,
+        file=ContentFile(content),
+        original_name="weights.safetensors",
+        expected_sha256=hashlib.sha256(content).hexdigest(),
+    )
+
+
+def _document(case, liaison, *, name: str, title: str):
+    return submissions_services.upload_document(
+        case=case,
+        actor=liaison,
+        kind=DocumentKind.OTHER,
+        file=ContentFile(f"# {title}\n".encode()),
+        original_name=name,
+        title=title,
+    )
+
+
+def _globex_case(cast):
+    """A Globex case in findings with a marker in every record a page can show."""
+    m = GLOBEX_MARKERS
+    people = {
+        "liaison": cast.other_liaison,
+        "manager": cast.manager,
+        "evaluator": cast.other_evaluator,
+        "official": cast.official,
+    }
+    case = services.open_case(actor=cast.other_liaison, title=m["title"], model_name=m["model"])
+    case = demo.advance(case, "testing", people)
+    services.assign_evaluator(case=case, actor=cast.manager, evaluator=cast.other_evaluator)
+    demo.add_version(case, cast.other_liaison, label=m["version"])
+    run = findings_services.record_evaluation_run(
+        case=case,
+        actor=cast.other_evaluator,
+        category=Category.HALLUCINATION,
+        title=m["evaluation"],
+        summary="Citation accuracy.",
+        metrics={"accuracy": 0.9},
+    )
+    findings_services.draft_finding(
+        case=case,
+        actor=cast.other_evaluator,
+        evaluation=run,
+        severity=Severity.MEDIUM,
+        category=Category.HALLUCINATION,
+        title=m["finding"],
+        description="Invented citations.",
+    )
+    case = services.share_findings(case=case, actor=cast.manager)
+    _document(case, cast.other_liaison, name=m["document"], title=m["document title"])
+    services.post_message(case=case, actor=cast.other_liaison, body=m["message"])
+    services.post_message(case=case, actor=cast.manager, body=m["internal message"], internal=True)
+    findings_services.ask_clarification(
+        case=case,
+        actor=cast.manager,
+        question=m["clarification"],
+        due_date=timezone.localdate() + dt.timedelta(days=7),
+    )
+    case.refresh_from_db()
+    return case
+
+
+def _acme_cases(case_at, cast) -> dict:
+    cases = {status: case_at(status) for status in ("intake", "triage", "access", "documentation")}
+    cases["testing"] = case_at("testing")
+    services.assign_evaluator(case=cases["testing"], actor=cast.manager, evaluator=cast.evaluator)
+    run = findings_services.record_evaluation_run(
+        case=cases["testing"],
+        actor=cast.evaluator,
+        category=Category.DANGEROUS_CAPABILITY,
+        title="Uplift probe",
+        summary="Probe.",
+        metrics={},
+    )
+    findings_services.draft_finding(
+        case=cases["testing"],
+        actor=cast.evaluator,
+        evaluation=run,
+        severity=Severity.CRITICAL,
+        category=Category.DANGEROUS_CAPABILITY,
+        title=ACME_DRAFT_FINDING,
+        description="Draft, internal to CAISI.",
+    )
+    services.post_message(
+        case=cases["testing"], actor=cast.manager, body=ACME_INTERNAL_MESSAGE, internal=True
+    )
+    cases["findings"] = case_at("findings", title=ACME_MARKERS["title"])
+    cases["cleared"] = case_at("cleared")
+    revoked = case_at("cleared")
+    cases["revoked"] = services.revoke_clearance(
+        case=revoked, actor=cast.official, reason="Deployed outside the reviewed scope."
+    )
+    cases["withdrawn"] = services.withdraw(
+        case=case_at("triage"), actor=cast.liaison, reason="Release cancelled."
+    )
+    cases["closed"] = services.close_case(
+        case=case_at("access"), actor=cast.manager, reason="No response from the company."
+    )
+    return cases
+
+
+@pytest.fixture
+def world(cast, case_at, statement_settings):  # noqa: F811
+    """Every object a URL of the portal can name, for Acme and for Globex."""
+    acme = _acme_cases(case_at, cast)
+    rich = acme["findings"]
+    m = ACME_MARKERS
+    document = _document(rich, cast.liaison, name=m["document"], title="Annex")
+    grant = _weights_grant(rich, cast.liaison)
+    services.post_message(case=rich, actor=cast.liaison, body=m["message"])
+    clarification = findings_services.ask_clarification(
+        case=rich,
+        actor=cast.manager,
+        question=m["clarification"],
+        due_date=timezone.localdate() + dt.timedelta(days=7),
+    )
+    finding = rich.findings.get()
+    evaluation = rich.evaluations.get()
+    version = rich.versions.first()
+    statement = acme["cleared"].clearance_statements.get()
+    clearance_services.render_statement_pdf(statement_id=statement.pk)
+    statement.refresh_from_db()
+    token, _ = accounts_services.create_api_token(user=cast.manager, name="ci")
+    webhook, _ = accounts_services.register_webhook(
+        owner=cast.manager, url="https://hooks.example/caisi"
+    )
+    globex = _globex_case(cast)
+    # Declared last: a conflicted manager could not have taken the Globex case on.
+    conflict = accounts_services.declare_conflict(
+        actor=cast.manager, organization=globex.organization, reason="Former employee"
+    )
+    rich.refresh_from_db()
+    return SimpleNamespace(
+        acme=acme,
+        rich=rich,
+        globex=globex,
+        document=document,
+        grant=grant,
+        clarification=clarification,
+        finding=finding,
+        evaluation=evaluation,
+        version=version,
+        statement=statement,
+        conflict=conflict,
+        token=token,
+        webhook=webhook,
+    )
+
+
+@pytest.fixture
+def clients(cast) -> dict[str, Client]:
+    """A signed-in test client per role, and an anonymous one."""
+    result = {"anonymous": Client()}
+    for role in ROLES[1:]:
+        client = Client()
+        client.force_login(getattr(cast, role))
+        result[role] = client
+    return result
+
+
+@pytest.fixture
+def api_as(db):
+    """Return a function that gives an API client holding a new read-write token of a user."""
+    from rest_framework.test import APIClient
+
+    def make(user) -> APIClient:
+        _, raw = accounts_services.create_api_token(user=user, name="suite", read_only=False)
+        client = APIClient()
+        client.credentials(HTTP_AUTHORIZATION=f"Bearer {raw}")
+        return client
+
+    return make
+
+
+@pytest.fixture
+def testing_case(case_at, cast):
+    """An Acme case in testing with the standard evaluator assigned."""
+    case = case_at("testing")
+    services.assign_evaluator(case=case, actor=cast.manager, evaluator=cast.evaluator)
+    return case
