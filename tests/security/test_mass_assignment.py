@@ -433,3 +433,130 @@ def test_api_clearance_keeps_its_own_verification_code_and_number(cast, api_as, 
     assert not ClearanceStatement.objects.filter(number="CAISI-2026-0999").exists()
     case.refresh_from_db()
     assert case.status in ("cleared", "findings")
+
+
+# --- CAISI's reviews and questions ------------------------------------------------------------
+
+
+def uploaded_document(case, liaison) -> Document:
+    from django.core.files.base import ContentFile
+
+    from submissions import services as submissions_services
+
+    return submissions_services.upload_document(
+        case=case, actor=liaison, kind="deployment_plan", file=ContentFile(b"# Plan\n"),
+        original_name="plan.md", title="Plan",
+    )  # fmt: skip
+
+
+def test_reviewing_a_document_cannot_rename_it_or_move_it(cast, client, case_at):
+    case = case_at("documentation")
+    document = uploaded_document(case, cast.liaison)
+    original = (document.kind, document.title, document.original_name, document.sha256)
+    client.force_login(cast.manager)
+    url = reverse("submissions:document_review", kwargs={"number": case.number, "pk": document.pk})
+    data = {"decision": "accept"} | forged(cast) | {"state": DocumentState.ACCEPTED}
+    data |= {"kind": "other", "title": "Renamed", "original_name": "x.exe", "sha256": "0" * 64}
+    client.post(url, data)
+    document.refresh_from_db()
+    assert (document.kind, document.title, document.original_name, document.sha256) == original
+    assert document.reviewed_by == cast.manager and document.case == case
+
+
+def test_reviewing_an_answer_cannot_change_the_finding_itself(cast, client, case_at):
+    from findings import services as findings_services
+    from findings.models import FindingResponse
+
+    case = case_at("findings")
+    finding = case.findings.get()
+    findings_services.respond_to_finding(
+        finding=finding, actor=cast.liaison, kind=FindingResponse.Kind.MITIGATED,
+        mitigation="A guardrail.",
+    )  # fmt: skip
+    client.force_login(cast.manager)
+    url = reverse("findings:finding_review", kwargs={"number": case.number, "pk": finding.pk})
+    data = forged(cast) | {"verdict": "accepted", "note": "Confirmed."}
+    data |= {"severity": "low", "title": "Renamed", "category": "other", "mitigation": "Changed"}
+    client.post(url, data)
+    finding.refresh_from_db()
+    assert finding.severity == "high" and finding.category == "adversarial_robustness"
+    assert finding.title == "Role-play prompts bypass the refusal policy"
+    answer = finding.responses.get()
+    assert answer.mitigation == "A guardrail." and answer.responded_by == cast.liaison
+    assert answer.reviewed_by == cast.manager
+
+
+def test_asking_a_clarification_cannot_pre_answer_it(cast, client, testing_case):
+    client.force_login(cast.manager)
+    url = reverse("findings:clarification_new", kwargs={"number": testing_case.number})
+    due = (timezone.localdate() + dt.timedelta(days=4)).isoformat()
+    data = forged(cast) | {"question": "Forged question?", "due_date": due}
+    data |= {"status": "answered", "answer": "Pre-filled", "answered_by": cast.liaison.pk}
+    client.post(url, data)
+    asked = ClarificationRequest.objects.get(question="Forged question?")
+    assert asked.case == testing_case and asked.asked_by == cast.manager
+    assert asked.answer == "" and asked.answered_by is None and asked.status == "open"
+
+
+def test_editing_a_draft_version_cannot_move_or_submit_it(cast, client, case_at):
+    from submissions import services as submissions_services
+
+    case = case_at("intake")
+    version = submissions_services.add_version(
+        case=case, actor=cast.liaison, label="v-draft", vcs_reference="git:1"
+    )
+    other = case_at("intake", title="Another case")
+    client.force_login(cast.liaison)
+    url = reverse("submissions:version_edit", kwargs={"number": case.number, "pk": version.pk})
+    data = forged(cast, case=other) | {"label": "v-edited", "vcs_reference": "git:2"}
+    data |= {"packaging": "container_image", "changelog": ""}
+    client.post(url, data)
+    version.refresh_from_db()
+    assert version.label == "v-edited" and version.case == case
+    assert version.submitted_at is None and version.created_by == cast.liaison
+    assert not other.versions.filter(label="v-edited").exists()
+
+
+def test_api_reviews_and_questions_ignore_forged_fields(cast, api_as, case_at, testing_case):
+    from findings import services as findings_services
+    from findings.models import FindingResponse
+
+    client = api_as(cast.manager)
+    documented = case_at("documentation")
+    document = uploaded_document(documented, cast.liaison)
+    reviewed = client.post(
+        f"/api/v1/cases/{documented.number}/documents/{document.pk}/review/",
+        json_forged(cast) | {"accept": True, "kind": "other", "title": "Renamed"},
+        format="json",
+    )
+    assert reviewed.status_code == 200, reviewed.content
+    document.refresh_from_db()
+    assert document.title != "Renamed" and document.kind != "other"
+
+    shared = case_at("findings")
+    finding = shared.findings.get()
+    findings_services.respond_to_finding(
+        finding=finding, actor=cast.liaison, kind=FindingResponse.Kind.MITIGATED,
+        mitigation="A guardrail.",
+    )  # fmt: skip
+    verdict = client.post(
+        f"/api/v1/cases/{shared.number}/findings/{finding.pk}/review/",
+        json_forged(cast) | {"verdict": "accepted", "severity": "low", "title": "Renamed"},
+        format="json",
+    )
+    assert verdict.status_code == 200, verdict.content
+    finding.refresh_from_db()
+    assert finding.severity == "high" and finding.title != "Renamed"
+
+    due = (timezone.localdate() + dt.timedelta(days=4)).isoformat()
+    asked = client.post(
+        f"/api/v1/cases/{testing_case.number}/clarifications/",
+        json_forged(cast)
+        | {"question": "API forged question?", "due_date": due}
+        | {"status": "answered", "answer": "Pre-filled"},
+        format="json",
+    )
+    assert asked.status_code == 201, asked.content
+    question = ClarificationRequest.objects.get(question="API forged question?")
+    assert question.answer == "" and question.status == "open"
+    assert question.asked_by == cast.manager and question.case == testing_case
