@@ -1,0 +1,386 @@
+"""Every URL pattern of the portal, requested by every role, against an expectation table.
+
+The routes come from the resolver itself, so a URL added without a row here
+fails `test_every_route_has_a_row_in_the_table`: what a new page shows to whom
+has to be decided on purpose. Each response body is also searched for marker
+strings that exist only in the other company's records.
+"""
+
+import re
+
+import pytest
+
+from tests.security.conftest import (
+    ACME_DRAFT_FINDING,
+    ACME_INTERNAL_MESSAGE,
+    ACME_MARKERS,
+    GLOBEX_MARKERS,
+    ROLES,
+)
+from tests.security.urlwalk import every_route
+
+# Columns, in the order of ROLES: anonymous, Acme's liaison, Globex's liaison, the case
+# manager, the evaluator assigned to the Acme cases, an evaluator assigned only to Globex,
+# the clearance official, the auditor. Case-scoped rows name Acme's case in findings.
+# A GET on a POST-only page is a 405 for everyone signed in, before any case is looked up
+# (the outsiders' test checks a missing case gets the same answer); anonymous web visitors
+# are sent to sign in (302).
+#                                                     anon liai othL mgr  eval othE offi audi
+EXPECTED_GET = {
+    "": (302, 200, 200, 200, 200, 200, 200, 200),
+    "healthz": (200, 200, 200, 200, 200, 200, 200, 200),
+    "accounts/login/": (200, 200, 200, 200, 200, 200, 200, 200),
+    "accounts/logout/": (405, 405, 405, 405, 405, 405, 405, 405),
+    "accounts/password_change/": (302, 200, 200, 200, 200, 200, 200, 200),
+    "accounts/password_change/done/": (302, 200, 200, 200, 200, 200, 200, 200),
+    "accounts/password_reset/": (200, 200, 200, 200, 200, 200, 200, 200),
+    "accounts/password_reset/done/": (200, 200, 200, 200, 200, 200, 200, 200),
+    "accounts/reset/<uidb64>/<token>/": (200, 200, 200, 200, 200, 200, 200, 200),
+    "accounts/reset/done/": (200, 200, 200, 200, 200, 200, 200, 200),
+    "verify/<str:code>/": (200, 200, 200, 200, 200, 200, 200, 200),
+    "api/schema/": (200, 200, 200, 200, 200, 200, 200, 200),
+    "api/docs/": (200, 200, 200, 200, 200, 200, 200, 200),
+    "api/v1/": (404, 404, 404, 404, 404, 404, 404, 404),
+    # Personal pages. The conflict, token and webhook in the URLs belong to the case manager.
+    "me/conflicts/": (302, 403, 403, 200, 200, 200, 200, 200),
+    "me/conflicts/<int:pk>/end/": (302, 405, 405, 405, 405, 405, 405, 405),
+    "me/api-tokens/": (302, 200, 200, 200, 200, 200, 200, 200),
+    "me/api-tokens/<int:pk>/revoke/": (302, 405, 405, 405, 405, 405, 405, 405),
+    "me/webhooks/": (302, 200, 200, 200, 200, 200, 200, 200),
+    "me/webhooks/<int:pk>/": (302, 404, 404, 200, 404, 404, 404, 404),
+    "me/webhooks/<int:pk>/deactivate/": (302, 405, 405, 405, 405, 405, 405, 405),
+    "notifications/": (302, 200, 200, 200, 200, 200, 200, 200),
+    "notifications/read/": (302, 405, 405, 405, 405, 405, 405, 405),
+    "notifications/settings/": (302, 200, 200, 200, 200, 200, 200, 200),
+    "cases/new/": (302, 200, 200, 403, 403, 403, 403, 403),
+    "desk/": (302, 403, 403, 200, 200, 200, 200, 200),
+    "desk/assign/": (302, 405, 405, 405, 405, 405, 405, 405),
+    "desk/dashboard/": (302, 403, 403, 200, 200, 200, 200, 200),
+    # The case's pages.
+    "cases/<case:number>/": (302, 200, 404, 200, 200, 404, 200, 200),
+    "cases/<case:number>/intake/": (302, 403, 404, 403, 403, 404, 403, 403),
+    "cases/<case:number>/actions/<slug:action>/": (302, 200, 404, 403, 403, 404, 403, 403),
+    "cases/<case:number>/evaluators/": (302, 403, 404, 200, 200, 404, 200, 200),
+    "cases/<str:number>/statements/<str:statement>/pdf/": (302, 200, 404, 200, 200, 404, 200, 200),
+    "cases/<case:number>/versions/new/": (302, 200, 404, 403, 403, 404, 403, 403),
+    "cases/<case:number>/versions/<int:pk>/edit/": (302, 403, 404, 403, 403, 404, 403, 403),
+    "cases/<case:number>/versions/compare/": (302, 200, 404, 200, 200, 404, 200, 200),
+    "cases/<case:number>/access/new/": (302, 200, 404, 403, 403, 404, 403, 403),
+    "cases/<case:number>/access/<int:pk>/reveal/": (302, 405, 405, 405, 405, 405, 405, 405),
+    "cases/<case:number>/access/<int:pk>/revoke/": (302, 405, 405, 405, 405, 405, 405, 405),
+    "cases/<case:number>/access/<int:pk>/weights/": (302, 200, 404, 403, 403, 404, 403, 403),
+    "cases/<case:number>/access/<int:pk>/weights/download/": (
+        302,
+        200,
+        404,
+        200,
+        200,
+        404,
+        200,
+        200,
+    ),  # fmt: skip
+    "cases/<case:number>/documents/": (302, 200, 404, 200, 200, 404, 200, 200),
+    "cases/<case:number>/documents/upload/": (302, 200, 404, 403, 403, 404, 403, 403),
+    "cases/<case:number>/documents/<int:pk>/download/": (302, 200, 404, 200, 200, 404, 200, 200),
+    "cases/<case:number>/documents/<int:pk>/review/": (302, 405, 405, 405, 405, 405, 405, 405),
+    "cases/<case:number>/checklist/": (302, 200, 404, 200, 200, 404, 200, 200),
+    "cases/<case:number>/messages/": (302, 200, 404, 200, 200, 404, 200, 200),
+    "cases/<case:number>/clarifications/new/": (302, 403, 404, 200, 200, 404, 403, 403),
+    "cases/<case:number>/clarifications/<int:pk>/answer/": (
+        302,
+        200,
+        404,
+        403,
+        403,
+        404,
+        403,
+        403,
+    ),  # fmt: skip
+    "cases/<case:number>/clarifications/<int:pk>/close/": (
+        302,
+        405,
+        405,
+        405,
+        405,
+        405,
+        405,
+        405,
+    ),  # fmt: skip
+    # Evaluations are CAISI's working material: the company gets a 404 for them.
+    "cases/<case:number>/evaluations/new/": (302, 403, 404, 403, 403, 404, 403, 403),
+    "cases/<case:number>/evaluations/import/": (302, 403, 404, 403, 403, 404, 403, 403),
+    "cases/<case:number>/evaluations/<int:pk>/": (302, 404, 404, 200, 200, 404, 200, 200),
+    "cases/<case:number>/evaluations/<int:pk>/finish/": (302, 405, 405, 405, 405, 405, 405, 405),
+    # This run was recorded by hand, so it has no Inspect log to download.
+    "cases/<case:number>/evaluations/<int:pk>/log/": (302, 404, 404, 404, 404, 404, 404, 404),
+    "cases/<case:number>/findings/new/": (302, 403, 404, 403, 403, 404, 403, 403),
+    "cases/<case:number>/findings/<int:pk>/": (302, 200, 404, 200, 200, 404, 200, 200),
+    "cases/<case:number>/findings/<int:pk>/respond/": (302, 405, 405, 405, 405, 405, 405, 405),
+    "cases/<case:number>/findings/<int:pk>/review/": (302, 405, 405, 405, 405, 405, 405, 405),
+    "cases/<case:number>/findings.csv": (302, 200, 404, 200, 200, 404, 200, 200),
+    # The REST API: 401 without credentials, 405 for a method the endpoint does not serve.
+    "api/v1/cases/": (401, 200, 200, 200, 200, 200, 200, 200),
+    "api/v1/cases/<str:number>/": (401, 200, 404, 200, 200, 404, 200, 200),
+    "api/v1/cases/<str:number>/status/": (401, 200, 404, 200, 200, 404, 200, 200),
+    "api/v1/cases/<str:number>/timeline/": (401, 200, 404, 200, 200, 404, 200, 200),
+    "api/v1/cases/<str:number>/actions/<str:action>/": (401, 405, 405, 405, 405, 405, 405, 405),
+    "api/v1/cases/<str:number>/versions/": (401, 200, 404, 200, 200, 404, 200, 200),
+    "api/v1/cases/<str:number>/access/": (401, 200, 404, 200, 200, 404, 200, 200),
+    "api/v1/cases/<str:number>/documents/": (401, 200, 404, 200, 200, 404, 200, 200),
+    "api/v1/cases/<str:number>/documents/<int:pk>/download/": (
+        401,
+        200,
+        404,
+        200,
+        200,
+        404,
+        200,
+        200,
+    ),  # fmt: skip
+    "api/v1/cases/<str:number>/documents/<int:pk>/review/": (
+        401,
+        405,
+        405,
+        405,
+        405,
+        405,
+        405,
+        405,
+    ),  # fmt: skip
+    "api/v1/cases/<str:number>/findings/": (401, 200, 404, 200, 200, 404, 200, 200),
+    "api/v1/cases/<str:number>/findings/<int:pk>/responses/": (
+        401,
+        405,
+        405,
+        405,
+        405,
+        405,
+        405,
+        405,
+    ),  # fmt: skip
+    "api/v1/cases/<str:number>/findings/<int:pk>/review/": (
+        401,
+        405,
+        405,
+        405,
+        405,
+        405,
+        405,
+        405,
+    ),  # fmt: skip
+    "api/v1/cases/<str:number>/clarifications/": (401, 200, 404, 200, 200, 404, 200, 200),
+    "api/v1/cases/<str:number>/clarifications/<int:pk>/answer/": (
+        401,
+        405,
+        405,
+        405,
+        405,
+        405,
+        405,
+        405,
+    ),  # fmt: skip
+    "api/v1/cases/<str:number>/evaluations/": (401, 403, 404, 200, 200, 404, 200, 200),
+}
+
+OUTSIDERS = ("other_liaison", "other_evaluator")
+MISSING_CASE = "CAISI-2026-9999"
+# The Acme cases the standard evaluator was assigned to on their way.
+EVALUATOR_ASSIGNED = ("testing", "findings", "cleared", "revoked")
+# Objects named by <int:pk>, by the word before it in the route.
+PK_OWNERS = {
+    "versions": "version",
+    "access": "grant",
+    "documents": "document",
+    "clarifications": "clarification",
+    "evaluations": "evaluation",
+    "findings": "finding",
+    "conflicts": "conflict",
+    "api-tokens": "token",
+    "webhooks": "webhook",
+}
+PLACEHOLDER = re.compile(r"<(?:(\w+):)?(\w+)>")
+
+
+def is_case_scoped(route: str) -> bool:
+    return "<case:number>" in route or "<str:number>" in route
+
+
+def url_for(route: str, world, *, number: str | None = None) -> str:
+    """Fill the route's placeholders with the world's objects (the rich Acme case by default)."""
+
+    def value(match) -> str:
+        name = match.group(2)
+        if name == "number":
+            if number:
+                return number
+            return (world.acme["cleared"] if "statements" in route else world.rich).number
+        if name == "pk":
+            word = re.search(r"([\w-]+)/<int:pk>", route).group(1)
+            return str(getattr(world, PK_OWNERS[word]).pk)
+        return {
+            "action": "withdraw",
+            "statement": world.statement.number,
+            "code": world.statement.verification_code,
+            "uidb64": "MQ",
+            "token": "not-a-reset-token",
+        }[name]
+
+    return "/" + PLACEHOLDER.sub(value, route)
+
+
+def body_of(response) -> bytes:
+    if getattr(response, "streaming", False):
+        return b"".join(response.streaming_content)
+    return response.content
+
+
+def forbidden_strings(role: str, world) -> list[str]:
+    """What this role must never receive: the other company's records, and CAISI's drafts."""
+    acme_numbers = [case.number for case in world.acme.values()]
+    globex = [*GLOBEX_MARKERS.values(), world.globex.number]
+    if role == "anonymous":
+        return [*globex, *ACME_MARKERS.values(), *acme_numbers, ACME_DRAFT_FINDING]
+    if role in ("liaison", "evaluator"):
+        hidden = globex
+        if role == "liaison":
+            hidden += [ACME_DRAFT_FINDING, ACME_INTERNAL_MESSAGE]
+        return hidden
+    if role in OUTSIDERS:
+        hidden = [*ACME_MARKERS.values(), *acme_numbers, ACME_DRAFT_FINDING]
+        if role == "other_liaison":
+            hidden.append(GLOBEX_MARKERS["internal message"])
+        return hidden
+    return []
+
+
+def leaks(role: str, world, body: bytes, url: str) -> list[str]:
+    # A case number the requester typed into the URL may come back (in a 404's "instance").
+    allowed = url
+    if url.startswith("/verify/"):
+        # The public page shows the statement's own facts, as printed on the PDF the code
+        # came from; its number names the case.
+        allowed += world.statement.number
+    return [s for s in forbidden_strings(role, world) if s.encode() in body and s not in allowed]
+
+
+def routes():
+    return [(route, name) for route, name in every_route() if not route.startswith("admin/")]
+
+
+def test_every_route_has_a_row_in_the_table():
+    found = {route for route, _ in routes()}
+    assert sorted(found - set(EXPECTED_GET)) == [], "new URL patterns need a row in EXPECTED_GET"
+    assert sorted(set(EXPECTED_GET) - found) == [], "rows for URL patterns that no longer exist"
+
+
+@pytest.mark.django_db
+def test_every_route_answers_every_role_as_the_table_says(world, clients):
+    mismatches, leaked = [], []
+    for route, _ in routes():
+        url = url_for(route, world)
+        for role, expected in zip(ROLES, EXPECTED_GET[route], strict=True):
+            response = clients[role].get(url)
+            if response.status_code != expected:
+                mismatches.append(f"GET {url} as {role}: {response.status_code}, not {expected}")
+            if response.status_code == 302 and role == "anonymous":
+                assert response["Location"].startswith("/accounts/login/"), url
+            found = leaks(role, world, body_of(response), url)
+            if found:
+                leaked.append(f"GET {url} as {role} shows {found}")
+    assert not mismatches, "\n".join(mismatches)
+    assert not leaked, "\n".join(leaked)
+
+
+@pytest.mark.django_db
+def test_outsiders_cannot_tell_a_hidden_case_from_a_missing_one(world, clients):
+    """For every case-scoped URL and method: 404, or the very answer a missing case gets."""
+    problems = []
+    for route, _ in routes():
+        if not is_case_scoped(route):
+            continue
+        url, missing = url_for(route, world), url_for(route, world, number=MISSING_CASE)
+        for role in OUTSIDERS:
+            client = clients[role]
+            for method in ("get", "post"):
+                hidden = getattr(client, method)(url, {})
+                absent = getattr(client, method)(missing, {})
+                if hidden.status_code != absent.status_code or hidden.status_code not in (404, 405):
+                    problems.append(
+                        f"{method.upper()} {url} as {role}: {hidden.status_code}, "
+                        f"a missing case gets {absent.status_code}"
+                    )
+                found = leaks(role, world, body_of(hidden), url)
+                if found:
+                    problems.append(f"{method.upper()} {url} as {role} shows {found}")
+    assert not problems, "\n".join(problems)
+
+
+@pytest.mark.django_db
+def test_posting_as_an_outsider_changes_nothing(world, clients):
+    from cases.models import Case, CaseEvent
+
+    before = {c.number: (c.status, c.updated_at) for c in Case.objects.all()}
+    events = CaseEvent.objects.count()
+    for route, _ in routes():
+        if is_case_scoped(route):
+            for role in OUTSIDERS:
+                clients[role].post(url_for(route, world), {"reason": "x", "scope": "x"})
+    assert {c.number: (c.status, c.updated_at) for c in Case.objects.all()} == before
+    assert CaseEvent.objects.count() == events
+
+
+@pytest.mark.django_db
+def test_every_case_page_in_every_status_answers_without_error_or_leak(world, clients):
+    """The pages of a case that take no object id, for one Acme case in each status."""
+    case_pages = [r for r, _ in routes() if is_case_scoped(r) and "<int:pk>" not in r]
+    case_pages = [r for r in case_pages if "statements" not in r]
+    problems = []
+    for status, case in world.acme.items():
+        outsiders = OUTSIDERS if status in EVALUATOR_ASSIGNED else (*OUTSIDERS, "evaluator")
+        for route in case_pages:
+            url = url_for(route, world, number=case.number)
+            for role in ROLES:
+                response = clients[role].get(url)
+                code = response.status_code
+                if role == "anonymous":
+                    ok = code == (401 if route.startswith("api/") else 302)
+                elif role in outsiders:
+                    ok = code in (404, 405)
+                else:
+                    ok = code < 500
+                if not ok:
+                    problems.append(f"GET {url} ({status}) as {role}: {code}")
+                found = leaks(role, world, body_of(response), url)
+                if found:
+                    problems.append(f"GET {url} ({status}) as {role} shows {found}")
+    assert not problems, "\n".join(problems)
+
+
+@pytest.mark.django_db
+def test_admin_sends_everyone_but_superusers_to_the_admin_sign_in(world, clients):
+    problems = []
+    for route, _ in every_route():
+        if not route.startswith("admin/"):
+            continue
+        url = "/" + route
+        url = url.replace(
+            "^(?P<app_label>auth|accounts|cases|submissions|findings|clearance)/$", "cases/"
+        )
+        url = url.replace("(?P<url>.*)$", "nowhere/")
+        url = PLACEHOLDER.sub(str(world.rich.pk), url)
+        for role in ROLES:
+            response = clients[role].get(url)
+            if route == "admin/login/":
+                ok = response.status_code == 200
+            elif route == "admin/logout/":
+                ok = response.status_code in (302, 405)
+            else:
+                ok = response.status_code == 302 and response["Location"].startswith(
+                    "/admin/login/"
+                )
+            if not ok:
+                problems.append(f"GET {url} as {role}: {response.status_code}")
+            found = leaks(role, world, body_of(response), url)
+            if found:
+                problems.append(f"GET {url} as {role} shows {found}")
+    assert not problems, "\n".join(problems)
