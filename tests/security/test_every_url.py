@@ -292,6 +292,28 @@ def test_every_route_answers_every_role_as_the_table_says(world, clients):
 
 
 @pytest.mark.django_db
+def test_every_api_route_answers_a_token_as_the_table_says(world, cast, api_as):
+    """Programs holding a token get what the person gets in the browser."""
+    from rest_framework.test import APIClient
+
+    tokens = {"anonymous": APIClient()}
+    tokens |= {role: api_as(getattr(cast, role)) for role in ROLES[1:]}
+    mismatches = []
+    for route, _ in routes():
+        if not route.startswith("api/v1/"):
+            continue
+        url = url_for(route, world)
+        for role, expected in zip(ROLES, EXPECTED_GET[route], strict=True):
+            response = tokens[role].get(url)
+            if response.status_code != expected:
+                mismatches.append(f"GET {url} as {role}: {response.status_code}, not {expected}")
+            found = leaks(role, world, body_of(response), url)
+            if found:
+                mismatches.append(f"GET {url} as {role} shows {found}")
+    assert not mismatches, "\n".join(mismatches)
+
+
+@pytest.mark.django_db
 def test_outsiders_cannot_tell_a_hidden_case_from_a_missing_one(world, clients):
     """For every case-scoped URL and method: 404, or the very answer a missing case gets."""
     problems = []
@@ -384,3 +406,27 @@ def test_admin_sends_everyone_but_superusers_to_the_admin_sign_in(world, clients
             if found:
                 problems.append(f"GET {url} as {role} shows {found}")
     assert not problems, "\n".join(problems)
+
+
+@pytest.mark.django_db
+def test_the_markers_reach_those_who_may_see_them(world, clients):
+    """The leak search is only worth something if the markers really are on the pages."""
+    number = world.globex.number
+    pages = [
+        f"/cases/{number}/",
+        f"/cases/{number}/messages/",
+        f"/cases/{number}/documents/",
+        f"/api/v1/cases/{number}/",
+        f"/api/v1/cases/{number}/findings/",
+        f"/api/v1/cases/{number}/versions/",
+        f"/api/v1/cases/{number}/clarifications/",
+        f"/api/v1/cases/{number}/evaluations/",
+    ]
+    for role, hidden in [
+        # A shared finding names the evaluation run it came from as its evidence.
+        ("other_liaison", {"internal message"}),
+        ("manager", set()),
+    ]:
+        seen = b"".join(body_of(clients[role].get(url)) for url in pages)
+        for name, marker in GLOBEX_MARKERS.items():
+            assert (marker.encode() in seen) is (name not in hidden), (role, name)
