@@ -5,6 +5,7 @@ parameter count in words, bad digests, hostile file names, oversized uploads).
 """
 
 import json
+from pathlib import Path
 
 import pytest
 from django.urls import reverse
@@ -435,3 +436,48 @@ def test_api_action_with_a_list_for_a_text_parameter_is_400(cast, api_as, case_a
     assert_problem(response, 400, "manager")
     case.refresh_from_db()
     assert case.status == "triage" and CaseEvent.objects.filter(case=case).count() == events
+
+
+# --- uploads --------------------------------------------------------------------------------
+
+
+def test_weights_with_a_digest_that_is_not_hexadecimal_are_refused_and_nothing_stored(
+    cast, client, case_at, settings
+):
+    import datetime as dt
+
+    from django.core.files.uploadedfile import SimpleUploadedFile
+    from django.utils import timezone
+
+    from submissions import services as submissions_services
+
+    case = case_at("access")
+    grant = submissions_services.grant_access(
+        case=case, actor=cast.liaison, method="weights_upload", nda_reference="NDA-1",
+        nda_signed_on=timezone.localdate(), valid_until=timezone.now() + dt.timedelta(days=9),
+    )  # fmt: skip
+    client.force_login(cast.liaison)
+    typed = "z" * 64
+    response = client.post(
+        reverse("submissions:artifact_upload", kwargs={"number": case.number, "pk": grant.pk}),
+        {"expected_sha256": typed, "file": SimpleUploadedFile("w.safetensors", b"w" * 100)},
+    )
+    assert response.status_code == 400
+    assert "hexadecimal" in page(response) and typed in page(response)
+    grant.refresh_from_db()
+    assert not grant.artifact
+    media = Path(settings.MEDIA_ROOT)  # private to the test (see conftest)
+    assert not media.exists() or not any(media.rglob("w.safetensors*"))
+    assert not media.exists() or not any((media / "artifacts").rglob("*"))
+
+
+def test_api_document_upload_sent_as_json_is_a_415_problem(cast, api_as, case_at):
+    case = case_at("documentation")
+    before = Document.objects.filter(case=case).count()
+    response = api_as(cast.liaison).post(
+        f"/api/v1/cases/{case.number}/documents/",
+        {"kind": "other", "file": "SGVsbG8=", "title": "as json"},
+        format="json",
+    )
+    assert_problem(response, 415)
+    assert Document.objects.filter(case=case).count() == before
