@@ -481,3 +481,19 @@ def test_api_document_upload_sent_as_json_is_a_415_problem(cast, api_as, case_at
     )
     assert_problem(response, 415)
     assert Document.objects.filter(case=case).count() == before
+
+
+def test_api_another_cases_objects_in_a_nested_url_are_404(cast, api_as, case_at):
+    mine = case_at("findings")
+    theirs = case_at("findings", title="Another Acme case")
+    document, finding = theirs.documents.first(), theirs.findings.get()
+    client = api_as(cast.liaison)
+    base = f"/api/v1/cases/{mine.number}"
+    assert_problem(client.get(f"{base}/documents/{document.pk}/download/"), 404)
+    answer = {"kind": "mitigated", "mitigation": "x"}
+    assert_problem(client.post(f"{base}/findings/{finding.pk}/responses/", answer), 404)
+    manager = api_as(cast.manager)
+    review = {"accept": True}
+    assert_problem(manager.post(f"{base}/documents/{document.pk}/review/", review), 404)
+    finding.refresh_from_db()
+    assert not finding.responses.exists()
