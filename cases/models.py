@@ -152,6 +152,9 @@ class Case(models.Model):
         indexes = [
             models.Index(fields=["organization", "-updated_at"]),
             models.Index(fields=["status", "-updated_at"]),
+            # Staff lists of every case, most recently changed first (the API's cursor
+            # order): without it, each page sorts the whole table.
+            models.Index(fields=["-updated_at", "-id"], name="case_last_change"),
         ]
 
     def __str__(self) -> str:
