@@ -160,6 +160,8 @@ def sweep_reminders(*, now: dt.datetime | None = None, batch: int = 500) -> int:
             due = list(
                 Deadline.objects.due_for_reminder(now)
                 .select_related("case")
+                # A service level reads the case's pauses: one query a batch, not one a row.
+                .prefetch_related("case__clock_pauses")
                 .select_for_update(skip_locked=True, of=("self",))
                 .order_by("next_reminder_at")[:batch]
             )
