@@ -560,3 +560,45 @@ def test_api_reviews_and_questions_ignore_forged_fields(cast, api_as, case_at, t
     question = ClarificationRequest.objects.get(question="API forged question?")
     assert question.answer == "" and question.status == "open"
     assert question.asked_by == cast.manager and question.case == testing_case
+
+
+# --- the desk and personal settings -----------------------------------------------------------
+
+
+def test_assigning_an_evaluator_changes_nothing_else_on_the_case(cast, client, case_at):
+    case = case_at("testing")
+    manager_before = case.case_manager
+    client.force_login(cast.manager)
+    url = reverse("cases:evaluators", kwargs={"number": case.number})
+    client.post(url, forged(cast) | {"evaluator": cast.other_evaluator.pk})
+    case.refresh_from_db()
+    assert cast.other_evaluator in case.evaluators.all()
+    assert_case_untouched(case, cast.liaison, status="testing")
+    assert case.case_manager == manager_before
+
+
+def test_bulk_assignment_sets_only_the_case_manager(cast, client, case_at):
+    case = case_at("triage")
+    client.force_login(cast.manager)
+    data = forged(cast) | {"cases": [case.number], "person": cast.manager.pk, "next": "/desk/"}
+    client.post(reverse("cases:bulk_assign"), data)
+    case.refresh_from_db()
+    assert case.case_manager == cast.manager
+    assert case.status == "access"  # the assignment's own transition, not the forged "cleared"
+    assert case.organization == cast.liaison.membership.organization
+    assert case.number != "CAISI-2026-0999"
+
+
+def test_notification_settings_are_saved_for_the_requester_only(cast, client):
+    from cases.models import NotificationKind, NotificationPreference
+
+    client.force_login(cast.liaison)
+    choices = {kind.value: "off" for kind in NotificationKind}
+    response = client.post(
+        reverse("cases:notification_preferences"),
+        forged(cast) | choices | {"user": cast.auditor.pk},
+    )
+    assert response.status_code == 302
+    assert NotificationPreference.objects.filter(user=cast.liaison, delivery="off").exists()
+    assert not NotificationPreference.objects.filter(user=cast.auditor).exists()
+    assert not NotificationPreference.objects.exclude(user=cast.liaison).exists()
