@@ -7,6 +7,7 @@ strings that exist only in the other company's records.
 """
 
 import re
+from types import SimpleNamespace
 
 import pytest
 
@@ -205,8 +206,9 @@ def is_case_scoped(route: str) -> bool:
     return "<case:number>" in route or "<str:number>" in route
 
 
-def url_for(route: str, world, *, number: str | None = None) -> str:
+def url_for(route: str, world, *, number: str | None = None, objects=None) -> str:
     """Fill the route's placeholders with the world's objects (the rich Acme case by default)."""
+    objects = objects or world
 
     def value(match) -> str:
         name = match.group(2)
@@ -216,7 +218,7 @@ def url_for(route: str, world, *, number: str | None = None) -> str:
             return (world.acme["cleared"] if "statements" in route else world.rich).number
         if name == "pk":
             word = re.search(r"([\w-]+)/<int:pk>", route).group(1)
-            return str(getattr(world, PK_OWNERS[word]).pk)
+            return str(getattr(objects, PK_OWNERS[word]).pk)
         return {
             "action": "withdraw",
             "statement": world.statement.number,
@@ -331,6 +333,36 @@ def test_outsiders_cannot_tell_a_hidden_case_from_a_missing_one(world, clients):
                         f"{method.upper()} {url} as {role}: {hidden.status_code}, "
                         f"a missing case gets {absent.status_code}"
                     )
+                found = leaks(role, world, body_of(hidden), url)
+                if found:
+                    problems.append(f"{method.upper()} {url} as {role} shows {found}")
+    assert not problems, "\n".join(problems)
+
+
+@pytest.mark.django_db
+def test_acme_people_get_a_404_for_every_url_of_the_globex_case(world, clients):
+    """The same check from the other side, with Globex's own objects in the URLs."""
+    globex = world.globex
+    objects = SimpleNamespace(
+        version=globex.versions.first(),
+        grant=globex.access_grants.first(),
+        document=globex.documents.first(),
+        clarification=globex.clarification_requests.get(),
+        evaluation=globex.evaluations.get(),
+        finding=globex.findings.get(),
+    )
+    problems = []
+    for route, _ in routes():
+        if not is_case_scoped(route) or "statements" in route:
+            continue
+        url = url_for(route, world, number=globex.number, objects=objects)
+        missing = url_for(route, world, number=MISSING_CASE, objects=objects)
+        for role in ("liaison", "evaluator"):
+            for method in ("get", "post"):
+                hidden = getattr(clients[role], method)(url, {})
+                absent = getattr(clients[role], method)(missing, {})
+                if hidden.status_code != absent.status_code or hidden.status_code not in (404, 405):
+                    problems.append(f"{method.upper()} {url} as {role}: {hidden.status_code}")
                 found = leaks(role, world, body_of(hidden), url)
                 if found:
                     problems.append(f"{method.upper()} {url} as {role} shows {found}")
