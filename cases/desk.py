@@ -143,13 +143,13 @@ class BulkAssignForm(forms.Form):
 @login_required
 def queue(request):
     _require_staff(request.user)
-    form = QueueFilterForm(request.GET or None)
-    if not form.is_valid() and form.is_bound:
+    # Bound even without parameters (every filter is optional), so the form and its
+    # choices are built once.
+    form = QueueFilterForm(request.GET)
+    if not form.is_valid():
         messages.error(request, "Some filters were not understood and are ignored.")
         form = QueueFilterForm({})
-    if not form.is_bound:
-        form = QueueFilterForm({})
-    form.is_valid()
+        form.is_valid()
     cases = form.filter(queue_cases(request.user))
     page = Paginator(cases, form.cleaned_data.get("per_page") or 25).get_page(
         request.GET.get("page")

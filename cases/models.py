@@ -155,6 +155,9 @@ class Case(models.Model):
             # Staff lists of every case, most recently changed first (the API's cursor
             # order): without it, each page sorts the whole table.
             models.Index(fields=["-updated_at", "-id"], name="case_last_change"),
+            # The triage queue's default order starts with the planned release: read in
+            # order, the first page stops after a few rows instead of sorting every open case.
+            models.Index(fields=["planned_release_date"], name="case_planned_release"),
         ]
 
     def __str__(self) -> str:
