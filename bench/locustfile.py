@@ -2,7 +2,7 @@
 
 The driver (bench/run.py) chooses the scenario and hands over what it needs in
 the environment: BENCH_SCENARIO, BENCH_TOKEN (API), BENCH_SESSION (pages) and
-BENCH_POOL (a JSON file of case numbers and their status ETags).
+BENCH_POOL (a JSON file of case numbers, their status ETags and API tokens).
 """
 
 import json
@@ -22,7 +22,8 @@ POOL = (
 
 def request_for(scenario: str) -> tuple[str, dict[str, str], int]:
     """Return the path, headers and expected status of one request of the scenario."""
-    api = {"Authorization": f"Bearer {TOKEN}"}
+    token = random.choice(POOL["tokens"]) if POOL else TOKEN
+    api = {"Authorization": f"Bearer {token}"}
     page = {"Cookie": f"sessionid={SESSION}"}
     number = random.choice(POOL["numbers"]) if POOL else ""
     if scenario == "baseline":
@@ -50,6 +51,8 @@ class Client(FastHttpUser):
     @task
     def request(self):
         path, headers, expected = request_for(SCENARIO)
-        with self.client.get(path, headers=headers, name=SCENARIO, catch_response=True) as r:
+        with self.client.get(
+            path, headers=headers, name=SCENARIO, catch_response=True, allow_redirects=False
+        ) as r:
             if r.status_code != expected:
                 r.failure(f"status {r.status_code}, expected {expected}")
