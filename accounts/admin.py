@@ -1,7 +1,16 @@
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 
-from .models import ConflictOfInterest, Membership, Organization, User
+from .models import (
+    ApiToken,
+    ConflictOfInterest,
+    Membership,
+    Organization,
+    SignedInSession,
+    User,
+    Webhook,
+    WebhookDelivery,
+)
 
 
 class MembershipInline(admin.StackedInline):
@@ -45,3 +54,40 @@ class MembershipAdmin(admin.ModelAdmin):
 class ConflictOfInterestAdmin(admin.ModelAdmin):
     list_display = ["user", "organization", "valid_from", "valid_until"]
     list_filter = ["organization"]
+
+
+# Programs and sessions: read-only in the admin. Secrets never appear here: a token
+# is kept only as its hash, a webhook's key only encrypted.
+class ReadOnlyAdmin(admin.ModelAdmin):
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(ApiToken)
+class ApiTokenAdmin(ReadOnlyAdmin):
+    list_display = ["name", "user", "prefix", "read_only", "created_at", "expires_at", "revoked_at"]
+    list_select_related = ["user"]
+    exclude = ["secret_sha256"]
+
+
+@admin.register(Webhook)
+class WebhookAdmin(ReadOnlyAdmin):
+    list_display = ["url", "owner", "active", "created_at"]
+    list_select_related = ["owner"]
+    exclude = ["secret_encrypted"]
+
+
+@admin.register(WebhookDelivery)
+class WebhookDeliveryAdmin(ReadOnlyAdmin):
+    list_display = ["event_uid", "webhook", "status", "attempts", "response_code", "created_at"]
+    list_select_related = ["webhook"]
+
+
+@admin.register(SignedInSession)
+class SignedInSessionAdmin(ReadOnlyAdmin):
+    list_display = ["user", "signed_in_at"]
+    list_select_related = ["user"]
+    exclude = ["session_key"]
