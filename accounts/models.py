@@ -269,3 +269,24 @@ class WebhookDelivery(models.Model):
 
     def __str__(self) -> str:
         return f"{self.event_id} → {self.webhook_id}: {self.status}"
+
+
+# --- Sign-in sessions --------------------------------------------------------------
+
+
+class SignedInSession(models.Model):
+    """A session a person signed in with, so all of them can be ended at once.
+
+    Django's session table is keyed by session and cannot be searched by user;
+    this row is written at sign-in and read when the person is deactivated.
+    """
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="signed_in_sessions")
+    session_key = models.CharField(max_length=40, unique=True)
+    signed_in_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-signed_in_at"]
+
+    def __str__(self) -> str:
+        return f"{self.user} since {self.signed_in_at:%Y-%m-%d %H:%M}"

@@ -295,3 +295,106 @@ def deliver_webhook(*, delivery_id: int) -> DeliveryOutcome:
             ]
         )
     return outcome
+
+
+# --- Second factor and sessions ------------------------------------------------------
+
+RECOVERY_CODE_COUNT = 10
+RECOVERY_DEVICE_NAME = "Recovery codes"
+
+
+def requires_second_factor(user) -> bool:
+    """Return whether this person must pass a second factor after their password."""
+    from django_otp import user_has_device
+
+    return user.is_caisi_staff or user_has_device(user)
+
+
+@transaction.atomic
+def start_totp_enrolment(*, user):
+    """Return the person's unconfirmed authenticator, creating one if there is none."""
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    device = TOTPDevice.objects.filter(user=user, confirmed=False).order_by("pk").first()
+    if device is None:
+        device = TOTPDevice.objects.create(user=user, name="Authenticator app", confirmed=False)
+    return device
+
+
+@transaction.atomic
+def confirm_totp_enrolment(*, user, code: str) -> tuple[Any, list[str]]:
+    """Confirm the person's new authenticator by a code it shows; return it and recovery codes.
+
+    The codes are returned once and stored only as the static device's tokens;
+    any earlier authenticator and recovery codes are replaced.
+    """
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    device = (
+        TOTPDevice.objects.select_for_update()
+        .filter(user=user, confirmed=False)
+        .order_by("pk")
+        .first()
+    )
+    if device is None:
+        raise ActionRefused("Start again: there is no authenticator waiting to be confirmed.")
+    if not device.verify_token(code.strip().replace(" ", "")):
+        raise ActionRefused(
+            "That code does not match. Check the time on your phone and enter the current code."
+        )
+    TOTPDevice.objects.filter(user=user, confirmed=True).delete()
+    device.confirmed = True
+    device.save(update_fields=["confirmed"])
+    return device, issue_recovery_codes(user=user)
+
+
+@transaction.atomic
+def issue_recovery_codes(*, user) -> list[str]:
+    """Replace the person's recovery codes with new ones, each good once; return them."""
+    from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
+
+    StaticDevice.objects.filter(user=user).delete()
+    device = StaticDevice.objects.create(user=user, name=RECOVERY_DEVICE_NAME, confirmed=True)
+    codes = [StaticToken.random_token() for _ in range(RECOVERY_CODE_COUNT)]
+    StaticToken.objects.bulk_create([StaticToken(device=device, token=code) for code in codes])
+    return codes
+
+
+def verify_second_factor(*, user, code: str):
+    """Return the device that accepts this code (a recovery code is used up), or None."""
+    from django_otp import verify_token
+    from django_otp.plugins.otp_static.models import StaticDevice
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    code = code.strip().replace(" ", "").replace("-", "")
+    if not code:
+        return None
+    devices = list(StaticDevice.objects.filter(user=user, confirmed=True))
+    if code.isdigit() and len(code) == 6:
+        devices = list(TOTPDevice.objects.filter(user=user, confirmed=True)) + devices
+    for device in devices:
+        verified = verify_token(user, device.persistent_id, code)
+        if verified is not None:
+            return verified
+    return None
+
+
+def record_signed_in_session(*, user, session_key: str) -> None:
+    """Remember which sessions belong to the person, to end them together later."""
+    from .models import SignedInSession
+
+    SignedInSession.objects.update_or_create(session_key=session_key, defaults={"user": user})
+
+
+def end_sessions_of(*, user) -> int:
+    """End every session the person has signed in with, server-side; return how many."""
+    from importlib import import_module
+
+    from .models import SignedInSession
+
+    store = import_module(settings.SESSION_ENGINE).SessionStore
+    keys = list(SignedInSession.objects.filter(user=user).values_list("session_key", flat=True))
+    for key in keys:
+        store(session_key=key).delete()
+    SignedInSession.objects.filter(user=user).delete()
+    return len(keys)

@@ -24,3 +24,22 @@ urlpatterns += [
         name="webhook_deactivate",
     ),
 ]
+
+# Two-step verification.
+from . import mfa_views  # noqa: E402
+
+urlpatterns += [
+    path("accounts/two-step/", mfa_views.mfa_verify, name="mfa_verify"),
+    path("accounts/two-step/set-up/", mfa_views.mfa_enrol, name="mfa_enrol"),
+    path(
+        "accounts/two-step/recovery-codes/",
+        mfa_views.mfa_recovery_codes,
+        name="mfa_recovery_codes",
+    ),
+    path("me/security/", mfa_views.security_settings, name="security"),
+    path(
+        "me/security/recovery-codes/",
+        mfa_views.recovery_codes_renew,
+        name="recovery_codes_renew",
+    ),
+]

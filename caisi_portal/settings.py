@@ -5,6 +5,7 @@ Celery tasks executed in-process. Production sets DEBUG=0, SECRET_KEY,
 ALLOWED_HOSTS, DATABASE_URL and CELERY_BROKER_URL (see README.md).
 """
 
+import datetime as dt
 import os
 from pathlib import Path
 
@@ -60,6 +61,11 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",
     "crispy_forms",
     "crispy_bootstrap5",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
+    "axes",
+    "csp",
     "accounts",
     "cases",
     "submissions",
@@ -69,13 +75,20 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "accounts.middleware.SessionTimeoutMiddleware",
+    "accounts.middleware.SecondFactorMiddleware",
+    "accounts.middleware.NoStoreMiddleware",
+    "accounts.middleware.SecurityEventMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Last, as django-axes asks: it answers a locked-out sign-in.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "caisi_portal.urls"
@@ -106,6 +119,11 @@ DATABASES = {
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_USER_MODEL = "accounts.User"
+AUTHENTICATION_BACKENDS = [
+    # First, so a locked-out sign-in is refused before any password is checked.
+    "accounts.backends.LockoutBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "cases:dashboard"
 LOGOUT_REDIRECT_URL = "login"
@@ -301,13 +319,60 @@ if not DEBUG:
         SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
     SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
 
+# Sign-in hardening (issue 7): second factor, lockout, sessions, headers, security log.
+# CAISI staff must pass a TOTP code (or a single-use recovery code) after their
+# password; liaisons may choose to. The issuer names the portal in authenticator apps.
+OTP_TOTP_ISSUER = env("OTP_TOTP_ISSUER", "CAISI Review Portal")
+# django-axes: this many failed sign-ins for one address from one IP lock it out
+# for AXES_COOLOFF_MINUTES; a successful sign-in resets the count.
+AXES_FAILURE_LIMIT = env_int("AXES_FAILURE_LIMIT", 5)
+AXES_COOLOFF_TIME = dt.timedelta(minutes=env_int("AXES_COOLOFF_MINUTES", 15))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_USERNAME_FORM_FIELD = "username"  # the sign-in form's field, holding the email address
+AXES_USERNAME_CALLABLE = "accounts.backends.sign_in_name"
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
+AXES_VERBOSE = False  # the portal's security log records lockouts as JSON instead
+if env_bool("USE_X_FORWARDED_PROTO", False):
+    AXES_IPWARE_PROXY_COUNT = 1
+# Sessions end after SESSION_IDLE_MINUTES without a request, and SESSION_ABSOLUTE_HOURS
+# after sign-in whatever the activity (accounts/middleware.py enforces both server-side).
+SESSION_IDLE_MINUTES = env_int("SESSION_IDLE_MINUTES", 30)
+SESSION_ABSOLUTE_HOURS = env_int("SESSION_ABSOLUTE_HOURS", 12)
+SESSION_COOKIE_AGE = SESSION_ABSOLUTE_HOURS * 3600
+# Content-Security-Policy: scripts only from the portal's own static files, never
+# inline; no framing. Inline style attributes remain allowed (a few templates use
+# them; they cannot run code). Swagger UI at /api/docs/ loads its init script as a file.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'", "'unsafe-inline'"],
+        "img-src": ["'self'", "data:"],
+        "font-src": ["'self'"],
+        "connect-src": ["'self'"],
+        "object-src": ["'none'"],
+        "base-uri": ["'self'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'none'"],
+    }
+}
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "formatters": {"json": {"()": "caisi_portal.logging.JsonLinesFormatter"}},
+    "handlers": {
+        "console": {"class": "logging.StreamHandler"},
+        "security": {"class": "logging.StreamHandler", "formatter": "json"},
+    },
     "root": {"handlers": ["console"], "level": env("LOG_LEVEL", "INFO")},
     "loggers": {
         # In-process (eager) tasks would otherwise log every success.
         "celery.app.trace": {"level": "WARNING"},
+        # Security events, one JSON object a line (caisi_portal/logging.py).
+        "caisi.security": {"handlers": ["security"], "level": "INFO", "propagate": False},
+        # Replaced by the JSON events above; axes' own lines would repeat them in prose.
+        "axes": {"level": "WARNING"},
     },
 }

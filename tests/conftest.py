@@ -23,6 +23,61 @@ def fast_password_hashing(settings):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
+def confirmed_authenticator(user: User):
+    """Return the person's confirmed TOTP device, giving them one if they have none."""
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    device = TOTPDevice.objects.filter(user=user, confirmed=True).first()
+    return device or TOTPDevice.objects.create(user=user, name="Test authenticator")
+
+
+def current_totp_code(device) -> str:
+    """Return the code the person's authenticator app would show now."""
+    from django_otp.oath import TOTP
+
+    device.refresh_from_db()
+    totp = TOTP(device.bin_key, device.step, device.t0, device.digits, device.drift)
+    return f"{totp.token():0{device.digits}d}"
+
+
+@pytest.fixture(autouse=True)
+def second_factor_on_test_sign_in(monkeypatch):
+    """Let tests that sign staff in with `force_login` or `login` pass the second factor.
+
+    Staff must pass a second factor before any page (accounts/middleware.py). Tests
+    that sign someone in through the test client record it in the session exactly
+    as the verification page does, with a real confirmed device. Tests of the
+    second factor itself sign in through the form and take the real steps.
+    """
+    from django.test import Client
+
+    from accounts import services as account_services
+    from accounts import session_keys
+
+    original_force_login = Client.force_login
+    original_login = Client.login
+
+    def mark_passed(client, user):
+        if user is None or not account_services.requires_second_factor(user):
+            return
+        session = client.session
+        session[session_keys.SECOND_FACTOR_DEVICE] = confirmed_authenticator(user).persistent_id
+        session.save()
+
+    def force_login(self, user, backend=None):
+        original_force_login(self, user, backend)
+        mark_passed(self, user)
+
+    def login(self, **credentials):
+        signed_in = original_login(self, **credentials)
+        if signed_in:
+            mark_passed(self, User.objects.get(pk=self.session["_auth_user_id"]))
+        return signed_in
+
+    monkeypatch.setattr(Client, "force_login", force_login)
+    monkeypatch.setattr(Client, "login", login)
+
+
 @pytest.fixture
 def acme(db):
     return OrganizationFactory(name="Acme AI", slug="acme")

@@ -1,3 +1,4 @@
+import base64
 import datetime as dt
 
 from django.conf import settings
@@ -73,6 +74,7 @@ class Command(BaseCommand):
         for email in [f"liaison@{slug}.example" for _, slug in COMPANIES] + [s[0] for s in STAFF]:
             self.stdout.write(f"  {email}")
         self.stdout.write(f"Password for every demo user: {password}")
+        self._second_factor_how_to(staff.values(), password)
 
     def _conversation(self, case: Case, cast: dict) -> None:
         """Give the desk something to read: a thread, and a question waiting on the company."""
@@ -95,6 +97,24 @@ class Command(BaseCommand):
                 question="Which system prompt will the hosted product use at launch?",
                 due_date=timezone.localdate() + dt.timedelta(days=10),
             )
+
+    def _second_factor_how_to(self, staff, password: str) -> None:
+        """Give each demo staff user an authenticator whose key is printed, so every role works."""
+        from accounts.demo import demo_authenticator
+
+        self.stdout.write(
+            "CAISI staff also need a code after the password (two-step verification). "
+            "Add a key to any authenticator app (time-based, 6 digits), or print the "
+            "current code with `python manage.py demo_code EMAIL`:"
+        )
+        for user in staff:
+            device = demo_authenticator(user=user, password=password)
+            key = base64.b32encode(device.bin_key).decode()
+            self.stdout.write(f"  {user.email}: key {key}")
+        self.stdout.write(
+            "Lost the app? Each staff user can make single-use recovery codes under "
+            "Settings → Security once signed in."
+        )
 
     def _user(self, email, full_name, staff_role, password) -> User:
         user = User.objects.filter(email=email).first()

@@ -1,0 +1,157 @@
+"""Sign-in hardening on every request: timeouts, the second factor, no-store, security events."""
+
+from django.contrib.auth import logout
+from django.http import JsonResponse
+from django.shortcuts import redirect
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.cache import add_never_cache_headers
+
+from caisi_portal.logging import security_event
+
+from . import session_keys as keys
+
+# Writing the session on every request would cost a write each time; a minute's
+# precision is plenty for a 30-minute idle timeout.
+LAST_SEEN_PRECISION_SECONDS = 60
+# URLs a person between password and second factor may still reach.
+SECOND_FACTOR_OPEN_URL_NAMES = {
+    "accounts:mfa_verify",
+    "accounts:mfa_enrol",
+    "accounts:mfa_recovery_codes",
+    "logout",
+}
+CONFIDENTIAL_PREFIXES = ("/api/v1/",)
+DOWNLOAD_URL_NAMES = {
+    "statement_download",
+    "artifact_download",
+    "document_download",
+    "document-download",
+}
+
+
+def second_factor_pending(request) -> bool:
+    """Return whether the signed-in person still owes their second factor."""
+    user = request.user
+    if not user.is_authenticated:
+        return False
+    if request.session.get(keys.SECOND_FACTOR_DEVICE):
+        return False
+    return user.is_caisi_staff or bool(request.session.get(keys.SECOND_FACTOR_REQUIRED))
+
+
+class SessionTimeoutMiddleware:
+    """End a session idle too long, or signed in too long ago, server-side."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        from django.conf import settings
+
+        if request.user.is_authenticated:
+            session = request.session
+            now = timezone.now().timestamp()
+            signed_in_at = session.setdefault(keys.SIGNED_IN_AT, now)
+            last_seen = session.setdefault(keys.LAST_SEEN, now)
+            idle = now - last_seen > settings.SESSION_IDLE_MINUTES * 60
+            too_old = now - signed_in_at > settings.SESSION_ABSOLUTE_HOURS * 3600
+            if idle or too_old:
+                user = request.user
+                logout(request)  # flushes: the old session is deleted from the store
+                security_event(
+                    "session_expired",
+                    request=request,
+                    user=user,
+                    reason="idle" if idle else "absolute",
+                )
+            elif now - last_seen >= LAST_SEEN_PRECISION_SECONDS:
+                session[keys.LAST_SEEN] = now
+        return self.get_response(request)
+
+
+class SecondFactorMiddleware:
+    """Hold a person who owes a second factor at the verification (or enrolment) page."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        return self.get_response(request)
+
+    def process_view(self, request, view_func, view_args, view_kwargs):
+        if not second_factor_pending(request):
+            return None
+        match = request.resolver_match
+        if match is not None and match.view_name in SECOND_FACTOR_OPEN_URL_NAMES:
+            return None
+        if request.path.startswith(("/static/", "/api/")):
+            if request.path.startswith("/api/"):
+                return JsonResponse(
+                    {"detail": "Complete two-step verification in the browser first."},
+                    status=403,
+                )
+            return None
+        from django_otp import user_has_device
+
+        target = "accounts:mfa_verify" if user_has_device(request.user) else "accounts:mfa_enrol"
+        return redirect(f"{reverse(target)}?next={_safe_next(request)}")
+
+
+def _safe_next(request) -> str:
+    from urllib.parse import quote
+
+    return quote(request.get_full_path(), safe="/")
+
+
+class NoStoreMiddleware:
+    """Keep confidential pages out of every cache: whatever a signed-in person sees, and the API."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        user = getattr(request, "user", None)
+        signed_in = user is not None and user.is_authenticated
+        if signed_in or request.path.startswith(CONFIDENTIAL_PREFIXES):
+            add_never_cache_headers(response)
+        return response
+
+
+class SecurityEventMiddleware:
+    """Log denied access to case URLs, credential reveals and downloads as security events."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        match = getattr(request, "resolver_match", None)
+        status = response.status_code
+        number = match.kwargs.get("number") if match is not None else None
+        on_case = number is not None or "/cases/" in request.path
+        if status in (403, 404) and on_case:
+            security_event(
+                "access_denied",
+                request=request,
+                status=status,
+                case=str(number) if number is not None else None,
+            )
+        elif match is not None and 200 <= status < 300:
+            if match.url_name == "grant_reveal":
+                security_event(
+                    "credential_revealed",
+                    request=request,
+                    case=str(number),
+                    grant_id=match.kwargs.get("pk"),
+                )
+            elif match.url_name in DOWNLOAD_URL_NAMES:
+                security_event(
+                    "download",
+                    request=request,
+                    case=str(number) if number is not None else None,
+                    view=match.url_name,
+                    object_id=match.kwargs.get("pk"),
+                )
+        return response

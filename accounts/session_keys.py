@@ -1,0 +1,10 @@
+"""Names of the values the portal keeps in a session for sign-in hardening (not secrets)."""
+
+# When the person signed in and when they were last seen (epoch seconds): the timeouts.
+SIGNED_IN_AT = "security:signed_in_at"
+LAST_SEEN = "security:last_seen"
+# The device that verified this session's second factor, and whether one is owed at all.
+SECOND_FACTOR_DEVICE = "security:second_factor_device"
+SECOND_FACTOR_REQUIRED = "security:second_factor_required"
+# Recovery codes waiting to be shown once, right after enrolment.
+NEW_RECOVERY_CODES = "security:new_recovery_codes"
