@@ -99,6 +99,16 @@ def test_staff_with_an_authenticator_must_enter_a_code_before_any_page(client, c
     assert client.get(reverse("cases:dashboard")).status_code == 200
 
 
+def test_verification_never_sends_anyone_to_another_site(client, cast):
+    device = confirmed_authenticator(cast.manager)
+    sign_in_with_password(client, cast.manager)
+    response = client.post(
+        reverse("accounts:mfa_verify"),
+        {"code": current_totp_code(device), "next": "https://evil.example/steal"},
+    )
+    assert response.status_code == 302 and response["Location"] == "/"
+
+
 def test_passing_the_second_factor_gives_a_new_session_id(client, cast):
     device = confirmed_authenticator(cast.official)
     sign_in_with_password(client, cast.official)
