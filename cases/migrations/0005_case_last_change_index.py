@@ -7,7 +7,6 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('accounts', '0003_signed_in_sessions'),
         ('cases', '0004_deadlines_reminders_notices'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
