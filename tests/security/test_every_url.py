@@ -38,6 +38,12 @@ EXPECTED_GET = {
     "accounts/password_reset/done/": (200, 200, 200, 200, 200, 200, 200, 200),
     "accounts/reset/<uidb64>/<token>/": (200, 200, 200, 200, 200, 200, 200, 200),
     "accounts/reset/done/": (200, 200, 200, 200, 200, 200, 200, 200),
+    # Two-step verification: everyone here has passed it already, so its page sends them on.
+    "accounts/two-step/": (302, 302, 302, 302, 302, 302, 302, 302),
+    "accounts/two-step/set-up/": (302, 200, 200, 200, 200, 200, 200, 200),
+    "accounts/two-step/recovery-codes/": (302, 200, 200, 200, 200, 200, 200, 200),
+    "me/security/": (302, 200, 200, 200, 200, 200, 200, 200),
+    "me/security/recovery-codes/": (302, 405, 405, 405, 405, 405, 405, 405),
     "verify/<str:code>/": (200, 200, 200, 200, 200, 200, 200, 200),
     "api/schema/": (200, 200, 200, 200, 200, 200, 200, 200),
     "api/docs/": (200, 200, 200, 200, 200, 200, 200, 200),
