@@ -6,7 +6,7 @@ import sys
 
 import pytest
 from django.core.files.storage import default_storage
-from django.db import DatabaseError, transaction
+from django.db import connection
 
 from caisi_portal.celery import app
 from cases import demo, services
@@ -103,12 +103,19 @@ def _add_shared_findings(case, evaluator, count: int) -> None:
 
 
 def _render_in_progress(statement_id: int) -> bool:
-    try:
-        with transaction.atomic():
-            list(ClearanceStatement.objects.select_for_update(nowait=True).filter(pk=statement_id))
-    except DatabaseError:
-        return True
-    return False
+    """Whether another session holds the statement's row lock, i.e. a render is under way.
+
+    Read from pg_locks rather than by trying the lock: a probing lock would make
+    the worker's NOWAIT lock fail and the worker give the render up.
+    """
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT count(*) FROM pg_locks l JOIN pg_class t ON t.oid = l.relation "
+            "WHERE t.relname = %s AND l.mode = 'RowShareLock' AND l.granted "
+            "AND l.pid <> pg_backend_pid()",
+            [ClearanceStatement._meta.db_table],
+        )
+        return cursor.fetchone()[0] > 0
 
 
 def test_worker_killed_mid_render_leaves_nothing_and_the_retry_makes_one_pdf(
