@@ -48,8 +48,7 @@ def visible_cases(user):
 def get_case(request, number: str, queryset=None) -> Case:
     """Return the case if the request's user may see it; any other case is a 404."""
     queryset = visible_cases(request.user) if queryset is None else queryset
-    # PostgreSQL refuses NUL in a query; no case number holds one.
-    case = None if "\x00" in number else queryset.filter(number=number).first()
+    case = queryset.filter(number=number).first()
     if case is None:
         raise exceptions.NotFound("No case with that number is visible to you.")
     return case
