@@ -243,6 +243,37 @@ def _upload_success(request, url: str, message: str):
     return redirect(url)
 
 
+def _run_upload(request, form, store, *, template, context, then):
+    """Check the streamed file and its form, store it, and answer the page or the script.
+
+    `store(cleaned_data, upload)` calls the service; `then(result)` gives the
+    (url, message) to go on with.
+    """
+    problems = list(request.upload_problems)
+    if problems or not form.is_valid():
+        return _upload_response(
+            request,
+            template=template,
+            context=context,
+            form=form,
+            refusal_messages=problems,
+            status=400,
+        )
+    try:
+        result = store(form.cleaned_data, form.cleaned_data["file"])
+    except ActionRefused as refusal:
+        return _upload_response(
+            request,
+            template=template,
+            context=context,
+            form=form,
+            refusal_messages=refusal.blockers,
+            status=refusal.http_status,
+        )
+    url, message = then(result)
+    return _upload_success(request, url, message)
+
+
 @csrf_exempt
 @login_required
 def artifact_upload(request, number, pk):
@@ -266,37 +297,19 @@ def _artifact_upload(request, number, pk):
     template = "submissions/artifact_upload.html"
     if request.method != "POST":
         return render(request, template, {**context, "form": ArtifactUploadForm()})
-    form = ArtifactUploadForm(request.POST, request.FILES)
-    problems = list(request.upload_problems)
-    if problems or not form.is_valid():
-        return _upload_response(
-            request,
-            template=template,
-            context=context,
-            form=form,
-            refusal_messages=problems,
-            status=400,
-        )
-    upload = form.cleaned_data["file"]
-    try:
-        services.upload_artifact(
+    return _run_upload(
+        request,
+        ArtifactUploadForm(request.POST, request.FILES),
+        lambda data, upload: services.upload_artifact(
             grant=grant,
             actor=request.user,
             file=upload,
             original_name=upload.name,
-            expected_sha256=form.cleaned_data["expected_sha256"],
-        )
-    except ActionRefused as refusal:
-        return _upload_response(
-            request,
-            template=template,
-            context=context,
-            form=form,
-            refusal_messages=refusal.blockers,
-            status=refusal.http_status,
-        )
-    return _upload_success(
-        request, case.get_absolute_url(), "Weights received; the checksum matches."
+            expected_sha256=data["expected_sha256"],
+        ),
+        template=template,
+        context=context,
+        then=lambda _: (case.get_absolute_url(), "Weights received; the checksum matches."),
     )
 
 
@@ -321,42 +334,25 @@ def _document_upload(request, number):
         return render(
             request, template, {**context, "form": DocumentUploadForm(case=case, initial=initial)}
         )
-    form = DocumentUploadForm(request.POST, request.FILES, case=case)
-    problems = list(request.upload_problems)
-    if problems or not form.is_valid():
-        return _upload_response(
-            request,
-            template=template,
-            context=context,
-            form=form,
-            refusal_messages=problems,
-            status=400,
-        )
-    upload = form.cleaned_data["file"]
-    try:
-        document = services.upload_document(
+    return _run_upload(
+        request,
+        DocumentUploadForm(request.POST, request.FILES, case=case),
+        lambda data, upload: services.upload_document(
             case=case,
             actor=request.user,
-            kind=form.cleaned_data["kind"],
+            kind=data["kind"],
             file=upload,
             original_name=upload.name,
-            title=form.cleaned_data["title"],
-            report_type=form.cleaned_data["report_type"],
-            model_version=form.cleaned_data["model_version"],
-        )
-    except ActionRefused as refusal:
-        return _upload_response(
-            request,
-            template=template,
-            context=context,
-            form=form,
-            refusal_messages=refusal.blockers,
-            status=refusal.http_status,
-        )
-    return _upload_success(
-        request,
-        reverse("submissions:documents", kwargs={"number": case.number}),
-        f"{document.get_kind_display()} version {document.version_number} received.",
+            title=data["title"],
+            report_type=data["report_type"],
+            model_version=data["model_version"],
+        ),
+        template=template,
+        context=context,
+        then=lambda document: (
+            reverse("submissions:documents", kwargs={"number": case.number}),
+            f"{document.get_kind_display()} version {document.version_number} received.",
+        ),
     )
 
 
