@@ -3,8 +3,10 @@
 import datetime as dt
 import hashlib
 import hmac
+import ipaddress
 import json
 import secrets
+import socket
 import time
 import urllib.error
 import urllib.request
@@ -133,11 +135,36 @@ def register_webhook(*, owner, url: str) -> tuple[Webhook, str]:
     url = url.strip()
     if urlsplit(url).scheme not in ("http", "https") or not urlsplit(url).hostname:
         raise ActionRefused("The webhook URL must be an http or https address.")
+    if address := non_public_address(urlsplit(url).hostname):
+        raise ActionRefused(
+            f"The webhook URL must point to the public internet; {address} is a private, "
+            "loopback or reserved address."
+        )
     if owner.role is None:
         raise ActionRefused("Only a company liaison or CAISI staff can register webhooks.")
     secret = WEBHOOK_SECRET_PREFIX + secrets.token_urlsafe(32)
     webhook = Webhook.objects.create(owner=owner, url=url, secret_encrypted=crypto.encrypt(secret))
     return webhook, secret
+
+
+def non_public_address(host: str) -> str | None:
+    """Return an address `host` resolves to that is not on the public internet, if any.
+
+    Webhooks are sent from inside CAISI's network: a receiver on a private,
+    loopback, link-local or reserved address could reach internal services.
+    A name that does not resolve now passes here; each delivery checks again.
+    """
+    if settings.WEBHOOK_ALLOW_PRIVATE_ADDRESSES:
+        return None
+    try:
+        infos = socket.getaddrinfo(host, None, proto=socket.IPPROTO_TCP)
+    except (OSError, UnicodeError, ValueError):
+        return None
+    for *_, sockaddr in infos:
+        address = ipaddress.ip_address(sockaddr[0].split("%")[0])
+        if not address.is_global:
+            return str(address)
+    return None
 
 
 @transaction.atomic
@@ -244,6 +271,14 @@ def deliver_webhook(*, delivery_id: int) -> DeliveryOutcome:
             return DeliveryOutcome.NOTHING_TO_DO
         if not delivery.webhook.active:
             return DeliveryOutcome.NOTHING_TO_DO
+        if address := non_public_address(urlsplit(delivery.webhook.url).hostname or ""):
+            # The name has come to point inside the network since registration.
+            delivery.attempts += 1
+            delivery.last_attempt_at = timezone.now()
+            delivery.status = WebhookDelivery.DeliveryStatus.FAILED
+            delivery.last_error = f"Not sent: the receiver's address {address} is not public."
+            delivery.save(update_fields=["attempts", "last_attempt_at", "status", "last_error"])
+            return DeliveryOutcome.GAVE_UP
         body = json.dumps(webhook_payload(delivery), separators=(",", ":")).encode()
         timestamp = str(int(time.time()))
         secret = crypto.decrypt(delivery.webhook.secret_encrypted)

@@ -302,6 +302,9 @@ API_PAGE_SIZE = env_int("API_PAGE_SIZE", 50)
 WEBHOOK_TIMEOUT_SECONDS = env_int("WEBHOOK_TIMEOUT_SECONDS", 10)
 WEBHOOK_MAX_ATTEMPTS = env_int("WEBHOOK_MAX_ATTEMPTS", 8)
 WEBHOOK_RETRY_BASE_SECONDS = env_int("WEBHOOK_RETRY_BASE_SECONDS", 30)
+# Receivers on private, loopback or reserved addresses are refused unless this
+# is on (a receiver on the same host during development, say).
+WEBHOOK_ALLOW_PRIVATE_ADDRESSES = env_bool("WEBHOOK_ALLOW_PRIVATE_ADDRESSES", False)
 
 # Production hardening: on whenever DEBUG is off, each switch overridable.
 SESSION_COOKIE_HTTPONLY = True

@@ -22,6 +22,12 @@ from cases import services
 from cases.models import CaseEvent
 
 
+@pytest.fixture(autouse=True)
+def receivers_on_this_host(settings):
+    """The test receivers listen on 127.0.0.1, which production refuses."""
+    settings.WEBHOOK_ALLOW_PRIVATE_ADDRESSES = True
+
+
 class Receiver:
     """An HTTP receiver on 127.0.0.1 that records every POST and fails the first `failures`."""
 
@@ -183,3 +189,37 @@ def test_webhook_url_must_be_http(db, cast):
 
     with pytest.raises(ActionRefused):
         register_webhook(owner=cast.liaison, url="file:///etc/passwd")
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "http://127.0.0.1:8000/hook",
+        "http://localhost/hook",
+        "http://10.1.2.3/hook",
+        "http://169.254.169.254/latest/meta-data/",
+        "http://[::1]/hook",
+        "http://192.168.0.7:9000/hook",
+    ],
+)
+def test_a_receiver_inside_the_network_is_refused(db, cast, settings, url):
+    from cases.services import ActionRefused
+
+    settings.WEBHOOK_ALLOW_PRIVATE_ADDRESSES = False
+    with pytest.raises(ActionRefused, match="public internet"):
+        register_webhook(owner=cast.liaison, url=url)
+    assert not cast.liaison.webhooks.exists()
+
+
+def test_a_name_that_comes_to_point_inside_is_not_sent_to(db, cast, settings):
+    """Registered while allowed (or while its name pointed outside), refused at delivery."""
+    with Receiver() as receiver:
+        register_webhook(owner=cast.liaison, url=receiver.url)
+        settings.WEBHOOK_ALLOW_PRIVATE_ADDRESSES = False
+        case = services.open_case(actor=cast.liaison, title="Inside", model_name="I")
+        event = CaseEvent.objects.get(case=case, verb="case_opened")
+        [delivery_id] = claim_webhook_deliveries(event_id=event.pk)
+        assert deliver_webhook(delivery_id=delivery_id) == DeliveryOutcome.GAVE_UP
+        delivery = WebhookDelivery.objects.get(pk=delivery_id)
+        assert delivery.status == "failed" and "127.0.0.1" in delivery.last_error
+        assert receiver.events() == []
