@@ -542,14 +542,24 @@ def record_checklist(*, case: Case, actor, answers: dict[str, dict[str, Any]]) -
 
 
 def reencrypt_credentials() -> int:
-    """Re-encrypt every grant's credentials under the newest key; return how many rows."""
+    """Re-encrypt every stored secret under the newest key; return how many rows changed.
+
+    Two kinds of row hold secrets under CREDENTIAL_ENCRYPTION_KEYS: access
+    grants' credentials and webhooks' signing secrets.
+    """
+    from accounts.models import Webhook
+
     count = 0
-    for pk in AccessGrant.objects.exclude(credentials_encrypted="").values_list("pk", flat=True):
-        with transaction.atomic():
-            grant = AccessGrant.objects.select_for_update().get(pk=pk)
-            rotated = crypto.rotate(grant.credentials_encrypted)
-            if rotated != grant.credentials_encrypted:
-                grant.credentials_encrypted = rotated
-                grant.save(update_fields=["credentials_encrypted"])
-                count += 1
+    for model, field in (
+        (AccessGrant, "credentials_encrypted"),
+        (Webhook, "secret_encrypted"),
+    ):
+        for pk in model.objects.exclude(**{field: ""}).values_list("pk", flat=True):
+            with transaction.atomic():
+                row = model.objects.select_for_update().get(pk=pk)
+                rotated = crypto.rotate(getattr(row, field))
+                if rotated != getattr(row, field):
+                    setattr(row, field, rotated)
+                    row.save(update_fields=[field])
+                    count += 1
     return count

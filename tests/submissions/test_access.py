@@ -1,6 +1,7 @@
 """Model access (step 3): https endpoints, encrypted credentials, logged reveals, the gate."""
 
 import datetime as dt
+import io
 
 import pytest
 from django.core.management import call_command
@@ -8,6 +9,7 @@ from django.db import connection
 from django.urls import reverse
 from django.utils import timezone
 
+from accounts.services import register_webhook
 from cases import demo
 from cases.models import CaseEvent
 from cases.services import ActionRefused, CaseNotFound, assign_evaluator, gate_blockers
@@ -222,10 +224,15 @@ def test_reencrypt_command_moves_credentials_to_the_new_key(liaison, case_at, se
     grant = api_grant(case, liaison)
     new_key = crypto.generate_key()
     settings.CREDENTIAL_ENCRYPTION_KEYS = [new_key, old_key]
-    call_command("reencrypt_credentials")
+    webhook, webhook_secret = register_webhook(owner=liaison, url="https://hooks.acme.example/x")
+    out = io.StringIO()
+    call_command("reencrypt_credentials", stdout=out)
+    assert "Re-encrypted 2 secret(s)" in out.getvalue()
     settings.CREDENTIAL_ENCRYPTION_KEYS = [new_key]  # the old key is retired
     grant.refresh_from_db()
+    webhook.refresh_from_db()
     assert crypto.decrypt(grant.credentials_encrypted) == SECRET
+    assert crypto.decrypt(webhook.secret_encrypted) == webhook_secret
 
 
 def test_credentials_are_unreadable_without_their_key(liaison, case_at, settings):

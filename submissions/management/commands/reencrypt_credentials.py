@@ -6,7 +6,7 @@ from submissions.services import reencrypt_credentials
 
 class Command(BaseCommand):
     help = (
-        "Re-encrypt stored access credentials under the first key of "
+        "Re-encrypt stored access credentials and webhook secrets under the first key of "
         "CREDENTIAL_ENCRYPTION_KEYS. To rotate: put a new key first, keep the old "
         "ones after it, run this, then drop the old keys. --new-key prints a fresh key."
     )
@@ -21,4 +21,4 @@ class Command(BaseCommand):
             self.stdout.write(crypto.generate_key())
             return
         count = reencrypt_credentials()
-        self.stdout.write(self.style.SUCCESS(f"Re-encrypted {count} access grant(s)."))
+        self.stdout.write(self.style.SUCCESS(f"Re-encrypted {count} secret(s)."))
