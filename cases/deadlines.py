@@ -12,7 +12,7 @@ import datetime as dt
 from collections.abc import Iterator
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
 from accounts.models import Membership, Role, User
@@ -140,19 +140,50 @@ def sync_case_deadlines(*, case_id: int, now: dt.datetime | None = None) -> None
 # --- the sweep -----------------------------------------------------------------
 
 
-def _claim(deadline: Deadline, offset: int) -> ReminderSent | None:
-    """Insert the (deadline, offset) row; None when it was already there."""
-    try:
-        with transaction.atomic():
-            return ReminderSent.objects.create(deadline=deadline, offset_days=offset)
-    except IntegrityError:
-        return None
+# A claim whose delivery has not marked it by then is published again (the first
+# publish may have been lost with the broker); delivery is safe to repeat.
+REDELIVER_AFTER = dt.timedelta(minutes=15)
+# Claims per delivery message: one message per reminder costs more than the claim.
+DELIVERY_CHUNK = 200
+
+
+def _claim_batch(pairs: list[tuple[int, int]], now: dt.datetime) -> list[int]:
+    """Insert the (deadline, offset) rows in one statement; return the ids of those new."""
+    if not pairs:
+        return []
+    table = ReminderSent._meta.db_table
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {table} (deadline_id, offset_days, created_at) "  # noqa: S608 - model's table
+            "SELECT d, o, %s FROM unnest(%s::bigint[], %s::integer[]) AS t(d, o) "
+            "ON CONFLICT (deadline_id, offset_days) DO NOTHING RETURNING id",
+            [now, [d for d, _ in pairs], [o for _, o in pairs]],
+        )
+        return sorted(row[0] for row in cursor.fetchall())
+
+
+def _move_batch(rows: list[tuple[int, dt.datetime, dt.datetime]]) -> None:
+    """Store each (id, due_at, next_reminder_at) in one statement."""
+    table = Deadline._meta.db_table
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {table} AS d SET due_at = t.due, next_reminder_at = t.next "  # noqa: S608
+            "FROM unnest(%s::bigint[], %s::timestamptz[], %s::timestamptz[]) AS t(id, due, next) "
+            "WHERE d.id = t.id",
+            [[r[0] for r in rows], [r[1] for r in rows], [r[2] for r in rows]],
+        )
+
+
+def publish_deliveries(reminder_ids: list[int]) -> None:
+    """Queue the deliveries of these claims, a few hundred to a message."""
+    from .tasks import deliver_reminders
+
+    for start in range(0, len(reminder_ids), DELIVERY_CHUNK):
+        deliver_reminders.delay(reminder_ids[start : start + DELIVERY_CHUNK])
 
 
 def sweep_reminders(*, now: dt.datetime | None = None, batch: int = 500) -> int:
     """Send every reminder that has come due, each once; return how many this call sent."""
-    from .tasks import deliver_reminder
-
     now = now or timezone.now()
     sent = 0
     while True:
@@ -166,27 +197,43 @@ def sweep_reminders(*, now: dt.datetime | None = None, batch: int = 500) -> int:
                 .order_by("next_reminder_at")[:batch]
             )
             if not due:
-                return sent
+                break
+            moved, claims = [], []
             for deadline in due:
                 case = deadline.case
                 if deadline.kind == DeadlineKind.SERVICE_LEVEL and case.clock_paused:
                     # Waiting on the company: CAISI's clock stands still; look again later.
-                    deadline.next_reminder_at = now + dt.timedelta(hours=1)
-                    deadline.save(update_fields=["next_reminder_at"])
+                    moved.append((deadline.pk, deadline.due_at, now + dt.timedelta(hours=1)))
                     continue
                 due_at = effective_due(deadline, case, now)
                 offset = latest_offset_at(deadline.kind, due_at, now)
-                deadline.due_at = due_at
-                deadline.next_reminder_at = next_reminder_after(deadline.kind, due_at, now)
-                deadline.save(update_fields=["due_at", "next_reminder_at"])
-                if offset is None:
-                    continue
-                reminder = _claim(deadline, offset)
-                if reminder is not None:
-                    transaction.on_commit(
-                        lambda pk=reminder.pk: deliver_reminder.delay(pk), robust=True
-                    )
-                    sent += 1
+                moved.append((deadline.pk, due_at, next_reminder_after(deadline.kind, due_at, now)))
+                if offset is not None:
+                    claims.append((deadline.pk, offset))
+            # The rows stay locked until commit, and the unique (deadline, offset) row
+            # settles any race left: each reminder is claimed by one sweeper only.
+            _move_batch(moved)
+            claimed = _claim_batch(claims, now)
+            if claimed:
+                transaction.on_commit(lambda ids=claimed: publish_deliveries(ids), robust=True)
+            sent += len(claimed)
+    redeliver_lost_reminders(now=now)
+    return sent
+
+
+def redeliver_lost_reminders(*, now: dt.datetime | None = None, limit: int = 5000) -> int:
+    """Publish again the claims that no delivery has marked for a while; return how many."""
+    now = now or timezone.now()
+    stale = list(
+        ReminderSent.objects.filter(
+            delivered_at__isnull=True, created_at__lte=now - REDELIVER_AFTER
+        )
+        .order_by("created_at")
+        .values_list("pk", flat=True)[:limit]
+    )
+    if stale:
+        publish_deliveries(stale)
+    return len(stale)
 
 
 def recipients(deadline: Deadline) -> list[int]:
@@ -231,12 +278,19 @@ def deliver_reminder(*, reminder_id: int) -> int:
     from .notifications import create_notifications
 
     reminder = ReminderSent.objects.select_related("deadline__case").filter(pk=reminder_id).first()
-    if reminder is None or reminder.deadline.satisfied_at is not None:
+    if reminder is None:
         return 0
-    return create_notifications(
-        user_ids=recipients(reminder.deadline),
-        case=reminder.deadline.case,
-        kind=NotificationKind.REMINDER,
-        text=reminder_text(reminder),
-        reminder=reminder,
+    created = 0
+    if reminder.deadline.satisfied_at is None:
+        created = create_notifications(
+            user_ids=recipients(reminder.deadline),
+            case=reminder.deadline.case,
+            kind=NotificationKind.REMINDER,
+            text=reminder_text(reminder),
+            reminder=reminder,
+        )
+    # Done, with notices or with nothing left to say: the sweep need not publish it again.
+    ReminderSent.objects.filter(pk=reminder.pk, delivered_at__isnull=True).update(
+        delivered_at=timezone.now()
     )
+    return created

@@ -480,12 +480,21 @@ class ReminderSent(models.Model):
     # Days before the due time; 0 on the day; negative while overdue (-7, -14, ...).
     offset_days = models.IntegerField()
     created_at = models.DateTimeField(default=timezone.now)
+    # Set once its notices exist; a claim left without it (a lost publish) is sent again.
+    delivered_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         constraints = [
             models.UniqueConstraint(
                 fields=["deadline", "offset_days"], name="one_reminder_per_offset"
             )
+        ]
+        indexes = [
+            models.Index(
+                fields=["created_at"],
+                condition=models.Q(delivered_at__isnull=True),
+                name="reminder_undelivered",
+            ),
         ]
 
     def __str__(self) -> str:

@@ -26,6 +26,12 @@ def deliver_reminder(reminder_id: int) -> int:
     return deadlines.deliver_reminder(reminder_id=reminder_id)
 
 
+@shared_task(acks_late=True)
+def deliver_reminders(reminder_ids: list[int]) -> int:
+    """Deliver a chunk of claimed reminders (safe to run twice)."""
+    return sum(deadlines.deliver_reminder(reminder_id=pk) for pk in reminder_ids)
+
+
 @shared_task(acks_late=True, autoretry_for=(OSError,), retry_backoff=True, max_retries=5)
 def email_notification(notification_id: int) -> bool:
     return notifications.email_notification(notification_id=notification_id)
