@@ -1,5 +1,6 @@
 """Sign-in hardening on every request: timeouts, the second factor, no-store, security events."""
 
+from django.contrib import messages
 from django.contrib.auth import logout
 from django.http import JsonResponse
 from django.shortcuts import redirect
@@ -59,6 +60,17 @@ class SessionTimeoutMiddleware:
             if idle or too_old:
                 user = request.user
                 logout(request)  # flushes: the old session is deleted from the store
+                messages.info(
+                    request,
+                    "You were signed out after "
+                    + (
+                        f"{settings.SESSION_IDLE_MINUTES} minutes without activity."
+                        if idle
+                        else f"{settings.SESSION_ABSOLUTE_HOURS} hour"
+                        f"{'s' if settings.SESSION_ABSOLUTE_HOURS != 1 else ''} signed in."
+                    )
+                    + " Please sign in again.",
+                )
                 security_event(
                     "session_expired",
                     request=request,

@@ -82,11 +82,12 @@ MIDDLEWARE = [
     "caisi_portal.middleware.RejectNulInPathMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # Before the session timeout, which tells the person why they must sign in again.
+    "django.contrib.messages.middleware.MessageMiddleware",
     "accounts.middleware.SessionTimeoutMiddleware",
     "accounts.middleware.SecondFactorMiddleware",
     "accounts.middleware.NoStoreMiddleware",
     "accounts.middleware.SecurityEventMiddleware",
-    "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     # Last, as django-axes asks: it answers a locked-out sign-in.
     "axes.middleware.AxesMiddleware",
@@ -106,6 +107,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "cases.notifications.unread_count",
+                "accounts.context_processors.sign_in_state",
             ],
         },
     },

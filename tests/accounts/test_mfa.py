@@ -52,6 +52,19 @@ def test_staff_without_an_authenticator_must_enrol_before_any_page(client, cast,
         assert response["Location"].startswith(reverse("accounts:mfa_enrol")), url
 
 
+def test_the_navigation_waits_for_the_second_factor(client, cast):
+    sign_in_with_password(client, cast.manager)
+    page = client.get(reverse("accounts:mfa_enrol")).content.decode()
+    assert "Sign out" in page
+    for link in [
+        reverse("cases:desk"),
+        reverse("accounts:conflicts"),
+        reverse("accounts:api_tokens"),
+    ]:
+        assert f'href="{link}"' not in page, link
+    assert 'data-testid="bell"' not in page
+
+
 def test_staff_enrols_with_qr_and_key_and_sees_recovery_codes_once(client, cast):
     sign_in_with_password(client, cast.manager)
     page = client.get(reverse("accounts:mfa_enrol"))

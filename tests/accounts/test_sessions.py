@@ -53,6 +53,8 @@ def test_an_idle_session_ends(client, cast, settings):
     assert response.status_code == 302
     assert response["Location"].startswith(reverse("login"))
     assert not Session.objects.filter(session_key=key).exists()
+    page = client.get(response["Location"])
+    assert "signed out after 30 minutes without activity" in page.content.decode()
 
 
 def test_activity_keeps_a_session_alive_within_the_idle_timeout(client, cast, settings):
@@ -76,6 +78,8 @@ def test_a_session_ends_at_the_absolute_timeout_however_active(client, cast, set
             assert signed_in(client), minutes
         clock.move_to(start + dt.timedelta(minutes=61))
         assert not signed_in(client)
+        page = client.get(reverse("login")).content.decode()
+    assert "signed out after 1 hour signed in" in page
 
 
 def test_the_timeouts_default_to_half_an_hour_idle_and_twelve_hours_in_all():
