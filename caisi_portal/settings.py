@@ -346,14 +346,14 @@ if env_bool("USE_X_FORWARDED_PROTO", False):
 SESSION_IDLE_MINUTES = env_int("SESSION_IDLE_MINUTES", 30)
 SESSION_ABSOLUTE_HOURS = env_int("SESSION_ABSOLUTE_HOURS", 12)
 SESSION_COOKIE_AGE = SESSION_ABSOLUTE_HOURS * 3600
-# Content-Security-Policy: scripts only from the portal's own static files, never
-# inline; no framing. Inline style attributes remain allowed (a few templates use
-# them; they cannot run code). Swagger UI at /api/docs/ loads its init script as a file.
+# Content-Security-Policy: scripts and styles only from the portal's own static
+# files, never inline; no framing. Swagger UI at /api/docs/ loads its init script
+# as a file; its inline stylesheet is allowed on that page alone (caisi_portal/urls.py).
 CONTENT_SECURITY_POLICY = {
     "DIRECTIVES": {
         "default-src": ["'self'"],
         "script-src": ["'self'"],
-        "style-src": ["'self'", "'unsafe-inline'"],
+        "style-src": ["'self'"],
         "img-src": ["'self'", "data:"],
         "font-src": ["'self'"],
         "connect-src": ["'self'"],

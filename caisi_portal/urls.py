@@ -1,3 +1,4 @@
+from csp.decorators import csp_update
 from django.contrib import admin
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
@@ -20,8 +21,13 @@ urlpatterns = [
     path(
         "api/docs/",
         # The split view serves Swagger UI's init script as a file, so the page runs
-        # under the portal's Content-Security-Policy with no inline script.
-        SpectacularSwaggerSplitView.as_view(permission_classes=[AllowAny], url_name="api-schema"),
+        # under the portal's Content-Security-Policy with no inline script; its
+        # stylesheet is inline, so this one page allows inline style.
+        csp_update({"style-src": ["'unsafe-inline'"]})(
+            SpectacularSwaggerSplitView.as_view(
+                permission_classes=[AllowAny], url_name="api-schema"
+            )
+        ),
         name="api-docs",
     ),
     path("accounts/", include("django.contrib.auth.urls")),

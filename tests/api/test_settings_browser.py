@@ -6,6 +6,8 @@ import pytest
 from django.conf import settings
 from rest_framework.test import APIClient
 
+from tests.e2e.conftest import csp_violations
+
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")  # Playwright's sync API runs a loop
 
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking"]
@@ -21,8 +23,10 @@ def page():
         )
         page = browser.new_page(viewport={"width": 1280, "height": 900})
         page.set_default_timeout(15_000)
+        blocked = csp_violations(page)
         yield page
         browser.close()
+        assert not blocked, blocked
 
 
 @pytest.mark.e2e

@@ -17,6 +17,22 @@ CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networki
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
 
+def csp_violations(page) -> list[str]:
+    """Collect what the Content-Security-Policy blocks on this page, as Chromium reports it.
+
+    An inline style or script anywhere in a journey shows up here; the page
+    fixture fails its test if the list is not empty at the end.
+    """
+    blocked: list[str] = []
+
+    def note(message) -> None:
+        if "Content Security Policy" in message.text:
+            blocked.append(message.text)
+
+    page.on("console", note)
+    return blocked
+
+
 @pytest.fixture(scope="session")
 def browser():
     from playwright.sync_api import sync_playwright
@@ -34,8 +50,10 @@ def page(browser):
     context = browser.new_context(viewport={"width": 1280, "height": 900})
     page = context.new_page()
     page.set_default_timeout(15_000)
+    blocked = csp_violations(page)
     yield page
     context.close()
+    assert not blocked, blocked
 
 
 @pytest.fixture

@@ -33,11 +33,18 @@ def test_pages_carry_a_policy_without_inline_script_and_no_framing(client, cast)
     assert policy["script-src"] == ["'self'"]
     assert "'unsafe-inline'" not in policy["script-src"]
     assert "'unsafe-eval'" not in policy["script-src"]
+    assert policy["style-src"] == ["'self'"]  # no inline style either
     assert policy["frame-ancestors"] == ["'none'"]
     assert policy["object-src"] == ["'none'"]
     assert response["X-Frame-Options"] == "DENY"
     assert response["X-Content-Type-Options"] == "nosniff"
     assert response["Referrer-Policy"] == "same-origin"
+
+
+def test_only_the_api_docs_allow_inline_style(client, db):
+    docs = directives(client.get(reverse("api-docs")))
+    assert docs["style-src"] == ["'self'", "'unsafe-inline'"]
+    assert docs["script-src"] == ["'self'"]
 
 
 def test_the_public_pages_carry_the_same_policy(client, db):
