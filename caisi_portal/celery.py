@@ -2,13 +2,30 @@
 
 import os
 
-from celery import Celery
+from celery import Celery, bootsteps
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "caisi_portal.settings")
 
 app = Celery("caisi_portal")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
+
+
+class DrainOutboxOnConnect(bootsteps.StartStopStep):
+    """Publish the outbox's leftovers each time a worker (re)connects to the broker.
+
+    The consumer starts this step at start-up and again after every lost
+    broker connection, so work queued during an outage goes out as soon as
+    the broker is back, without waiting for the periodic drain.
+    """
+
+    requires = {"celery.worker.consumer.tasks:Tasks"}
+
+    def start(self, consumer):
+        consumer.app.signature("cases.outbox.drain_outbox").apply_async()
+
+
+app.steps["consumer"].add(DrainOutboxOnConnect)
 
 
 @app.on_after_finalize.connect
@@ -21,6 +38,12 @@ def schedule_periodic_tasks(sender, **kwargs):
         settings.CLEARANCE_RENDER_SWEEP_SECONDS,
         sender.signature("clearance.tasks.render_pending_statements"),
         name="clearance: render statements without a PDF",
+    )
+    # Background work whose publish failed (the broker was down at commit).
+    sender.add_periodic_task(
+        settings.OUTBOX_DRAIN_SECONDS,
+        sender.signature("cases.outbox.drain_outbox"),
+        name="cases: publish the outbox's leftovers",
     )
 
 

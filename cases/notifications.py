@@ -93,11 +93,10 @@ def create_notifications(
         ).values_list("pk", flat=True)
     )
     if immediate:
+        from . import outbox
         from .tasks import email_notification
 
-        transaction.on_commit(
-            lambda: [email_notification.delay(pk) for pk in immediate], robust=True
-        )
+        outbox.enqueue(*(email_notification.s(pk) for pk in immediate))
     return created
 
 

@@ -80,14 +80,16 @@ def record_event(
         event.save()
         Case.objects.filter(pk=case.pk).update(updated_at=event.created_at)
 
+        from . import outbox
         from .tasks import notify_case_event, sync_case_deadlines
 
-        transaction.on_commit(lambda: notify_case_event.delay(event.pk), robust=True)
+        work = [notify_case_event.s(event.pk)]
         if to_status:  # webhooks announce status changes, to owners who may see the case
             from accounts.tasks import dispatch_webhooks
 
-            transaction.on_commit(lambda: dispatch_webhooks.delay(event.pk), robust=True)
-        transaction.on_commit(lambda: sync_case_deadlines.delay(case.pk), robust=True)
+            work.append(dispatch_webhooks.s(event.pk))
+        work.append(sync_case_deadlines.s(case.pk))
+        outbox.enqueue(*work)
     return event
 
 

@@ -52,11 +52,13 @@ def create_statement(*, case: Case, official, scope: str, conditions: str) -> Cl
     case.clearance_statements.filter(status=Status.ISSUED).exclude(pk=statement.pk).update(
         status=Status.SUPERSEDED, status_changed_at=now, superseded_by=statement
     )
+    from cases import outbox
+
     from .tasks import render_statement
 
-    # robust: a broker that is down must not undo or fail the clearance; the
-    # periodic sweep renders the statements this message never reached.
-    transaction.on_commit(lambda: render_statement.delay(statement.pk), robust=True)
+    # Through the outbox: a broker that is down neither fails the clearance nor
+    # loses the render, which is published once the broker is back.
+    outbox.enqueue(render_statement.s(statement.pk))
     return statement
 
 
