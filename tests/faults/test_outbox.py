@@ -1,0 +1,159 @@
+"""The outbox: work written with the change, published after commit, kept while Redis is down."""
+
+import time
+
+import pytest
+from django.db import transaction
+
+from caisi_portal.celery import app
+from cases import outbox, services
+from cases.models import CaseEvent, Notification, PendingTask
+from tests.clearance.conftest import queue_length
+
+CLOSED_PORT_BROKER = "redis://127.0.0.1:1/8"
+
+
+def queued_task_names() -> list[str]:
+    import json
+
+    import redis
+    from django.conf import settings
+
+    client = redis.Redis.from_url(settings.CELERY_BROKER_URL)
+    return sorted(json.loads(raw)["headers"]["task"] for raw in client.lrange("celery", 0, -1))
+
+
+@pytest.fixture
+def broker_queue(transactional_db):
+    if app.conf.task_always_eager:
+        pytest.skip("The outbox publishes to a broker: needs CELERY_BROKER_URL.")
+    app.control.purge()
+    yield
+    app.control.purge()
+
+
+def test_the_work_is_written_in_the_transaction_of_the_change(db, cast, case_at):
+    case = case_at("triage")
+    before = set(PendingTask.objects.values_list("pk", flat=True))
+    services.assign_case_manager(case=case, actor=cast.manager, manager=cast.manager)
+    event = CaseEvent.objects.filter(case=case).latest("seq")
+    # The test's transaction never commits, so nothing was published and the rows wait.
+    new = PendingTask.objects.exclude(pk__in=before).order_by("pk")
+    assert [(row.task_name, row.args) for row in new] == [
+        ("cases.tasks.notify_case_event", [event.pk]),
+        ("accounts.tasks.dispatch_webhooks", [event.pk]),
+        ("cases.tasks.sync_case_deadlines", [case.pk]),
+    ]
+
+
+def test_a_rolled_back_change_leaves_no_work(broker_queue, cast, case_at):
+    case = case_at("triage")
+    app.control.purge()
+    with pytest.raises(RuntimeError), transaction.atomic():
+        services.assign_case_manager(case=case, actor=cast.manager, manager=cast.manager)
+        raise RuntimeError("the caller fails after the service")
+    assert not PendingTask.objects.exists()
+    assert queue_length() == 0
+    case.refresh_from_db()
+    assert case.status == "triage"
+
+
+def test_after_commit_the_work_is_published_and_the_rows_deleted(broker_queue, cast, case_at):
+    case = case_at("triage")
+    app.control.purge()
+    services.assign_case_manager(case=case, actor=cast.manager, manager=cast.manager)
+    assert not PendingTask.objects.exists()
+    assert queued_task_names() == [
+        "accounts.tasks.dispatch_webhooks",
+        "cases.tasks.notify_case_event",
+        "cases.tasks.sync_case_deadlines",
+    ]
+
+
+def test_broker_down_the_action_commits_quickly_and_the_work_waits(
+    broker_queue, cast, case_at, monkeypatch
+):
+    case = case_at("triage")
+    app.control.purge()
+    monkeypatch.setenv("CELERY_BROKER_WRITE_URL", CLOSED_PORT_BROKER)
+    started = time.monotonic()
+    services.assign_case_manager(case=case, actor=cast.manager, manager=cast.manager)
+    took = time.monotonic() - started
+    assert took < 2, f"the action waited {took:.1f}s on the broker"
+    case.refresh_from_db()
+    assert case.status == "access"
+    rows = list(PendingTask.objects.order_by("pk"))
+    assert [row.task_name for row in rows] == [
+        "cases.tasks.notify_case_event",
+        "accounts.tasks.dispatch_webhooks",
+        "cases.tasks.sync_case_deadlines",
+    ]
+    assert all(row.attempts == 1 and "OperationalError" in row.last_error for row in rows)
+    assert outbox.drain() == 0  # still down: the rows stay
+    assert PendingTask.objects.filter(attempts=2).count() == 3
+
+    monkeypatch.delenv("CELERY_BROKER_WRITE_URL")
+    assert outbox.drain() == 3
+    assert not PendingTask.objects.exists()
+    assert len(queued_task_names()) == 3
+
+
+def test_drain_publishes_oldest_first_in_batches(broker_queue):
+    PendingTask.objects.bulk_create(
+        [PendingTask(task_name="cases.tasks.notify_case_event", args=[n]) for n in range(7)]
+    )
+    assert outbox.drain(batch=3) == 7
+    import json
+
+    import redis
+    from django.conf import settings
+
+    client = redis.Redis.from_url(settings.CELERY_BROKER_URL)
+    # LPUSH puts the newest at the head; the worker pops from the tail, oldest first.
+    sent = [json.loads(raw)["headers"]["argsrepr"] for raw in client.lrange("celery", 0, -1)]
+    assert sent == [f"({n},)" for n in reversed(range(7))]
+
+
+def test_rows_held_by_another_publisher_are_skipped(broker_queue):
+    from concurrent.futures import ThreadPoolExecutor
+
+    from django.db import connection
+
+    held, free = PendingTask.objects.bulk_create(
+        [
+            PendingTask(task_name="cases.tasks.notify_case_event", args=[1]),
+            PendingTask(task_name="cases.tasks.notify_case_event", args=[2]),
+        ]
+    )
+    with transaction.atomic():
+        PendingTask.objects.select_for_update().get(pk=held.pk)
+
+        def other_publisher():
+            try:
+                return outbox.drain()
+            finally:
+                connection.close()
+
+        with ThreadPoolExecutor(max_workers=1) as pool:
+            assert pool.submit(other_publisher).result(timeout=30) == 1
+    assert list(PendingTask.objects.values_list("pk", flat=True)) == [held.pk]
+    assert not PendingTask.objects.filter(pk=free.pk).exists()
+
+
+@pytest.fixture
+def no_broker():
+    """The embedded default: no broker, tasks run in-process."""
+    before = app.conf.task_always_eager
+    app.conf.task_always_eager = True
+    yield
+    app.conf.task_always_eager = before
+
+
+def test_without_a_broker_the_work_runs_in_process_after_commit(
+    transactional_db, no_broker, cast, case_at
+):
+    case = case_at("triage")
+    services.assign_case_manager(case=case, actor=cast.manager, manager=cast.manager)
+    event = CaseEvent.objects.filter(case=case).latest("seq")
+    assert not PendingTask.objects.exists()
+    assert Notification.objects.filter(event=event, user=cast.liaison).exists()
