@@ -1,6 +1,17 @@
 """Request checks that hold for every URL of the portal."""
 
-from django.http import Http404
+import logging
+
+from django.db import InterfaceError, OperationalError, connections
+from django.http import Http404, HttpResponse, JsonResponse
+from django.template.loader import render_to_string
+
+logger = logging.getLogger(__name__)
+
+DATABASE_UNAVAILABLE = (
+    "The database could not be reached while handling your request. Nothing was saved; "
+    "please try again in a moment."
+)
 
 
 class RejectNulInPathMiddleware:
@@ -21,3 +32,55 @@ class RejectNulInPathMiddleware:
                 return nowhere(request)
             raise Http404("No such page.")
         return self.get_response(request)
+
+
+class DatabaseUnavailableMiddleware:
+    """Answer 503 when the database connection fails mid-request, instead of a 500.
+
+    Every write runs in a transaction (a service's atomic block), and a
+    transaction whose connection drops is never committed: PostgreSQL rolls
+    it back and Django discards the connection on leaving the block. So the
+    person is told plainly that nothing was saved. The next query, here or in
+    the next request, opens a new connection.
+    """
+
+    retry_after_seconds = 5
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        return self.get_response(request)
+
+    def process_exception(self, request, exception):
+        if not isinstance(exception, OperationalError | InterfaceError):
+            return None
+        logger.warning(
+            "Database unavailable during %s %s: %s", request.method, request.path, exception
+        )
+        for connection in connections.all(initialized_only=True):
+            # Outside a transaction a broken connection is dropped now, so the
+            # session save on the way out gets a fresh one.
+            if not connection.in_atomic_block:
+                connection.close_if_unusable_or_obsolete()
+        if request.path_info.startswith("/api/"):
+            from caisi_portal.api import PROBLEM_JSON, PROBLEM_TYPE_BASE
+
+            response = JsonResponse(
+                {
+                    "type": PROBLEM_TYPE_BASE + "database-unavailable",
+                    "title": "Service unavailable",
+                    "status": 503,
+                    "detail": DATABASE_UNAVAILABLE,
+                    "instance": request.path,
+                },
+                status=503,
+                content_type=PROBLEM_JSON,
+            )
+        else:
+            # No request context: its processors would read the database again.
+            response = HttpResponse(
+                render_to_string("503.html", {"detail": DATABASE_UNAVAILABLE}), status=503
+            )
+        response["Retry-After"] = str(self.retry_after_seconds)
+        return response
