@@ -11,6 +11,8 @@ import json
 import logging
 from typing import Any
 
+from .clients import client_address
+
 SECURITY_LOGGER = "caisi.security"
 # Field names never logged, whatever the caller passes.
 SECRET_WORDS = ("password", "token", "secret", "credential", "otp")
@@ -25,7 +27,7 @@ def _clean(value: Any) -> Any:
 
 
 def _client_ip(request) -> str | None:
-    return request.META.get("REMOTE_ADDR") if request is not None else None
+    return client_address(request) if request is not None else None
 
 
 def security_event(event: str, *, request=None, user=None, **fields: Any) -> None:

@@ -353,8 +353,10 @@ AXES_USERNAME_CALLABLE = "accounts.backends.sign_in_name"
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
 AXES_VERBOSE = False  # the portal's security log records lockouts as JSON instead
-if env_bool("USE_X_FORWARDED_PROTO", False):
-    AXES_IPWARE_PROXY_COUNT = 1
+# The client's address for the lockout, rate limits and the security log. Behind
+# proxies that append X-Forwarded-For, say how many; 0 (no proxy) ignores the header.
+TRUSTED_PROXY_COUNT = env_int("TRUSTED_PROXY_COUNT", 0)
+AXES_CLIENT_IP_CALLABLE = "caisi_portal.clients.client_address"
 # Sessions end after SESSION_IDLE_MINUTES without a request, and SESSION_ABSOLUTE_HOURS
 # after sign-in whatever the activity (accounts/middleware.py enforces both server-side).
 SESSION_IDLE_MINUTES = env_int("SESSION_IDLE_MINUTES", 30)

@@ -6,18 +6,15 @@ from django.shortcuts import get_object_or_404, render
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
+from caisi_portal.clients import client_address
 from cases.views import get_visible_case
 
 from .models import NON_ENDORSEMENT, ClearanceStatement
 
 
-def _client_address(request) -> str:
-    return request.META.get("REMOTE_ADDR", "")
-
-
 def _over_rate_limit(request) -> bool:
     """Count this lookup against the client's budget for the current minute."""
-    key = f"verify-rate:{_client_address(request)}"
+    key = f"verify-rate:{client_address(request)}"
     # add() is a no-op when the key exists, so the window starts with the first lookup.
     cache.add(key, 0, timeout=60)
     try:

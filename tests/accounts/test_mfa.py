@@ -343,3 +343,38 @@ def test_staff_enrols_and_signs_in_again_in_the_browser(live_server, cast, artif
         )
     )
     assert "You used a recovery code" in text
+
+
+def test_behind_a_proxy_the_lockout_holds_the_client_not_everyone(client, cast, settings):
+    """Every request comes from the proxy's address; the client is in X-Forwarded-For."""
+    settings.AXES_FAILURE_LIMIT = 3
+    settings.TRUSTED_PROXY_COUNT = 1
+    proxy = {"REMOTE_ADDR": "10.0.0.9"}
+    attacker = {**proxy, "HTTP_X_FORWARDED_FOR": "203.0.113.5"}
+    for _ in range(3):
+        client.post(
+            reverse("login"),
+            {"username": cast.liaison.email, "password": "wrong-password-1"},
+            **attacker,
+        )
+    form = {"username": cast.liaison.email, "password": PASSWORD}
+    assert client.post(reverse("login"), form, **attacker).status_code == 429
+    # A forged left-hand entry does not make the attacker someone else.
+    forged = {**proxy, "HTTP_X_FORWARDED_FOR": "198.51.100.7, 203.0.113.5"}
+    assert client.post(reverse("login"), form, **forged).status_code == 429
+    owner = {**proxy, "HTTP_X_FORWARDED_FOR": "198.51.100.7"}
+    assert client.post(reverse("login"), form, **owner).status_code == 302
+
+
+def test_without_a_trusted_proxy_a_forwarded_header_changes_nothing(client, cast, settings):
+    settings.AXES_FAILURE_LIMIT = 3
+    settings.TRUSTED_PROXY_COUNT = 0
+    for n in range(3):
+        client.post(
+            reverse("login"),
+            {"username": cast.liaison.email, "password": "wrong-password-1"},
+            HTTP_X_FORWARDED_FOR=f"203.0.113.{n}",
+        )
+    fresh_claim = {"HTTP_X_FORWARDED_FOR": "198.51.100.99"}
+    form = {"username": cast.liaison.email, "password": PASSWORD}
+    assert client.post(reverse("login"), form, **fresh_claim).status_code == 429

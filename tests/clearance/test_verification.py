@@ -100,6 +100,18 @@ def test_limit_is_per_client_address(client, statement, settings):
     assert client.get(verify_url(statement), REMOTE_ADDR="10.0.0.2").status_code == 200
 
 
+def test_behind_a_proxy_the_limit_is_per_forwarded_client(client, statement, settings):
+    settings.VERIFY_RATE_LIMIT_PER_MINUTE = 1
+    settings.TRUSTED_PROXY_COUNT = 1
+    url = verify_url(statement)
+    via = {"REMOTE_ADDR": "10.0.0.9"}
+    assert client.get(url, HTTP_X_FORWARDED_FOR="203.0.113.5", **via).status_code == 200
+    # Entries left of the proxy's own are the client's to write: not trusted.
+    forged = "198.51.100.1, 203.0.113.5"
+    assert client.get(url, HTTP_X_FORWARDED_FOR=forged, **via).status_code == 429
+    assert client.get(url, HTTP_X_FORWARDED_FOR="203.0.113.6", **via).status_code == 200
+
+
 def test_verification_page_needs_few_queries(client, statement, django_assert_max_num_queries):
     with django_assert_max_num_queries(2):
         client.get(verify_url(statement))
