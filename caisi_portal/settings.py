@@ -396,5 +396,8 @@ LOGGING = {
         "caisi.security": {"handlers": ["security"], "level": "INFO", "propagate": False},
         # Replaced by the JSON events above; axes' own lines would repeat them in prose.
         "axes": {"level": "WARNING"},
+        # WeasyPrint narrates each step of every render at INFO.
+        "weasyprint": {"level": "WARNING"},
+        "fontTools": {"level": "WARNING"},
     },
 }
