@@ -1,10 +1,13 @@
 """The Celery application: tasks are found in each app's tasks.py."""
 
+import logging
 import os
 
 from celery import Celery, bootsteps
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "caisi_portal.settings")
+
+logger = logging.getLogger(__name__)
 
 app = Celery("caisi_portal")
 app.config_from_object("django.conf:settings", namespace="CELERY")
@@ -22,7 +25,10 @@ class DrainOutboxOnConnect(bootsteps.StartStopStep):
     requires = {"celery.worker.consumer.tasks:Tasks"}
 
     def start(self, consumer):
-        consumer.app.signature("cases.outbox.drain_outbox").apply_async()
+        try:
+            consumer.app.signature("cases.outbox.drain_outbox").apply_async()
+        except Exception:  # noqa: BLE001 - the periodic drain comes round anyway
+            logger.warning("Could not queue the outbox drain on connect.", exc_info=True)
 
 
 app.steps["consumer"].add(DrainOutboxOnConnect)
