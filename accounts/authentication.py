@@ -5,8 +5,39 @@ from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from rest_framework import exceptions
 from rest_framework.authentication import BaseAuthentication, get_authorization_header
 
+from caisi_portal import cache as generations
+
 from .models import ApiToken
-from .services import hash_api_token, note_api_token_use
+from .services import TOKEN_USE_GRANULARITY, hash_api_token, note_api_token_use
+
+# When this process last recorded each token's use: with the token from the
+# cache, its `last_used_at` is as old as the entry, so remember it here.
+_noted_use: dict[int, object] = {}
+
+
+def find_token(digest: str) -> ApiToken | None:
+    """Return the token with this hash and its user (from the shared cache while current)."""
+    if not generations.enabled():
+        return ApiToken.objects.select_related("user").filter(secret_sha256=digest).first()
+    key = f"apitoken:{digest}"
+    token, current = generations.read(key, generations.ACCESS)
+    if token is None:
+        token = ApiToken.objects.select_related("user").filter(secret_sha256=digest).first()
+        if token is not None:
+            token.user.role  # noqa: B018 - read the membership now, kept with the entry
+            generations.store(key, current, token)
+    return token
+
+
+def note_use(token: ApiToken, now) -> None:
+    if not generations.enabled():
+        note_api_token_use(token=token, at=now)
+        return
+    last = _noted_use.get(token.pk)
+    if last is not None and now - last < TOKEN_USE_GRANULARITY:
+        return
+    note_api_token_use(token=token, at=now)
+    _noted_use[token.pk] = now
 
 
 class BearerTokenAuthentication(BaseAuthentication):
@@ -26,11 +57,7 @@ class BearerTokenAuthentication(BaseAuthentication):
             raw = header[1].decode("ascii")
         except UnicodeDecodeError:
             raise exceptions.AuthenticationFailed("The token is not valid.") from None
-        token = (
-            ApiToken.objects.select_related("user")
-            .filter(secret_sha256=hash_api_token(raw))
-            .first()
-        )
+        token = find_token(hash_api_token(raw))
         now = timezone.now()
         if token is None or not token.user.is_active:
             raise exceptions.AuthenticationFailed("The token is not valid.")
@@ -38,7 +65,7 @@ class BearerTokenAuthentication(BaseAuthentication):
             raise exceptions.AuthenticationFailed("The token has been revoked.")
         if token.expires_at is not None and token.expires_at <= now:
             raise exceptions.AuthenticationFailed("The token has expired.")
-        note_api_token_use(token=token, at=now)
+        note_use(token, now)
         return token.user, token
 
     def authenticate_header(self, request) -> str:

@@ -1,0 +1,85 @@
+"""Generations: what lets a shared cache answer for the database and never be stale.
+
+An entry cached from the database records the generations it was read under;
+it is used only while they are still current. A change bumps its generation
+(a fresh random value) before its transaction commits and again after, so an
+entry read from the old rows is never used once the change is visible:
+
+- `ACCESS` moves with anything that decides who may see or use what: API
+  tokens, people (active, role), memberships, conflicts of interest,
+  evaluators of a case.
+- `case_generation(number)` moves with any change of that case (every
+  timeline event, any save of the case).
+
+Only a cache that every process shares (Redis, `CACHE_URL`) can carry a bump
+to the others; with a per-process cache nothing is cached at all.
+"""
+
+import logging
+import uuid
+
+from django.conf import settings
+from django.core.cache import cache
+from django.db import transaction
+
+logger = logging.getLogger(__name__)
+
+ACCESS = "gen:access"
+# An entry outlives no bump, but a bump lost while Redis was unreachable must
+# not leave a stale entry for long either.
+ENTRY_SECONDS = 120
+
+
+def case_generation(number: str) -> str:
+    return f"gen:case:{number}"
+
+
+def enabled() -> bool:
+    """Return whether the cache is shared by every process, as generations need."""
+    return settings.CACHES["default"]["BACKEND"].endswith("RedisCache")
+
+
+def _new() -> str:
+    return uuid.uuid4().hex[:16]
+
+
+def _bump_now(keys: tuple[str, ...]) -> None:
+    try:
+        cache.set_many({key: _new() for key in keys}, timeout=None)
+    except Exception:  # the cache is an accelerator: a change must not fail with it
+        logger.exception("could not bump cache generations %s", keys)
+
+
+def bump(*keys: str) -> None:
+    """Invalidate every entry read under these generations, now and once the change commits."""
+    if not enabled():
+        return
+    _bump_now(keys)
+    # Read again between the bump and the commit, an entry holds the old rows: bump again.
+    transaction.on_commit(lambda: _bump_now(keys), robust=True)
+
+
+def read(entry_key: str, *generation_keys: str) -> tuple[object | None, tuple]:
+    """Return (the entry if it was stored under the current generations, those generations).
+
+    One round trip to the cache; a generation the cache lost is set anew, so
+    every entry stored under the lost one stops matching.
+    """
+    found = cache.get_many([entry_key, *generation_keys])
+    missing = [key for key in generation_keys if key not in found]
+    for key in missing:
+        cache.add(key, _new(), timeout=None)
+    if missing:
+        found.update(cache.get_many(missing))
+    generations = tuple(found.get(key) for key in generation_keys)
+    entry = found.get(entry_key)
+    if missing or not isinstance(entry, tuple) or len(entry) != 2 or entry[0] != generations:
+        return None, generations
+    return entry[1], generations
+
+
+def store(entry_key: str, generations: tuple, value: object) -> None:
+    """Keep a value read from the database under the generations read before it."""
+    if None in generations:
+        return
+    cache.set(entry_key, (generations, value), timeout=ENTRY_SECONDS)

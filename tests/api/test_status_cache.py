@@ -1,0 +1,173 @@
+"""The status API from the shared cache: no query when nothing changed, never stale.
+
+These tests run against a real Redis cache (the test broker's database + 1):
+a revoked token, a deactivated person, a membership, an evaluator or a status
+that changed must show on the very next request.
+"""
+
+import os
+from urllib.parse import urlsplit, urlunsplit
+
+import pytest
+from django.conf import settings as django_settings
+from django.core.cache import cache
+from django.db import transaction
+from rest_framework.test import APIClient
+
+from accounts.models import ApiToken, Membership
+from accounts.services import declare_conflict, revoke_api_token
+from caisi_portal import cache as generations
+from cases import services
+
+pytestmark = pytest.mark.django_db
+
+
+def redis_cache_url() -> str:
+    explicit = os.environ.get("TEST_CACHE_URL")
+    if explicit:
+        return explicit
+    broker = urlsplit(django_settings.CELERY_BROKER_URL)
+    number = int(broker.path.strip("/") or 0) + 1
+    return urlunsplit(broker._replace(path=f"/{number}"))
+
+
+@pytest.fixture(autouse=True)
+def shared_cache(settings):
+    if not django_settings.CELERY_BROKER_URL.startswith("redis://"):
+        pytest.skip("The shared cache needs Redis (CELERY_BROKER_URL).")
+    settings.CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": redis_cache_url(),
+        }
+    }
+    assert generations.enabled()
+    cache.clear()
+    yield
+    cache.clear()
+
+
+def status(client, case, etag=None):
+    headers = {"HTTP_IF_NONE_MATCH": etag} if etag else {}
+    return client.get(f"/api/v1/cases/{case.number}/status/", **headers)
+
+
+def warm(client, case):
+    """Ask twice, so the second answer came from the cache; return its ETag."""
+    assert status(client, case).status_code == 200
+    response = status(client, case)
+    assert response.status_code == 200
+    return response["ETag"]
+
+
+def test_unchanged_status_costs_no_query(client_for, cast, case_at, django_assert_num_queries):
+    case = case_at("triage")
+    client = client_for(cast.liaison)
+    etag = warm(client, case)
+    with django_assert_num_queries(0):
+        cached = status(client, case)
+        not_modified = status(client, case, etag)
+    assert cached.status_code == 200 and cached.json()["status"] == "triage"
+    assert cached["ETag"] == etag
+    assert not_modified.status_code == 304
+
+
+def test_revoked_token_is_refused_at_once(token_for, cast, case_at):
+    case = case_at("triage")
+    raw = token_for(cast.liaison)
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Bearer {raw}")
+    warm(client, case)
+    token = ApiToken.objects.get(user=cast.liaison)
+    revoke_api_token(actor=cast.liaison, token=token)
+    response = status(client, case)
+    assert response.status_code == 401
+    assert "revoked" in response.json()["detail"]
+
+
+def test_deactivated_person_is_refused_at_once(client_for, cast, case_at):
+    case = case_at("triage")
+    client = client_for(cast.liaison)
+    warm(client, case)
+    cast.liaison.is_active = False
+    cast.liaison.save(update_fields=["is_active"])
+    assert status(client, case).status_code == 401
+
+
+def test_status_change_shows_at_once(client_for, cast, case_at):
+    case = case_at("triage")
+    client = client_for(cast.liaison)
+    etag = warm(client, case)
+    services.assign_case_manager(case=case, actor=cast.manager, manager=cast.manager)
+    response = status(client, case, etag)
+    assert response.status_code == 200
+    assert response.json()["status"] != "triage"
+    assert response["ETag"] != etag
+
+
+def test_another_company_still_gets_404_for_a_cached_case(client_for, cast, case_at):
+    case = case_at("triage")
+    warm(client_for(cast.liaison), case)
+    other = client_for(cast.other_liaison)
+    assert status(other, case).status_code == 404
+    assert status(other, case).status_code == 404
+
+
+def test_membership_moved_to_another_company_loses_the_case_at_once(
+    client_for, cast, case_at, globex
+):
+    case = case_at("triage")
+    client = client_for(cast.liaison)
+    warm(client, case)
+    membership = Membership.objects.get(user=cast.liaison)
+    membership.organization = globex
+    membership.save()
+    assert status(client, case).status_code == 404
+
+
+def test_evaluator_taken_off_a_case_loses_it_at_once(client_for, cast, case_at):
+    case = case_at("testing")
+    services.assign_evaluator(case=case, actor=cast.manager, evaluator=cast.evaluator)
+    client = client_for(cast.evaluator)
+    warm(client, case)
+    case.evaluators.remove(cast.evaluator)
+    assert status(client, case).status_code == 404
+
+
+def test_conflict_of_interest_moves_the_access_generation(cast, acme):
+    generations.read("nothing", generations.ACCESS)
+    before = cache.get(generations.ACCESS)
+    declare_conflict(actor=cast.evaluator, organization=acme, reason="Former employee.")
+    assert cache.get(generations.ACCESS) not in (None, before)
+
+
+def test_a_lost_generation_falls_back_to_the_database(
+    client_for, cast, case_at, django_assert_max_num_queries
+):
+    case = case_at("triage")
+    client = client_for(cast.liaison)
+    warm(client, case)
+    cache.delete(generations.ACCESS)  # evicted, or Redis restarted empty
+    with django_assert_max_num_queries(4) as queries:
+        response = status(client, case)
+    assert response.status_code == 200 and response.json()["number"] == case.number
+    assert len(queries) >= 1  # read again from the database, not from the old entries
+
+
+@pytest.mark.django_db(transaction=True)
+def test_generation_is_bumped_again_after_the_commit(cast, case_at):
+    case = case_at("triage")
+    key = generations.case_generation(case.number)
+    with transaction.atomic():
+        services.assign_case_manager(case=case, actor=cast.manager, manager=cast.manager)
+        during = cache.get(key)
+        assert during is not None
+    assert cache.get(key) not in (None, during)
+
+
+def test_a_number_no_case_can_have_is_a_404_not_a_cache_key(client_for, cast):
+    client = client_for(cast.liaison)
+    for number in ("x" * 300, "CAISI 2026 0001", "%00", "Ω"):
+        response = client.get(f"/api/v1/cases/{number}/status/")
+        assert response.status_code == 404, number
+    assert not [key for key in cache._cache.get_client().keys("*casestatus*")]
