@@ -1,0 +1,52 @@
+"""The triage queue's filter choices from the shared cache, following every change."""
+
+import pytest
+from django.core.cache import cache
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+
+from accounts.models import Organization, Role
+from caisi_portal import cache as generations
+from tests.api.test_status_cache import redis_cache_url
+from tests.factories import StaffFactory
+
+
+@pytest.fixture(autouse=True)
+def shared_cache(settings):
+    settings.CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": redis_cache_url(),
+        }
+    }
+    assert generations.enabled()
+    cache.clear()
+    yield
+    cache.clear()
+
+
+def queue(client):
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get(reverse("cases:desk"))
+    assert response.status_code == 200
+    return response.content.decode(), len(queries)
+
+
+def test_filter_choices_come_from_the_cache_and_follow_changes(cast, client, db):
+    client.force_login(cast.manager)
+    _, first = queue(client)
+    page, cached = queue(client)
+    assert cached == first - 2  # the companies and CAISI people were not read again
+    assert "Initech" not in page
+    Organization.objects.create(name="Initech", slug="initech")
+    page, _ = queue(client)
+    assert "Initech" in page
+    newcomer = StaffFactory(staff_role=Role.CASE_MANAGER, full_name="Nia Newcomer")
+    page, _ = queue(client)
+    assert "Nia Newcomer" in page
+    newcomer.is_active = False
+    newcomer.save(update_fields=["is_active"])
+    page, _ = queue(client)
+    # Still a manager to filter by, no longer one to assign.
+    assert page.count("Nia Newcomer") == 1
