@@ -14,7 +14,10 @@ With no broker (the embedded default) tasks run in-process after the commit,
 as they always have.
 """
 
+import contextlib
 import logging
+import os
+import threading
 from collections.abc import Iterable
 
 from celery import current_app, shared_task
@@ -76,17 +79,8 @@ def _publish_and_delete(rows: list[PendingTask]) -> int:
     """Send the locked rows in order; delete those sent and count an attempt on the rest."""
     if not rows:
         return 0
-    sent: list[int] = []
-    error = ""
-    try:
-        with _fail_fast_connection() as connection:
-            for row in rows:
-                current_app.signature(row.task_name, args=row.args).apply_async(
-                    connection=connection, retry=False
-                )
-                sent.append(row.pk)
-    except Exception as failure:  # noqa: BLE001 - any broker failure keeps the rows
-        error = f"{type(failure).__name__}: {failure}"[:500]
+    sent, error = _send(rows)
+    if error:
         logger.warning(
             "Broker unavailable; %d task(s) stay in the outbox: %s", len(rows) - len(sent), error
         )
@@ -98,6 +92,46 @@ def _publish_and_delete(rows: list[PendingTask]) -> int:
             attempts=F("attempts") + 1, last_error=error
         )
     return len(sent)
+
+
+def _send(rows: list[PendingTask]) -> tuple[list[int], str]:
+    """Publish the rows in order; return the ids sent and, if it stopped early, why."""
+    sent: list[int] = []
+    producer = _producer()
+    try:
+        for row in rows:
+            current_app.signature(row.task_name, args=row.args).apply_async(
+                producer=producer, retry=False
+            )
+            sent.append(row.pk)
+    except Exception as failure:  # noqa: BLE001 - any broker failure keeps the rows
+        _forget_producer()  # the next publish starts on a new connection
+        return sent, f"{type(failure).__name__}: {failure}"[:500]
+    return sent, ""
+
+
+_kept = threading.local()
+
+
+def _producer():
+    """Return this thread's producer; its connection is kept, as opening one per commit costs."""
+    key = (os.getpid(), current_app.conf.broker_write_url)
+    kept = getattr(_kept, "producer", None)
+    if kept is not None and kept[0] == key:
+        return kept[1]
+    _forget_producer()
+    producer = _fail_fast_connection().Producer()
+    _kept.producer = (key, producer)
+    return producer
+
+
+def _forget_producer() -> None:
+    kept = getattr(_kept, "producer", None)
+    _kept.producer = None
+    if kept is not None:
+        # Closing a connection that broke may fail too.
+        with contextlib.suppress(Exception):
+            kept[1].connection.close()
 
 
 def _fail_fast_connection():

@@ -157,3 +157,17 @@ def test_without_a_broker_the_work_runs_in_process_after_commit(
     event = CaseEvent.objects.filter(case=case).latest("seq")
     assert not PendingTask.objects.exists()
     assert Notification.objects.filter(event=event, user=cast.liaison).exists()
+
+
+def test_after_redis_restarts_the_next_action_publishes_at_once(
+    broker_queue, private_redis, monkeypatch, cast, case_at
+):
+    monkeypatch.setenv("CELERY_BROKER_WRITE_URL", private_redis.url)
+    first, second = case_at("triage"), case_at("triage", title="Second")
+    services.assign_case_manager(case=first, actor=cast.manager, manager=cast.manager)
+    assert private_redis.client().llen("celery") > 0
+    private_redis.stop()
+    private_redis.start()  # the publisher's kept connection is now stale
+    services.assign_case_manager(case=second, actor=cast.manager, manager=cast.manager)
+    assert not PendingTask.objects.exists()
+    assert private_redis.client().llen("celery") == 3
