@@ -5,7 +5,10 @@ each token has its own request budget. The endpoints themselves live in each
 app's api.py.
 """
 
+import math
+
 from django.conf import settings
+from django.core.cache import cache
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404, JsonResponse
@@ -25,6 +28,7 @@ from rest_framework.views import APIView, exception_handler
 
 from accounts.authentication import BearerTokenAuthentication
 from accounts.models import ApiToken
+from caisi_portal.cache import redis_client
 from cases.services import ActionRefused, CaseNotFound
 
 PROBLEM_JSON = "application/problem+json"
@@ -235,7 +239,14 @@ class TimelinePagination(CheckedCursorPagination):
 
 
 class TokenRateThrottle(SimpleRateThrottle):
-    """Give each token (or signed-in person) its own budget of requests."""
+    """Give each token (or signed-in person) its own budget of requests.
+
+    A sliding window estimated from two counters (this window's and the last
+    one's, weighted by how much of it still overlaps) rather than DRF's list of
+    every request's time: one small increment instead of reading and writing a
+    list as long as the budget (0.4 ms of each API request with a shared cache),
+    and no count lost between concurrent requests.
+    """
 
     scope = "token"
 
@@ -250,6 +261,36 @@ class TokenRateThrottle(SimpleRateThrottle):
         else:
             ident = f"anon-{self.get_ident(request)}"
         return f"throttle_{self.scope}_{ident}"
+
+    def allow_request(self, request, view) -> bool:
+        if self.rate is None:
+            return True
+        key = self.get_cache_key(request, view)
+        now = self.timer()
+        window = int(now // self.duration)
+        current, previous = self.count(f"{key}:{window}", f"{key}:{window - 1}")
+        elapsed = now - window * self.duration
+        self.retry_after = max(1, math.ceil(self.duration - elapsed))
+        overlap = (self.duration - elapsed) / self.duration
+        return current + previous * overlap <= self.num_requests
+
+    def count(self, key: str, previous_key: str) -> tuple[int, int]:
+        """Count this request in its window; return (this window's count, the last one's)."""
+        ttl = 2 * self.duration + 1
+        client = redis_client() if self.cache is cache else None
+        if client is not None:  # Redis: both counters and the expiry in one round trip
+            key = self.cache.make_and_validate_key(key)
+            pipe = client.pipeline()
+            pipe.incr(key)
+            pipe.expire(key, ttl)
+            pipe.get(self.cache.make_and_validate_key(previous_key))
+            current, _, previous = pipe.execute()
+            return current, int(previous or 0)
+        self.cache.add(key, 0, ttl)
+        return self.cache.incr(key), self.cache.get(previous_key, 0)
+
+    def wait(self) -> int:
+        return self.retry_after
 
 
 # --- the base of every API view -------------------------------------------------------------

@@ -59,13 +59,38 @@ def bump(*keys: str) -> None:
     transaction.on_commit(lambda: _bump_now(keys), robust=True)
 
 
+def redis_client():
+    """Return this process's client of the shared cache's Redis, or None without one.
+
+    Django makes a client object for every cache call, which costs more than
+    the round trip itself; the hot paths reuse one (its connections are pooled).
+    """
+    backend = getattr(cache, "_cache", None)
+    if backend is None or not hasattr(backend, "get_client"):
+        return None
+    client = getattr(backend, "_reused_client", None)
+    if client is None:
+        client = backend._reused_client = backend.get_client(write=True)
+    return client
+
+
+def get_many(keys: list[str]) -> dict:
+    """Return the values of those keys that exist, in one round trip."""
+    client = redis_client()
+    if client is None:
+        return cache.get_many(keys)
+    values = client.mget([cache.make_and_validate_key(key) for key in keys])
+    loads = cache._cache._serializer.loads
+    return {key: loads(value) for key, value in zip(keys, values, strict=True) if value is not None}
+
+
 def read(entry_key: str, *generation_keys: str) -> tuple[object | None, tuple]:
     """Return (the entry if it was stored under the current generations, those generations).
 
     One round trip to the cache; a generation the cache lost is set anew, so
     every entry stored under the lost one stops matching.
     """
-    found = cache.get_many([entry_key, *generation_keys])
+    found = get_many([entry_key, *generation_keys])
     missing = [key for key in generation_keys if key not in found]
     for key in missing:
         cache.add(key, _new(), timeout=None)

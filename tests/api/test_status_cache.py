@@ -170,4 +170,15 @@ def test_a_number_no_case_can_have_is_a_404_not_a_cache_key(client_for, cast):
     for number in ("x" * 300, "CAISI 2026 0001", "%00", "Ω"):
         response = client.get(f"/api/v1/cases/{number}/status/")
         assert response.status_code == 404, number
-    assert not [key for key in cache._cache.get_client().keys("*casestatus*")]
+    assert not cache._cache.get_client().keys("*casestatus*")
+
+
+def test_the_token_budget_is_counted_in_redis(case_at, cast, client_for, settings):
+    settings.API_THROTTLE_RATE = "3/min"
+    case = case_at("triage")
+    client = client_for(cast.liaison)
+    assert [status(client, case).status_code for _ in range(3)] == [200, 200, 200]
+    refused = status(client, case)
+    assert refused.status_code == 429
+    assert 0 < int(refused["Retry-After"]) <= 60
+    assert status(client_for(cast.liaison), case).status_code == 200
