@@ -46,8 +46,10 @@ clean:
 BENCH_CASES ?= 100000
 BENCH_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/caisi_bench
 BENCH_BROKER_URL ?= redis://127.0.0.1:6379/5
+# The server's shared cache (tokens, status answers, throttle counters); flushed at start.
+BENCH_CACHE_URL ?= redis://127.0.0.1:6379/6
 
 .PHONY: bench
 bench: $(STAMP)
 	BENCH_DATABASE_URL=$(BENCH_DATABASE_URL) BENCH_BROKER_URL=$(BENCH_BROKER_URL) \
-	$(PY) -m bench.run --cases $(BENCH_CASES) $(BENCH_ARGS)
+	BENCH_CACHE_URL=$(BENCH_CACHE_URL) $(PY) -m bench.run --cases $(BENCH_CASES) $(BENCH_ARGS)

@@ -29,6 +29,8 @@ ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
 DEFAULT_DATABASE_URL = "postgres://postgres@127.0.0.1:5432/caisi_bench"
 DEFAULT_BROKER_URL = "redis://127.0.0.1:6379/5"
+# The server's shared cache (throttle counters, tokens, status answers), as in production.
+DEFAULT_CACHE_URL = "redis://127.0.0.1:6379/6"
 SCENARIOS = {
     "baseline": "bare JsonResponse (baseline)",
     "status": "GET /api/v1/cases/{n}/status/ → 200",
@@ -133,7 +135,7 @@ def prepare(*, clients: int, pool_size: int = 200) -> dict:
 # --- the server -------------------------------------------------------------------------
 
 
-def server_environment(database_url: str, media_root: str) -> dict[str, str]:
+def server_environment(database_url: str, media_root: str, cache_url: str) -> dict[str, str]:
     return {
         **os.environ,
         "DJANGO_SETTINGS_MODULE": "bench.settings",
@@ -143,6 +145,7 @@ def server_environment(database_url: str, media_root: str) -> dict[str, str]:
         "ALLOWED_HOSTS": HOST,
         "SECURE_SSL_REDIRECT": "0",
         "DATABASE_URL": database_url,
+        "CACHE_URL": cache_url,
         # Persistent connections, as a production deployment runs them.
         "DATABASE_CONN_MAX_AGE": "600",
         "CREDENTIAL_ENCRYPTION_KEYS": "bench-unused-" + "A" * 31 + "=",
@@ -506,7 +509,8 @@ def report(results: dict, info: dict, args) -> str:
         lines.append(
             f"| 4 sweepers at once on that backlog: duplicates "
             f"| {s['duplicates']} ({s['concurrent_sent']} sent, {s['concurrent_rows']} rows, "
-            f"{s['concurrent_queued']} queued, {s['concurrent_seconds']:.2f} s) "
+            f"{s['concurrent_queued']} queued in {s.get('concurrent_messages', '?')} messages, "
+            f"{s['concurrent_seconds']:.2f} s) "
             f"| 0 | {verdict(s['duplicates'] == 0)} |"
         )
     p = results.get("pdf") or {}
@@ -594,7 +598,12 @@ def main(argv: list[str] | None = None) -> None:
     with tempfile.TemporaryDirectory(prefix="caisi-bench-") as workdir:
         media = Path(workdir) / "media"
         media.mkdir()
-        env = server_environment(database_url, str(media))
+        cache_url = os.environ.get("BENCH_CACHE_URL", DEFAULT_CACHE_URL)
+        import redis
+
+        # The data was seeded without the server: nothing cached may predate it.
+        redis.Redis.from_url(cache_url).flushdb()
+        env = server_environment(database_url, str(media), cache_url)
         with Server(env, args.port) as server:
             api = {"Authorization": f"Bearer {prepared['token']}"}
             etags = {

@@ -7,6 +7,7 @@ deadlines are put back as the seeder left them, so the run can be repeated.
 Prints one JSON line.
 """
 
+import base64
 import datetime as dt
 import json
 import multiprocessing
@@ -39,14 +40,19 @@ def broker():
     return redis.Redis.from_url(settings.CELERY_BROKER_URL)
 
 
-def queued_reminders() -> tuple[int, int]:
-    """Return how many reminder deliveries are queued, and for how many distinct reminders."""
-    ids = []
+def queued_reminders() -> tuple[int, int, int]:
+    """Return how many reminder deliveries are queued, for how many distinct reminders,
+    and in how many messages (a message carries a chunk of reminders)."""
+    ids, messages = [], 0
     for raw in broker().lrange("celery", 0, -1):
-        headers = json.loads(raw)["headers"]
-        if headers["task"] == "cases.tasks.deliver_reminder":
-            ids.append(headers["argsrepr"])
-    return len(ids), len(set(ids))
+        message = json.loads(raw)
+        task = message["headers"]["task"]
+        if task not in ("cases.tasks.deliver_reminders", "cases.tasks.deliver_reminder"):
+            continue
+        messages += 1
+        args = json.loads(base64.b64decode(message["body"]))[0]
+        ids.extend(args[0] if task.endswith("s") else args)
+    return len(ids), len(set(ids)), messages
 
 
 def back_up() -> None:
@@ -113,8 +119,10 @@ def main() -> None:
         result["concurrent_seconds"] = max(seconds for _, seconds in outcomes)
         result["concurrent_sent"] = sum(sent for sent, _ in outcomes)
         result["concurrent_rows"] = ReminderSent.objects.count()
-        queued, distinct = queued_reminders()
+        queued, distinct, messages = queued_reminders()
         result["concurrent_queued"] = queued
+        result["concurrent_distinct"] = distinct
+        result["concurrent_messages"] = messages
         result["concurrent_duplicate_rows"] = (
             ReminderSent.objects.values("deadline", "offset_days")
             .annotate(n=Count("pk"))
@@ -127,6 +135,7 @@ def main() -> None:
                 result["concurrent_queued"] - result["concurrent_rows"],
             )
             + result["concurrent_duplicate_rows"]
+            + (queued - distinct)
         )
     finally:
         restore()
