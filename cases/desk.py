@@ -132,9 +132,7 @@ def queue_cases(user):
     evaluator_names = ArraySubquery(
         User.objects.filter(evaluated_cases=OuterRef("pk"))
         .order_by("email")
-        .values(
-            name=Coalesce(NullIf("full_name", Value("")), "email", output_field=CharField())
-        )
+        .values(name=Coalesce(NullIf("full_name", Value("")), "email", output_field=CharField()))
     )
     return (
         Case.objects.visible_to(user)
@@ -161,14 +159,16 @@ class BulkAssignForm(forms.Form):
 
 
 def filter_choices() -> dict:
-    """Return the companies and CAISI people the queue's selects offer, two small reads.
+    """Return the companies, CAISI people and conflicts the queue shows: three small reads.
 
     With a shared cache they are kept there until anyone's access or any company
     changes (the access generation), so the page does not read them each time.
     """
+    # Conflicts begin and end with the calendar too: the day is part of the key.
+    key = f"desk:choices:{timezone.localdate().isoformat()}"
     found, current = None, ()
     if generations.enabled():
-        found, current = generations.read("desk:choices", generations.ACCESS)
+        found, current = generations.read(key, generations.ACCESS)
     if found is None:
         people = list(
             User.objects.filter(staff_role__in=(Role.CASE_MANAGER, Role.EVALUATOR))
@@ -188,8 +188,13 @@ def filter_choices() -> dict:
                 if active
             ],
         }
+        found["conflicts"] = list(
+            ConflictOfInterest.objects.active()
+            .select_related("user", "organization")
+            .order_by("organization__name", "user__email")
+        )
         if current:
-            generations.store("desk:choices", current, found)
+            generations.store(key, current, found)
     return found
 
 
@@ -238,9 +243,7 @@ def queue(request):
                 choices["organizations"], organization.pk if organization else None
             ),
             "person_options": options(choices["assignable"]),
-            "conflicts": ConflictOfInterest.objects.active()
-            .select_related("user", "organization")
-            .order_by("organization__name", "user__email"),
+            "conflicts": choices["conflicts"],
         },
     )
 

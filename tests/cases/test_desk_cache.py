@@ -7,6 +7,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from accounts.models import Organization, Role
+from accounts.services import declare_conflict
 from caisi_portal import cache as generations
 from tests.api.test_status_cache import redis_cache_url
 from tests.factories import StaffFactory
@@ -33,11 +34,12 @@ def queue(client):
     return response.content.decode(), len(queries)
 
 
-def test_filter_choices_come_from_the_cache_and_follow_changes(cast, client, db):
+def test_filter_choices_come_from_the_cache_and_follow_changes(cast, client, acme):
     client.force_login(cast.manager)
     _, first = queue(client)
     page, cached = queue(client)
-    assert cached == first - 2  # the companies and CAISI people were not read again
+    # The companies, CAISI people and conflicts were not read again.
+    assert cached == first - 3
     assert "Initech" not in page
     Organization.objects.create(name="Initech", slug="initech")
     page, _ = queue(client)
@@ -50,3 +52,6 @@ def test_filter_choices_come_from_the_cache_and_follow_changes(cast, client, db)
     page, _ = queue(client)
     # Still a manager to filter by, no longer one to assign.
     assert page.count("Nia Newcomer") == 1
+    declare_conflict(actor=cast.evaluator, organization=acme, reason="Advised Acme in 2025.")
+    page, _ = queue(client)
+    assert "Advised Acme in 2025." in page
