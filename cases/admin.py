@@ -10,6 +10,7 @@ from .models import (
     Message,
     Notification,
     NotificationPreference,
+    PendingTask,
     ReminderSent,
 )
 
@@ -91,3 +92,11 @@ class MessageAdmin(ReadOnlyAdmin):
 class ClockPauseAdmin(ReadOnlyAdmin):
     list_display = ["case", "started_at", "ended_at", "reason"]
     list_select_related = ["case"]
+
+
+@admin.register(PendingTask)
+class PendingTaskAdmin(ReadOnlyAdmin):
+    """Background work the broker has not received yet (see cases/outbox.py)."""
+
+    list_display = ["task_name", "args", "created_at", "attempts", "last_error"]
+    list_filter = ["task_name"]

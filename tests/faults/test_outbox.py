@@ -171,3 +171,14 @@ def test_after_redis_restarts_the_next_action_publishes_at_once(
     services.assign_case_manager(case=second, actor=cast.manager, manager=cast.manager)
     assert not PendingTask.objects.exists()
     assert private_redis.client().llen("celery") == 3
+
+
+def test_operators_see_the_waiting_work_in_the_admin(db, client, django_user_model):
+    PendingTask.objects.create(
+        task_name="cases.tasks.notify_case_event", args=[7], attempts=2, last_error="refused"
+    )
+    root = django_user_model.objects.create_superuser(email="root@caisi.example", password="x")
+    client.force_login(root)
+    page = client.get("/admin/cases/pendingtask/")
+    assert page.status_code == 200
+    assert "cases.tasks.notify_case_event" in page.content.decode()
