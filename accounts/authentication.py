@@ -15,12 +15,27 @@ from .services import TOKEN_USE_GRANULARITY, hash_api_token, note_api_token_use
 _noted_use: dict[int, object] = {}
 
 
-def find_token(digest: str) -> ApiToken | None:
+def token_key(digest: str) -> str:
+    return f"apitoken:{digest}"
+
+
+def bearer_digest(request) -> str | None:
+    """Return the hash of the request's bearer token, or None without a well-formed one."""
+    header = get_authorization_header(request).split()
+    if len(header) != 2 or header[0].lower() != BearerTokenAuthentication.keyword:
+        return None
+    try:
+        return hash_api_token(header[1].decode("ascii"))
+    except UnicodeDecodeError:
+        return None
+
+
+def find_token(digest: str, prefetched=None) -> ApiToken | None:
     """Return the token with this hash and its user (from the shared cache while current)."""
     if not generations.enabled():
         return ApiToken.objects.select_related("user").filter(secret_sha256=digest).first()
-    key = f"apitoken:{digest}"
-    token, current = generations.read(key, generations.ACCESS)
+    key = token_key(digest)
+    token, current = generations.read(key, generations.ACCESS, prefetched=prefetched)
     if token is None:
         token = ApiToken.objects.select_related("user").filter(secret_sha256=digest).first()
         if token is not None:
@@ -57,7 +72,9 @@ class BearerTokenAuthentication(BaseAuthentication):
             raw = header[1].decode("ascii")
         except UnicodeDecodeError:
             raise exceptions.AuthenticationFailed("The token is not valid.") from None
-        token = find_token(hash_api_token(raw))
+        token = find_token(
+            hash_api_token(raw), prefetched=getattr(request._request, "cache_prefetch", None)
+        )
         now = timezone.now()
         if token is None or not token.user.is_active:
             raise exceptions.AuthenticationFailed("The token is not valid.")

@@ -38,6 +38,7 @@ for model in (ApiToken, User, Membership, ConflictOfInterest, Organization):
     post_save.connect(access_changed, sender=model, dispatch_uid=f"cache-access-save-{model}")
     post_delete.connect(access_changed, sender=model, dispatch_uid=f"cache-access-del-{model}")
 post_save.connect(case_saved, sender="cases.Case", dispatch_uid="cache-case-save")
+post_delete.connect(case_saved, sender="cases.Case", dispatch_uid="cache-case-delete")
 post_save.connect(event_saved, sender="cases.CaseEvent", dispatch_uid="cache-event-save")
 m2m_changed.connect(
     evaluators_changed, sender="cases.Case_evaluators", dispatch_uid="cache-evaluators"

@@ -5,6 +5,7 @@ each token has its own request budget. The endpoints themselves live in each
 app's api.py.
 """
 
+import logging
 import math
 
 from django.conf import settings
@@ -30,6 +31,8 @@ from accounts.authentication import BearerTokenAuthentication
 from accounts.models import ApiToken
 from caisi_portal.cache import redis_client
 from cases.services import ActionRefused, CaseNotFound
+
+logger = logging.getLogger(__name__)
 
 PROBLEM_JSON = "application/problem+json"
 PROBLEM_TYPE_BASE = "https://caisi-portal.example/problems/"
@@ -268,7 +271,11 @@ class TokenRateThrottle(SimpleRateThrottle):
         key = self.get_cache_key(request, view)
         now = self.timer()
         window = int(now // self.duration)
-        current, previous = self.count(f"{key}:{window}", f"{key}:{window - 1}")
+        try:
+            current, previous = self.count(f"{key}:{window}", f"{key}:{window - 1}")
+        except Exception:  # the cache is down: serve, uncounted, rather than fail every call
+            logger.warning("the API budget cannot be counted", exc_info=True)
+            return True
         elapsed = now - window * self.duration
         self.retry_after = max(1, math.ceil(self.duration - elapsed))
         overlap = (self.duration - elapsed) / self.duration

@@ -84,27 +84,65 @@ def get_many(keys: list[str]) -> dict:
     return {key: loads(value) for key, value in zip(keys, values, strict=True) if value is not None}
 
 
-def read(entry_key: str, *generation_keys: str) -> tuple[object | None, tuple]:
+class Prefetched:
+    """Keys read together at the start of a request, so its later reads cost no round trip."""
+
+    def __init__(self, keys: list[str]):
+        self.asked = frozenset(keys)
+        self.found = get_many(list(keys))
+
+    def covers(self, keys: tuple[str, ...], generation_keys: tuple[str, ...]) -> bool:
+        return self.asked.issuperset(keys) and all(k in self.found for k in generation_keys)
+
+
+def prefetch(keys: list[str]) -> Prefetched | None:
+    """Read these keys in one round trip for the `read` calls of this request."""
+    try:
+        return Prefetched(keys)
+    except Exception:
+        logger.warning("the shared cache is unreachable; reading the database", exc_info=True)
+        return None
+
+
+def read(
+    entry_key: str, *generation_keys: str, prefetched: Prefetched | None = None
+) -> tuple[object | None, tuple]:
     """Return (the entry if it was stored under the current generations, those generations).
 
-    One round trip to the cache; a generation the cache lost is set anew, so
-    every entry stored under the lost one stops matching.
+    One round trip to the cache (none when this request prefetched the keys);
+    a generation the cache lost is set anew, so every entry stored under the
+    lost one stops matching.
     """
-    found = get_many([entry_key, *generation_keys])
-    missing = [key for key in generation_keys if key not in found]
-    for key in missing:
-        cache.add(key, _new(), timeout=None)
+    if prefetched is not None and prefetched.covers((entry_key, *generation_keys), generation_keys):
+        return _match(prefetched.found, entry_key, generation_keys)
+    try:
+        found = get_many([entry_key, *generation_keys])
+        missing = [key for key in generation_keys if key not in found]
+        for key in missing:
+            cache.add(key, _new(), timeout=None)
+        if missing:
+            found.update(get_many(missing))
+    except Exception:  # Redis unreachable: answer from the database, store nothing
+        logger.warning("the shared cache is unreachable; reading the database", exc_info=True)
+        return None, ()
     if missing:
-        found.update(cache.get_many(missing))
+        return None, tuple(found.get(key) for key in generation_keys)
+    return _match(found, entry_key, generation_keys)
+
+
+def _match(found: dict, entry_key: str, generation_keys: tuple) -> tuple[object | None, tuple]:
     generations = tuple(found.get(key) for key in generation_keys)
     entry = found.get(entry_key)
-    if missing or not isinstance(entry, tuple) or len(entry) != 2 or entry[0] != generations:
+    if not isinstance(entry, tuple) or len(entry) != 2 or entry[0] != generations:
         return None, generations
     return entry[1], generations
 
 
 def store(entry_key: str, generations: tuple, value: object) -> None:
     """Keep a value read from the database under the generations read before it."""
-    if None in generations:
+    if not generations or None in generations:
         return
-    cache.set(entry_key, (generations, value), timeout=ENTRY_SECONDS)
+    try:
+        cache.set(entry_key, (generations, value), timeout=ENTRY_SECONDS)
+    except Exception:
+        logger.warning("the shared cache is unreachable; nothing kept", exc_info=True)

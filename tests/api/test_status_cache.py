@@ -12,6 +12,7 @@ import pytest
 from django.conf import settings as django_settings
 from django.core.cache import cache
 from django.db import transaction
+from django.test import override_settings
 from rest_framework.test import APIClient
 
 from accounts.models import ApiToken, Membership
@@ -182,3 +183,19 @@ def test_the_token_budget_is_counted_in_redis(case_at, cast, client_for, setting
     assert refused.status_code == 429
     assert 0 < int(refused["Retry-After"]) <= 60
     assert status(client_for(cast.liaison), case).status_code == 200
+
+
+def test_an_unreachable_cache_falls_back_to_the_database(client_for, cast, case_at):
+    case = case_at("triage")
+    client, other = client_for(cast.liaison), client_for(cast.other_liaison)
+    nowhere = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": "redis://127.0.0.1:1/0",  # nothing listens there
+        }
+    }
+    with override_settings(CACHES=nowhere):
+        assert generations.enabled()
+        response = status(client, case)
+        assert response.status_code == 200 and response.json()["status"] == "triage"
+        assert status(other, case).status_code == 404
