@@ -17,6 +17,29 @@ def _database() -> dict:
         return {"ok": False, "error": exc.__class__.__name__}
 
 
+def _outbox() -> dict:
+    """Background work the broker has not received yet (cases.outbox).
+
+    A row or two for a moment is normal; rows older than two drain intervals
+    mean the broker has been unreachable since: the work waits, it is not lost.
+    """
+    from django.db.models import Count, Min
+    from django.utils import timezone
+
+    from cases.models import PendingTask
+
+    try:
+        found = PendingTask.objects.aggregate(waiting=Count("id"), oldest=Min("created_at"))
+    except Exception as exc:
+        return {"ok": False, "error": exc.__class__.__name__}
+    age = (timezone.now() - found["oldest"]).total_seconds() if found["oldest"] else 0.0
+    return {
+        "ok": age <= 2 * settings.OUTBOX_DRAIN_SECONDS,
+        "waiting": found["waiting"],
+        "oldest_seconds": round(age),
+    }
+
+
 def _broker_and_workers() -> tuple[dict, dict]:
     if settings.CELERY_TASK_ALWAYS_EAGER:
         embedded = {"ok": True, "mode": "in-process"}
@@ -41,13 +64,16 @@ def _broker_and_workers() -> tuple[dict, dict]:
 def healthz(request):
     database = _database()
     broker, workers = _broker_and_workers()
-    ok = database["ok"] and broker["ok"] and workers["ok"]
+    outbox = _outbox() if database["ok"] else {"ok": False}
+    ok = database["ok"] and broker["ok"] and workers["ok"] and outbox["ok"]
     body = {
         "status": "ok" if ok else "degraded",
         "database": database,
         "broker": broker,
         "workers": workers,
+        "outbox": outbox,
     }
     # Without its database the portal cannot serve anyone: 503. A missing broker
-    # or worker delays background work only, so it reports "degraded" with 200.
+    # or worker, or work waiting in the outbox, delays background work only, so
+    # it reports "degraded" with 200.
     return JsonResponse(body, status=200 if database["ok"] else 503)

@@ -1,10 +1,14 @@
 """`/healthz`: database, broker and a live worker, as JSON."""
 
+import datetime as dt
+
 import pytest
 from celery.contrib.testing.worker import start_worker
 from django.db import connection
+from django.utils import timezone
 
 from caisi_portal.celery import app
+from cases.models import PendingTask
 
 
 @pytest.mark.django_db(transaction=True)
@@ -15,7 +19,28 @@ def test_healthz_reports_database_broker_and_a_live_worker(client):
     assert body["database"]["ok"] is True
     assert body["broker"]["ok"] is True
     assert body["workers"] == {"ok": True, "count": 1}
+    assert body["outbox"] == {"ok": True, "waiting": 0, "oldest_seconds": 0}
     assert body["status"] == "ok"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_healthz_reports_work_left_waiting_in_the_outbox(client, settings):
+    settings.OUTBOX_DRAIN_SECONDS = 60
+    now = timezone.now()
+    PendingTask.objects.create(task_name="cases.tasks.notify_case_event", args=[1])
+    fresh = client.get("/healthz").json()["outbox"]
+    assert fresh["ok"] is True and fresh["waiting"] == 1
+    PendingTask.objects.create(
+        task_name="cases.tasks.sync_case_deadlines",
+        args=[1],
+        created_at=now - dt.timedelta(minutes=5),
+    )
+    response = client.get("/healthz")
+    assert response.status_code == 200  # delayed work, not an outage of the portal
+    body = response.json()
+    assert body["outbox"]["ok"] is False
+    assert body["outbox"]["waiting"] == 2 and body["outbox"]["oldest_seconds"] >= 300
+    assert body["status"] == "degraded"
 
 
 @pytest.mark.django_db(transaction=True)
