@@ -551,12 +551,6 @@ def status_key(who: str, number: str) -> str:
 
 
 class CaseStatusView(PortalAPIView):
-    @extend_schema(
-        operation_id="cases_status",
-        summary="A case's status, compact, for polling with If-None-Match",
-        parameters=CONDITIONAL_PARAMETERS,
-        responses={200: CaseStatusSerializer, **NOT_MODIFIED, **problems(*READ_PROBLEMS)},
-    )
     def initial(self, request, *args, **kwargs):
         # The token check and this view read the shared cache: one round trip for both.
         number, digest = kwargs.get("number", ""), bearer_digest(request)
@@ -571,6 +565,12 @@ class CaseStatusView(PortalAPIView):
             )
         super().initial(request, *args, **kwargs)
 
+    @extend_schema(
+        operation_id="cases_status",
+        summary="A case's status, compact, for polling with If-None-Match",
+        parameters=CONDITIONAL_PARAMETERS,
+        responses={200: CaseStatusSerializer, **NOT_MODIFIED, **problems(*READ_PROBLEMS)},
+    )
     def get(self, request, number: str):
         # Polled often and rarely changed: kept in the shared cache per token (or
         # person) and case, used only while no change of the case or of anyone's
