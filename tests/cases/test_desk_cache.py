@@ -55,3 +55,11 @@ def test_filter_choices_come_from_the_cache_and_follow_changes(cast, client, acm
     declare_conflict(actor=cast.evaluator, organization=acme, reason="Advised Acme in 2025.")
     page, _ = queue(client)
     assert "Advised Acme in 2025." in page
+
+
+def test_the_chosen_company_stays_selected_and_names_are_escaped(cast, client, acme):
+    Organization.objects.create(name="<b>Bold</b> Labs", slug="bold")
+    client.force_login(cast.manager)
+    page = client.get(reverse("cases:desk"), {"organization": acme.pk}).content.decode()
+    assert f'<option value="{acme.pk}" selected>Acme AI</option>' in page
+    assert "&lt;b&gt;Bold&lt;/b&gt; Labs" in page and "<b>Bold</b>" not in page
