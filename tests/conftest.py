@@ -2,6 +2,7 @@
 
 import os
 from types import SimpleNamespace
+from urllib.parse import urlsplit, urlunsplit
 
 import pytest
 
@@ -162,3 +163,36 @@ def case_at(cast):
 def artifacts_dir():
     os.makedirs(ARTIFACTS, exist_ok=True)
     return ARTIFACTS
+
+
+def redis_cache_url() -> str:
+    """A Redis database for the shared cache: TEST_CACHE_URL, else the one after the broker's."""
+    from django.conf import settings
+
+    explicit = os.environ.get("TEST_CACHE_URL")
+    if explicit:
+        return explicit
+    broker = urlsplit(settings.CELERY_BROKER_URL)
+    number = int(broker.path.strip("/") or 0) + 1
+    return urlunsplit(broker._replace(path=f"/{number}"))
+
+
+@pytest.fixture
+def shared_cache(settings):
+    """The cache every process shares in production (Redis), emptied before and after."""
+    from django.core.cache import cache
+
+    from caisi_portal import cache as generations
+
+    if not settings.CELERY_BROKER_URL.startswith("redis://"):
+        pytest.skip("The shared cache needs Redis (CELERY_BROKER_URL).")
+    settings.CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": redis_cache_url(),
+        }
+    }
+    assert generations.enabled()
+    cache.clear()
+    yield
+    cache.clear()

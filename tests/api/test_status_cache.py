@@ -5,11 +5,7 @@ a revoked token, a deactivated person, a membership, an evaluator or a status
 that changed must show on the very next request.
 """
 
-import os
-from urllib.parse import urlsplit, urlunsplit
-
 import pytest
-from django.conf import settings as django_settings
 from django.core.cache import cache
 from django.db import transaction
 from django.test import override_settings
@@ -20,32 +16,7 @@ from accounts.services import declare_conflict, revoke_api_token
 from caisi_portal import cache as generations
 from cases import services
 
-pytestmark = pytest.mark.django_db
-
-
-def redis_cache_url() -> str:
-    explicit = os.environ.get("TEST_CACHE_URL")
-    if explicit:
-        return explicit
-    broker = urlsplit(django_settings.CELERY_BROKER_URL)
-    number = int(broker.path.strip("/") or 0) + 1
-    return urlunsplit(broker._replace(path=f"/{number}"))
-
-
-@pytest.fixture(autouse=True)
-def shared_cache(settings):
-    if not django_settings.CELERY_BROKER_URL.startswith("redis://"):
-        pytest.skip("The shared cache needs Redis (CELERY_BROKER_URL).")
-    settings.CACHES = {
-        "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
-            "LOCATION": redis_cache_url(),
-        }
-    }
-    assert generations.enabled()
-    cache.clear()
-    yield
-    cache.clear()
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("shared_cache")]
 
 
 def status(client, case, etag=None):

@@ -1,6 +1,10 @@
 """Bring a case to the point where one action's gate is open, and name its parameters."""
 
-from cases import demo, services
+import threading
+
+from django.db import connection
+
+from cases import deadlines, demo, services
 from cases.lifecycle import Action
 
 
@@ -51,3 +55,26 @@ def the_cast(cast) -> dict:
         "official": cast.official,
         "auditor": cast.auditor,
     }
+
+
+def sweep_at_once(moment, *, sweepers: int, batch: int) -> list[int]:
+    """Start `sweepers` reminder sweeps at the same instant, each on its own connection.
+
+    Return how many reminders each one sent.
+    """
+    barrier = threading.Barrier(sweepers)
+    counts: list[int] = []
+
+    def sweeper():
+        try:
+            barrier.wait()
+            counts.append(deadlines.sweep_reminders(now=moment, batch=batch))
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=sweeper) for _ in range(sweepers)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    return counts

@@ -1,30 +1,15 @@
 """The triage queue's filter choices from the shared cache, following every change."""
 
 import pytest
-from django.core.cache import cache
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from accounts.models import Organization, Role
 from accounts.services import declare_conflict
-from caisi_portal import cache as generations
-from tests.api.test_status_cache import redis_cache_url
 from tests.factories import StaffFactory
 
-
-@pytest.fixture(autouse=True)
-def shared_cache(settings):
-    settings.CACHES = {
-        "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
-            "LOCATION": redis_cache_url(),
-        }
-    }
-    assert generations.enabled()
-    cache.clear()
-    yield
-    cache.clear()
+pytestmark = pytest.mark.usefixtures("shared_cache")
 
 
 def queue(client):

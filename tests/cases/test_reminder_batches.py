@@ -3,7 +3,6 @@
 import base64
 import datetime as dt
 import json
-import threading
 from collections import Counter
 
 import pytest
@@ -15,6 +14,7 @@ from django.test.utils import CaptureQueriesContext
 from caisi_portal.celery import app
 from cases import deadlines
 from cases.models import Deadline, Notification, ReminderSent
+from tests.cases.helpers import sweep_at_once
 from tests.clearance.conftest import (  # noqa: F401 - fixtures used below
     queue_length,
     signing_identity,
@@ -129,22 +129,7 @@ def test_four_sweepers_publish_each_claim_once(case_at):
     moment = everything_due()
     expected = Deadline.objects.pending().count()
     app.control.purge()
-    barrier = threading.Barrier(4)
-    counts = []
-
-    def sweeper():
-        try:
-            barrier.wait()
-            counts.append(deadlines.sweep_reminders(now=moment, batch=2))
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=sweeper) for _ in range(4)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(timeout=60)
-
+    counts = sweep_at_once(moment, sweepers=4, batch=2)
     claimed = sorted(ReminderSent.objects.values_list("pk", flat=True))
     assert sum(counts) == expected == len(claimed)
     queued = queued_deliveries()

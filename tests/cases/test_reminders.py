@@ -1,16 +1,15 @@
 """Deadlines kept current from the case's records; reminders sent once each."""
 
 import datetime as dt
-import threading
 
 import pytest
 import time_machine
-from django.db import connection
 from django.utils import timezone
 
 from cases import deadlines, services
 from cases.models import Deadline, DeadlineKind, Notification, ReminderSent
 from findings import services as desk
+from tests.cases.helpers import sweep_at_once
 
 
 def sync(case, now=None):
@@ -162,22 +161,7 @@ def test_four_sweepers_at_once_send_each_reminder_exactly_once(case_at):
         sync(case)
     moment = max(d.due_at for d in Deadline.objects.pending()) + dt.timedelta(hours=1)
     expected = Deadline.objects.pending().count()
-    barrier = threading.Barrier(4)
-    counts = []
-
-    def sweeper():
-        try:
-            barrier.wait()
-            counts.append(deadlines.sweep_reminders(now=moment, batch=3))
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=sweeper) for _ in range(4)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(timeout=60)
-
+    counts = sweep_at_once(moment, sweepers=4, batch=3)
     assert sum(counts) == expected
     assert ReminderSent.objects.count() == expected
     assert deadlines.sweep_reminders(now=moment) == 0

@@ -118,9 +118,11 @@ def _render_in_progress(statement_id: int) -> bool:
         return cursor.fetchone()[0] > 0
 
 
-def test_worker_killed_mid_render_leaves_nothing_and_the_retry_makes_one_pdf(
-    start_worker, case_at, cast
-):
+def issue_and_kill_mid_render(start_worker, case_at, cast):
+    """Issue a statement slow to render, SIGKILL its worker mid-render; return case, statement.
+
+    Nothing of the render may exist afterwards, or the kill came too late to prove anything.
+    """
     case = case_at("findings")
     demo.resolve_findings(case, cast.manager)
     _add_shared_findings(case, cast.evaluator, 400)
@@ -134,6 +136,13 @@ def test_worker_killed_mid_render_leaves_nothing_and_the_retry_makes_one_pdf(
     statement.refresh_from_db()
     assert not statement.pdf, "the render finished before the kill; the test proves nothing"
     assert stored_statement_files() == []
+    return case, statement
+
+
+def test_worker_killed_mid_render_leaves_nothing_and_the_retry_makes_one_pdf(
+    start_worker, case_at, cast
+):
+    case, statement = issue_and_kill_mid_render(start_worker, case_at, cast)
     assert not case.events.filter(verb="statement_signed").exists()
 
     start_worker()

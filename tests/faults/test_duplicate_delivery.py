@@ -52,9 +52,7 @@ def effects(cases: list[Case], statement) -> dict:
     }
 
 
-def test_each_task_delivered_twice_has_one_effect(
-    start_private_worker, settings, cast, case_at
-):
+def test_each_task_delivered_twice_has_one_effect(start_private_worker, settings, cast, case_at):
     settings.WEBHOOK_ALLOW_PRIVATE_ADDRESSES = True  # the receiver listens on 127.0.0.1
     with Receiver() as receiver:
         webhook, _ = register_webhook(owner=cast.liaison, url=receiver.url)

@@ -14,17 +14,12 @@ import pytest
 import redis
 from django.conf import settings
 
-from cases import demo, services
 from cases.models import PendingTask
 from tests.clearance.test_worker import (
-    SCOPE,
-    _add_shared_findings,
-    _render_in_progress,
+    issue_and_kill_mid_render,
     rendered,
     stored_statement_files,
 )
-
-from .conftest import wait_for
 
 pytestmark = [pytest.mark.worker, pytest.mark.django_db(transaction=True)]
 
@@ -44,19 +39,7 @@ def test_render_killed_mid_task_is_redelivered_and_stores_one_pdf(
 ):
     broker = redis.Redis.from_url(settings.CELERY_BROKER_URL)
     broker.delete("unacked", "unacked_index")  # messages of earlier runs' killed workers
-    case = case_at("findings")
-    demo.resolve_findings(case, cast.manager)
-    _add_shared_findings(case, cast.evaluator, 400)  # a render slow enough to kill
-    first = start_worker()
-    services.issue_clearance(case=case, actor=cast.official, scope=SCOPE)
-    statement = case.clearance_statements.get()
-
-    wait_for(lambda: _render_in_progress(statement.pk), timeout=60, interval=0.01)
-    first.kill()
-
-    statement.refresh_from_db()
-    assert not statement.pdf, "the render finished before the kill; the test proves nothing"
-    assert stored_statement_files() == []
+    case, statement = issue_and_kill_mid_render(start_worker, case_at, cast)
     assert not PendingTask.objects.exists(), "the outbox must not be what recovers it"
     [killed_id] = [
         task_id
