@@ -30,14 +30,25 @@ def bearer_digest(request) -> str | None:
         return None
 
 
+def _token_with_user(digest: str) -> ApiToken | None:
+    # The password hash is left behind: it has no use here and must not sit in
+    # the cache. (A deferred field is neither loaded nor written by a save.)
+    return (
+        ApiToken.objects.select_related("user")
+        .defer("user__password")
+        .filter(secret_sha256=digest)
+        .first()
+    )
+
+
 def find_token(digest: str, prefetched=None) -> ApiToken | None:
     """Return the token with this hash and its user (from the shared cache while current)."""
     if not generations.enabled():
-        return ApiToken.objects.select_related("user").filter(secret_sha256=digest).first()
+        return _token_with_user(digest)
     key = token_key(digest)
     token, current = generations.read(key, generations.ACCESS, prefetched=prefetched)
     if token is None:
-        token = ApiToken.objects.select_related("user").filter(secret_sha256=digest).first()
+        token = _token_with_user(digest)
         if token is not None:
             token.user.role  # noqa: B018 - read the membership now, kept with the entry
             generations.store(key, current, token)

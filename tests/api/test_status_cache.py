@@ -170,3 +170,13 @@ def test_an_unreachable_cache_falls_back_to_the_database(client_for, cast, case_
         response = status(client, case)
         assert response.status_code == 200 and response.json()["status"] == "triage"
         assert status(other, case).status_code == 404
+
+
+def test_the_cached_token_carries_no_password_hash(client_for, cast, case_at):
+    case = case_at("triage")
+    client = client_for(cast.liaison)
+    assert status(client, case).status_code == 200
+    [key] = cache._cache.get_client().keys("*apitoken:*")
+    raw = cache._cache.get_client().get(key)
+    assert cast.liaison.password.encode() not in raw
+    assert b"md5$" not in raw and b"pbkdf2" not in raw
