@@ -65,7 +65,7 @@ class AccessGrantForm(forms.Form):
                 "The endpoint URL must start with https:// — plain http is not accepted."
             )
         if url:
-            forms.URLField().clean(url)
+            forms.URLField(assume_scheme="https").clean(url)
         return url
 
     def clean(self):
