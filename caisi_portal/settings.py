@@ -399,5 +399,8 @@ LOGGING = {
         # WeasyPrint narrates each step of every render at INFO.
         "weasyprint": {"level": "WARNING"},
         "fontTools": {"level": "WARNING"},
+        # With no broker, Celery still builds a (never used) connection for each
+        # in-process task, and kombu warns that it names no host.
+        **({"kombu.connection": {"level": "ERROR"}} if CELERY_TASK_ALWAYS_EAGER else {}),
     },
 }
