@@ -12,7 +12,7 @@ import datetime as dt
 from collections.abc import Iterator
 
 from django.conf import settings
-from django.db import connection, transaction
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
 from accounts.models import Membership, Role, User
@@ -151,6 +151,8 @@ def _claim_batch(pairs: list[tuple[int, int]], now: dt.datetime) -> list[int]:
     """Insert the (deadline, offset) rows in one statement; return the ids of those new."""
     if not pairs:
         return []
+    if connection.vendor != "postgresql":
+        return _claim_one_by_one(pairs, now)
     table = ReminderSent._meta.db_table
     with connection.cursor() as cursor:
         cursor.execute(
@@ -162,8 +164,30 @@ def _claim_batch(pairs: list[tuple[int, int]], now: dt.datetime) -> list[int]:
         return sorted(row[0] for row in cursor.fetchall())
 
 
+def _claim_one_by_one(pairs: list[tuple[int, int]], now: dt.datetime) -> list[int]:
+    """The embedded database's claim (SQLite has no arrays): one insert a pair."""
+    claimed = []
+    for deadline_id, offset in pairs:
+        try:
+            with transaction.atomic():  # a savepoint: a taken pair leaves the batch intact
+                claimed.append(
+                    ReminderSent.objects.create(
+                        deadline_id=deadline_id, offset_days=offset, created_at=now
+                    ).pk
+                )
+        except IntegrityError:
+            continue  # claimed already, by an earlier or another sweep
+    return sorted(claimed)
+
+
 def _move_batch(rows: list[tuple[int, dt.datetime, dt.datetime]]) -> None:
     """Store each (id, due_at, next_reminder_at) in one statement."""
+    if connection.vendor != "postgresql":
+        Deadline.objects.bulk_update(
+            [Deadline(pk=pk, due_at=due, next_reminder_at=after) for pk, due, after in rows],
+            ["due_at", "next_reminder_at"],
+        )
+        return
     table = Deadline._meta.db_table
     with connection.cursor() as cursor:
         cursor.execute(

@@ -14,7 +14,8 @@ from django.contrib.auth.decorators import login_required
 from django.contrib.postgres.expressions import ArraySubquery
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.db.models import CharField, Count, Exists, F, OuterRef, Q, Value
+from django.db import connection
+from django.db.models import CharField, Count, Exists, F, OuterRef, Prefetch, Q, Value
 from django.db.models.functions import Coalesce, NullIf
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
@@ -129,17 +130,25 @@ class QueueFilterForm(forms.Form):
 
 def queue_cases(user):
     """Return the cases of the queue with every per-row fact annotated, in one query."""
-    # The evaluators' names, read per row of the page only (a subquery, not a prefetch).
-    evaluator_names = ArraySubquery(
-        User.objects.filter(evaluated_cases=OuterRef("pk"))
-        .order_by("email")
-        .values(name=Coalesce(NullIf("full_name", Value("")), "email", output_field=CharField()))
-    )
+    cases = Case.objects.visible_to(user).select_related("organization", "case_manager")
+    if connection.vendor == "postgresql":
+        # The evaluators' names, read per row of the page only (a subquery, not a prefetch).
+        cases = cases.annotate(
+            evaluator_names=ArraySubquery(
+                User.objects.filter(evaluated_cases=OuterRef("pk"))
+                .order_by("email")
+                .values(
+                    name=Coalesce(NullIf("full_name", Value("")), "email", output_field=CharField())
+                )
+            )
+        )
+    else:
+        # The embedded database (SQLite) has no arrays: one query more, for the page's rows.
+        cases = cases.prefetch_related(
+            Prefetch("evaluators", queryset=User.objects.order_by("email"))
+        )
     return (
-        Case.objects.visible_to(user)
-        .select_related("organization", "case_manager")
-        .annotate(evaluator_names=evaluator_names)
-        .with_clock()
+        cases.with_clock()
         .with_overdue()
         .annotate(
             paused_now=Exists(ClockPause.objects.filter(case=OuterRef("pk"), ended_at__isnull=True))
@@ -232,6 +241,10 @@ def queue(request):
     now = timezone.now()
     for case in page.object_list:
         case.days_waiting = case.days_in_status(now)
+        if not hasattr(case, "evaluator_names"):  # read by a prefetch (see queue_cases)
+            case.evaluator_names = [
+                person.full_name or person.email for person in case.evaluators.all()
+            ]
     query = request.GET.copy()
     query.pop("page", None)
     organization = form.cleaned_data.get("organization")
