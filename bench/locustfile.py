@@ -42,6 +42,10 @@ def request_for(scenario: str) -> tuple[str, dict[str, str], int]:
         return f"/cases/{number}/", page, 200
     if scenario == "triage_queue":
         return "/desk/", page, 200
+    if scenario == "web_case_list":
+        return "/", page, 200
+    if scenario == "desk_dashboard":
+        return "/desk/dashboard/", page, 200
     raise ValueError(f"unknown scenario {scenario}")
 
 
