@@ -22,17 +22,12 @@ from django_otp.plugins.otp_totp.models import TOTPDevice  # noqa: E402
 from accounts import session_keys  # noqa: E402
 from accounts.models import User  # noqa: E402
 from cases import deadlines  # noqa: E402
+from cases.management.commands.seed_demo import COMPANIES, STAFF  # noqa: E402
 from cases.models import Case  # noqa: E402
 from tests.security.urlwalk import every_route  # noqa: E402
 
-DEMO_USERS = [
-    "liaison@acme.example",
-    "liaison@globex.example",
-    "manager@caisi.example",
-    "evaluator@caisi.example",
-    "official@caisi.example",
-    "auditor@caisi.example",
-]
+# Everyone seed_demo signs up: a liaison of each company and each CAISI role.
+DEMO_USERS = [f"liaison@{slug}.example" for _, slug in COMPANIES] + [email for email, _, _ in STAFF]
 # Routes with no parameter, or the case number alone (`<case:number>` / `(?P<number>…)`).
 NUMBER = re.compile(r"<case:number>|\(\?P<number>[^)]*\)")
 ANY_OTHER_PARAMETER = re.compile(r"<[^>]+>|\(\?P<")
