@@ -387,10 +387,11 @@ def dashboard_data(user, now: dt.datetime | None = None) -> dict:
     )
     open_total = aging_counts.pop("total")
     aging = {label: aging_counts[f"bucket{i}"] for i, (_, _, label) in enumerate(AGING_BUCKETS)}
+    # A draft in intake waits on its company, not on CAISI.
     longest = list(
-        open_clocks.only("pk", "status", "status_changed_at", "number", "model_name").order_by(
-            "clock_start"
-        )[:5]
+        open_clocks.exclude(status=Status.INTAKE)
+        .only("pk", "status", "status_changed_at", "number", "model_name")
+        .order_by("clock_start")[:5]
     )
     finding_rows = (
         Finding.objects.filter(case__in=visible)

@@ -12,7 +12,7 @@ from accounts import services as account_services
 from accounts.models import ConflictOfInterest
 from cases import demo, services
 from cases.desk import dashboard_data
-from cases.models import Case
+from cases.models import Case, ClockPause
 from findings import services as findings_services
 
 
@@ -246,6 +246,43 @@ def test_dashboard_counts_status_aging_findings_and_overdue(case_at, cast, clien
     page = client.get(reverse("cases:desk_dashboard")).content.decode()
     assert 'id="desk-chart-data"' in page and "chart.umd.min.js" in page
     assert "desk-dashboard.js" in page and "<script>" not in page
+
+
+def test_dashboard_aging_buckets_agree_with_each_cases_own_count(cast):
+    """The database counts the buckets; each must match `Case.days_in_status`."""
+    now = timezone.now()
+    cases = open_cases(cast, 8)
+    ages = [0, 7, 8, 30, 31, 90, 91, 400]  # both sides of every bucket's edge
+    for case, days in zip(cases, ages, strict=True):
+        Case.objects.filter(pk=case.pk).update(
+            status_changed_at=now - dt.timedelta(days=days, minutes=1)
+        )
+    # A pause on the company takes the 31-day case back under 31 days.
+    paused = cases[4]
+    ClockPause.objects.create(
+        case=paused,
+        reason="Waiting on the company",
+        started_at=now - dt.timedelta(days=20),
+        ended_at=now - dt.timedelta(days=18),
+    )
+    expected = [0, 0, 0, 0]
+    for case in Case.objects.filter(pk__in=[c.pk for c in cases]):
+        days = case.days_in_status(now)
+        expected[0 if days <= 7 else 1 if days <= 30 else 2 if days <= 90 else 3] += 1
+    data = dashboard_data(cast.manager, now=now)
+    assert data["chart"]["aging"]["values"] == expected == [2, 3, 1, 2]
+    assert data["open_total"] == 8
+    assert [c.number for c, _ in data["longest_waiting"]][:2] == [cases[7].number, cases[6].number]
+
+
+def test_intake_drafts_are_not_waiting_on_caisi(cast):
+    draft = services.open_case(actor=cast.liaison, title="Draft", model_name="Draft-1")
+    Case.objects.filter(pk=draft.pk).update(
+        status_changed_at=timezone.now() - dt.timedelta(days=60)
+    )
+    submitted = open_cases(cast, 1)[0]
+    data = dashboard_data(cast.manager)
+    assert [c for c, _ in data["longest_waiting"]] == [submitted]
 
 
 def test_dashboard_queries_do_not_grow_with_the_number_of_cases(cast, client):
