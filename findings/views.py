@@ -40,10 +40,14 @@ def _visible_finding(user, case, pk) -> Finding:
     )
 
 
-def _staff_only(user) -> None:
+def _visible_run(user, case, pk) -> EvaluationRun:
+    """Return the case's evaluation run, for CAISI staff only."""
     # Evaluation runs are CAISI's working material; to a company they do not exist.
     if not can_see_internal(user):
         raise Http404("No such evaluation.")
+    return get_object_or_404(
+        EvaluationRun.objects.select_related("model_version", "created_by"), case=case, pk=pk
+    )
 
 
 # --- the message thread ---------------------------------------------------------------
@@ -243,10 +247,7 @@ def evaluation_import(request, number):
 @login_required
 def evaluation_detail(request, number, pk):
     case = get_visible_case(request.user, number)
-    _staff_only(request.user)
-    run = get_object_or_404(
-        EvaluationRun.objects.select_related("model_version", "created_by"), case=case, pk=pk
-    )
+    run = _visible_run(request.user, case, pk)
     return render(
         request,
         "findings/evaluation.html",
@@ -265,8 +266,7 @@ def evaluation_detail(request, number, pk):
 @require_POST
 def evaluation_finish(request, number, pk):
     case = get_visible_case(request.user, number)
-    _staff_only(request.user)
-    run = get_object_or_404(EvaluationRun, case=case, pk=pk)
+    run = _visible_run(request.user, case, pk)
     status = request.POST.get("status", "")
     try:
         services.finish_evaluation_run(run=run, actor=request.user, status=status)
@@ -280,8 +280,7 @@ def evaluation_finish(request, number, pk):
 @login_required
 def evaluation_log(request, number, pk):
     case = get_visible_case(request.user, number)
-    _staff_only(request.user)
-    run = get_object_or_404(EvaluationRun, case=case, pk=pk)
+    run = _visible_run(request.user, case, pk)
     if not run.inspect_log:
         raise Http404("This run has no Inspect log.")
     return FileResponse(
