@@ -9,7 +9,6 @@ from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import redirect, render
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.safestring import mark_safe
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
@@ -17,6 +16,7 @@ from django_otp import user_has_device
 from django_otp.plugins.otp_static.models import StaticToken
 
 from caisi_portal.logging import security_event
+from caisi_portal.web import safe_next
 from cases.services import ActionRefused
 
 from . import services
@@ -35,12 +35,7 @@ class CodeForm(forms.Form):
 
 
 def _next_url(request) -> str:
-    target = request.POST.get("next") or request.GET.get("next") or ""
-    if url_has_allowed_host_and_scheme(
-        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
-    ):
-        return target
-    return "/"
+    return safe_next(request, request.POST.get("next") or request.GET.get("next"), "/")
 
 
 def _second_factor_passed(request, device) -> None:

@@ -1,4 +1,4 @@
-"""The one way a page runs a form through a service."""
+"""The one way a page runs a form through a service, and sends the person back to a page."""
 
 from collections.abc import Callable
 from typing import Any
@@ -6,8 +6,19 @@ from typing import Any
 from django.contrib import messages
 from django.http import HttpResponse
 from django.shortcuts import redirect
+from django.utils.http import url_has_allowed_host_and_scheme
 
 from cases.services import ActionRefused
+
+
+def safe_next(request, candidate: str | None, default: str) -> str:
+    """Return `candidate` if it leads to a page of this site, otherwise `default`."""
+    # Django's check, not a prefix test: browsers read "/\\evil.example" as //evil.example.
+    if candidate and url_has_allowed_host_and_scheme(
+        candidate, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        return candidate
+    return default
 
 
 def submitted(request):

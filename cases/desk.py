@@ -26,7 +26,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from accounts.models import ConflictOfInterest, Organization, Role, User
 from caisi_portal import cache as generations
-from caisi_portal.web import run_form, submitted
+from caisi_portal.web import run_form, safe_next, submitted
 
 from . import policy, services
 from .lifecycle import OPEN_STATUSES, Status
@@ -273,10 +273,10 @@ def bulk_assign(request):
     back = request.POST.get("next", "")
     if not numbers:
         messages.error(request, "Select at least one case to assign.")
-        return redirect_to(back)
+        return redirect_to(request, back)
     if not form.is_valid():
         messages.error(request, "Choose the person to assign.")
-        return redirect_to(back)
+        return redirect_to(request, back)
     cases = list(Case.objects.visible_to(request.user).filter(number__in=numbers))
     person = form.cleaned_data["person"]
     refusals = services.assign_in_bulk(cases=cases, actor=request.user, person=person)
@@ -288,14 +288,12 @@ def bulk_assign(request):
         messages.error(request, f"{number} not assigned: {' '.join(blockers)}")
     for number in sorted(unknown):
         messages.error(request, f"{number} not assigned: no such case.")
-    return redirect_to(back)
+    return redirect_to(request, back)
 
 
-def redirect_to(target: str):
-    # Only paths on this site: the queue's own URL with its filters.
-    if target.startswith("/") and not target.startswith("//"):
-        return redirect(target)
-    return redirect("cases:desk")
+def redirect_to(request, target: str):
+    # Back to the queue's own URL with its filters, and never to another site.
+    return redirect(safe_next(request, target, reverse("cases:desk")))
 
 
 class EvaluatorForm(forms.Form):

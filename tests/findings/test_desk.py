@@ -177,6 +177,29 @@ def test_bulk_assignment_adds_an_evaluator_to_open_cases(cast, client):
     assert Case.objects.filter(evaluators=cast.evaluator).count() == 3
 
 
+@pytest.mark.parametrize("back", ["/\\evil.example", "//evil.example", "https://evil.example/"])
+def test_bulk_assignment_never_sends_anyone_to_another_site(cast, client, back):
+    case = open_cases(cast, 1)[0]
+    client.force_login(cast.manager)
+    response = client.post(
+        reverse("cases:bulk_assign"),
+        {"cases": [case.number], "person": cast.evaluator.pk, "next": back},
+    )
+    assert response.status_code == 302
+    assert response["Location"] == reverse("cases:desk")
+
+
+def test_bulk_assignment_returns_to_the_filtered_queue(cast, client):
+    case = open_cases(cast, 1)[0]
+    client.force_login(cast.manager)
+    back = reverse("cases:desk") + "?status=triage&per_page=50"
+    response = client.post(
+        reverse("cases:bulk_assign"),
+        {"cases": [case.number], "person": cast.evaluator.pk, "next": back},
+    )
+    assert response["Location"] == back
+
+
 def test_only_case_managers_assign_in_bulk(cast, client):
     case = open_cases(cast, 1)[0]
     client.force_login(cast.auditor)
