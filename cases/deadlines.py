@@ -13,6 +13,7 @@ from collections.abc import Iterator
 
 from django.conf import settings
 from django.db import IntegrityError, connection, transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from accounts.models import Membership, Role, User
@@ -156,10 +157,11 @@ def _claim_batch(pairs: list[tuple[int, int]], now: dt.datetime) -> list[int]:
     table = ReminderSent._meta.db_table
     with connection.cursor() as cursor:
         cursor.execute(
-            f"INSERT INTO {table} (deadline_id, offset_days, created_at) "  # noqa: S608 - model's table
-            "SELECT d, o, %s FROM unnest(%s::bigint[], %s::integer[]) AS t(d, o) "
+            # Published on commit: the claim is stamped as published with it.
+            f"INSERT INTO {table} (deadline_id, offset_days, created_at, published_at) "  # noqa: S608
+            "SELECT d, o, %s, %s FROM unnest(%s::bigint[], %s::integer[]) AS t(d, o) "
             "ON CONFLICT (deadline_id, offset_days) DO NOTHING RETURNING id",
-            [now, [d for d, _ in pairs], [o for _, o in pairs]],
+            [now, now, [d for d, _ in pairs], [o for _, o in pairs]],
         )
         return sorted(row[0] for row in cursor.fetchall())
 
@@ -172,7 +174,10 @@ def _claim_one_by_one(pairs: list[tuple[int, int]], now: dt.datetime) -> list[in
             with transaction.atomic():  # a savepoint: a taken pair leaves the batch intact
                 claimed.append(
                     ReminderSent.objects.create(
-                        deadline_id=deadline_id, offset_days=offset, created_at=now
+                        deadline_id=deadline_id,
+                        offset_days=offset,
+                        created_at=now,
+                        published_at=now,
                     ).pk
                 )
         except IntegrityError:
@@ -245,16 +250,42 @@ def sweep_reminders(*, now: dt.datetime | None = None, batch: int = 500) -> int:
     return sent
 
 
-def redeliver_lost_reminders(*, now: dt.datetime | None = None, limit: int = 5000) -> int:
-    """Publish again the claims that no delivery has marked for a while; return how many."""
-    now = now or timezone.now()
-    stale = list(
-        ReminderSent.objects.filter(
-            delivered_at__isnull=True, created_at__lte=now - REDELIVER_AFTER
-        )
-        .order_by("created_at")
-        .values_list("pk", flat=True)[:limit]
+def _lost(cutoff: dt.datetime):
+    """Return the claims undelivered and unpublished since `cutoff`."""
+    return ReminderSent.objects.filter(delivered_at__isnull=True).filter(
+        Q(published_at__isnull=True, created_at__lte=cutoff) | Q(published_at__lte=cutoff)
     )
+
+
+def _claim_lost(now: dt.datetime, limit: int) -> list[int]:
+    """Stamp the lost claims as published now; return the ids this call won, and only those."""
+    cutoff = now - REDELIVER_AFTER
+    if connection.vendor != "postgresql":
+        # The embedded database: one compare-and-swap a row, each won or lost alone.
+        candidates = _lost(cutoff).order_by("created_at").values_list("pk", flat=True)[:limit]
+        return sorted(
+            pk for pk in list(candidates) if _lost(cutoff).filter(pk=pk).update(published_at=now)
+        )
+    table = ReminderSent._meta.db_table
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {table} SET published_at = %s WHERE id IN ("  # noqa: S608 - model's table
+            f"SELECT id FROM {table} WHERE delivered_at IS NULL AND ("
+            "(published_at IS NULL AND created_at <= %s) OR published_at <= %s) "
+            "ORDER BY created_at LIMIT %s FOR UPDATE SKIP LOCKED) RETURNING id",
+            [now, cutoff, cutoff, limit],
+        )
+        return sorted(row[0] for row in cursor.fetchall())
+
+
+def redeliver_lost_reminders(*, now: dt.datetime | None = None, limit: int = 5000) -> int:
+    """Publish again the claims that no delivery has marked for a while; return how many.
+
+    Each is claimed first, so however many sweepers run, a lost claim is published
+    again once per `REDELIVER_AFTER`, not on every sweep.
+    """
+    now = now or timezone.now()
+    stale = _claim_lost(now, limit)
     if stale:
         publish_deliveries(stale)
     return len(stale)

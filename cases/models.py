@@ -489,6 +489,8 @@ class ReminderSent(models.Model):
     created_at = models.DateTimeField(default=timezone.now)
     # Set once its notices exist; a claim left without it (a lost publish) is sent again.
     delivered_at = models.DateTimeField(null=True, blank=True)
+    # When its delivery was last published: a republish claims the row by moving it.
+    published_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         constraints = [

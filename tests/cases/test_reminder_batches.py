@@ -135,3 +135,27 @@ def test_four_sweepers_publish_each_claim_once(case_at):
     queued = queued_deliveries()
     assert [pk for pk, n in Counter(queued).items() if n > 1] == []
     assert sorted(queued) == claimed
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_lost_claim_is_published_again_once_a_window_not_on_every_sweep(case_at):
+    sync_all([case_at("triage", title=f"Lost {n}") for n in range(3)])
+    moment = everything_due()
+    app.control.purge()
+    deadlines.sweep_reminders(now=moment)
+    claimed = sorted(ReminderSent.objects.values_list("pk", flat=True))
+    assert claimed
+    app.control.purge()  # the broker lost the first publish
+
+    later = moment + deadlines.REDELIVER_AFTER + dt.timedelta(minutes=1)
+    sweep_at_once(later, sweepers=4, batch=2)
+    assert sorted(queued_deliveries()) == claimed  # once each, by one sweeper
+    for minutes in (1, 5, 14):  # the sweeps after it, in the same window
+        deadlines.sweep_reminders(now=later + dt.timedelta(minutes=minutes))
+    assert sorted(queued_deliveries()) == claimed
+
+    app.control.purge()  # lost again: the next window publishes it once more
+    next_window = later + deadlines.REDELIVER_AFTER
+    assert deadlines.redeliver_lost_reminders(now=next_window) == len(claimed)
+    assert deadlines.redeliver_lost_reminders(now=next_window) == 0
+    assert sorted(queued_deliveries()) == claimed
