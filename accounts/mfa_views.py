@@ -40,10 +40,13 @@ def _next_url(request) -> str:
 
 def _second_factor_passed(request, device) -> None:
     """Mark this session verified, under a new session id (the privilege just changed)."""
+    old_key = request.session.session_key
     request.session.cycle_key()
     request.session[keys.SECOND_FACTOR_DEVICE] = device.persistent_id
     request.session[keys.SECOND_FACTOR_REQUIRED] = True
-    services.record_signed_in_session(user=request.user, session_key=request.session.session_key)
+    services.record_signed_in_session(
+        user=request.user, session_key=request.session.session_key, replaces=old_key
+    )
 
 
 @never_cache

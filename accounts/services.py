@@ -414,11 +414,30 @@ def verify_second_factor(*, user, code: str):
     return None
 
 
-def record_signed_in_session(*, user, session_key: str) -> None:
-    """Remember which sessions belong to the person, to end them together later."""
+@transaction.atomic
+def record_signed_in_session(*, user, session_key: str, replaces: str | None = None) -> None:
+    """Remember which sessions belong to the person, to end them together later.
+
+    `replaces` is the id the same sign-in had before its key was cycled: its row goes,
+    and the new one keeps its sign-in time.
+    """
     from .models import SignedInSession
 
-    SignedInSession.objects.update_or_create(session_key=session_key, defaults={"user": user})
+    now = timezone.now()
+    # No session outlives the absolute timeout, so older rows name nothing left to end.
+    SignedInSession.objects.filter(
+        user=user, signed_in_at__lt=now - dt.timedelta(hours=settings.SESSION_ABSOLUTE_HOURS)
+    ).delete()
+    signed_in_at = now
+    if replaces and replaces != session_key:
+        replaced = SignedInSession.objects.filter(user=user, session_key=replaces)
+        signed_in_at = replaced.values_list("signed_in_at", flat=True).first() or now
+        replaced.delete()
+    SignedInSession.objects.update_or_create(
+        session_key=session_key,
+        defaults={"user": user},
+        create_defaults={"user": user, "signed_in_at": signed_in_at},
+    )
 
 
 def end_sessions_of(*, user) -> int:

@@ -9,6 +9,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from accounts.models import SignedInSession
+from tests.conftest import confirmed_authenticator, current_totp_code
 
 PASSWORD = "demo-pass-2026"
 
@@ -120,3 +121,31 @@ def test_changing_something_else_leaves_sessions_alone(client, cast):
     cast.liaison.save(update_fields=["full_name"])
     assert Session.objects.filter(session_key=key).exists()
     assert signed_in(client)
+
+
+def test_passing_the_second_factor_leaves_one_row_for_that_sign_in(client, cast):
+    device = confirmed_authenticator(cast.official)
+    before = sign_in(client, cast.official)
+    client.post(reverse("accounts:mfa_verify"), {"code": current_totp_code(device)})
+    after = client.cookies["sessionid"].value
+    assert after != before
+    rows = SignedInSession.objects.filter(user=cast.official)
+    assert list(rows.values_list("session_key", flat=True)) == [after]
+
+
+def test_signing_in_forgets_sessions_older_than_the_absolute_timeout(cast, settings):
+    settings.SESSION_ABSOLUTE_HOURS = 1
+    start = timezone.now()
+    with time_machine.travel(start, tick=False) as clock:
+        old = sign_in(Client(), cast.liaison)
+        other = sign_in(Client(), cast.other_liaison)
+        clock.move_to(start + dt.timedelta(minutes=30))
+        recent = sign_in(Client(), cast.liaison)
+        clock.move_to(start + dt.timedelta(minutes=61))
+        new = sign_in(Client(), cast.liaison)
+    mine = set(
+        SignedInSession.objects.filter(user=cast.liaison).values_list("session_key", flat=True)
+    )
+    assert mine == {recent, new} and old not in mine
+    # Another person's rows are theirs to prune when they sign in.
+    assert SignedInSession.objects.filter(session_key=other).exists()
