@@ -2,7 +2,6 @@
 
 from django.contrib import messages
 from django.contrib.auth import logout
-from django.http import JsonResponse
 from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils import timezone
@@ -99,9 +98,13 @@ class SecondFactorMiddleware:
             return None
         if request.path.startswith(("/static/", "/api/")):
             if request.path.startswith("/api/"):
-                return JsonResponse(
-                    {"detail": "Complete two-step verification in the browser first."},
-                    status=403,
+                from caisi_portal.api import problem_response
+
+                return problem_response(
+                    request,
+                    403,
+                    "Complete two-step verification in the browser first.",
+                    "second-factor-required",
                 )
             return None
         from django_otp import user_has_device

@@ -85,6 +85,7 @@ TITLES = {
     413: "Too large",
     415: "Unsupported media type",
     429: "Too many requests",
+    503: "Service unavailable",
 }
 
 
@@ -107,8 +108,6 @@ def _field_errors(detail, path: str = "") -> list[dict[str, str]]:
 
 def _as_api_exception(exc):
     """Translate the services' refusals and Django's errors into API exceptions."""
-    from submissions.services import BadInput, NotAllowed
-
     if isinstance(exc, CaseNotFound | Http404):
         return exceptions.NotFound("No case with that number is visible to you.")
     if isinstance(exc, DjangoPermissionDenied):
@@ -116,10 +115,9 @@ def _as_api_exception(exc):
     if isinstance(exc, ActionRefused):
         # A refusal says what it is: bad input (400), not this person's to do
         # (403), or not possible in the case's state (409, the default).
-        code = getattr(exc, "http_status", 409)
-        if isinstance(exc, BadInput) or code == 400:
+        if exc.http_status == 400:
             return exceptions.ValidationError({"non_field_errors": exc.blockers})
-        if isinstance(exc, NotAllowed) or code == 403:
+        if exc.http_status == 403:
             return exceptions.PermissionDenied("; ".join(exc.blockers))
         return Conflict(exc.blockers)
     if isinstance(exc, DjangoValidationError):
@@ -322,17 +320,22 @@ class PortalGenericAPIView(PortalAPIView, GenericAPIView):
 # --- the URLconf ----------------------------------------------------------------------
 
 
+def problem_response(request, status: int, detail: str, slug: str) -> JsonResponse:
+    """A problem-details answer made outside DRF (middleware, plain views), as the API's own."""
+    body = {
+        "type": PROBLEM_TYPE_BASE + slug,
+        "title": TITLES.get(status, "The request failed"),
+        "status": status,
+        "detail": detail,
+        "instance": request.path,
+    }
+    return JsonResponse(body, status=status, content_type=PROBLEM_JSON)
+
+
 @csrf_exempt  # a token client has no CSRF cookie; this view changes nothing
 def nowhere(request, *args, **kwargs) -> JsonResponse:
     """Answer a path under /api/v1/ that names no endpoint."""
-    body = {
-        "type": PROBLEM_TYPE_BASE + "not-found",
-        "title": TITLES[404],
-        "status": 404,
-        "detail": "There is no such endpoint or object.",
-        "instance": request.path,
-    }
-    return JsonResponse(body, status=404, content_type=PROBLEM_JSON)
+    return problem_response(request, 404, "There is no such endpoint or object.", "not-found")
 
 
 def urls():

@@ -3,7 +3,7 @@
 import logging
 
 from django.db import InterfaceError, OperationalError, connections
-from django.http import Http404, HttpResponse, JsonResponse
+from django.http import Http404, HttpResponse
 from django.template.loader import render_to_string
 
 logger = logging.getLogger(__name__)
@@ -64,19 +64,9 @@ class DatabaseUnavailableMiddleware:
             if not connection.in_atomic_block:
                 connection.close_if_unusable_or_obsolete()
         if request.path_info.startswith("/api/"):
-            from caisi_portal.api import PROBLEM_JSON, PROBLEM_TYPE_BASE
+            from caisi_portal.api import problem_response
 
-            response = JsonResponse(
-                {
-                    "type": PROBLEM_TYPE_BASE + "database-unavailable",
-                    "title": "Service unavailable",
-                    "status": 503,
-                    "detail": DATABASE_UNAVAILABLE,
-                    "instance": request.path,
-                },
-                status=503,
-                content_type=PROBLEM_JSON,
-            )
+            response = problem_response(request, 503, DATABASE_UNAVAILABLE, "database-unavailable")
         else:
             # No request context: its processors would read the database again.
             response = HttpResponse(

@@ -155,3 +155,18 @@ def test_person_cannot_revoke_someone_elses_token(liaison, other_liaison):
         revoke_api_token(actor=other_liaison, token=token)
     token.refresh_from_db()
     assert token.revoked_at is None
+
+
+def test_a_session_owing_its_second_factor_gets_problem_details_from_the_api(client, cast):
+    from django.urls import reverse
+
+    from tests.conftest import confirmed_authenticator
+
+    confirmed_authenticator(cast.manager)
+    client.post(reverse("login"), {"username": cast.manager.email, "password": "demo-pass-2026"})
+    response = client.get("/api/v1/cases/")
+    assert response.status_code == 403
+    assert response["Content-Type"] == "application/problem+json"
+    body = response.json()
+    assert body["status"] == 403 and body["instance"] == "/api/v1/cases/"
+    assert "two-step verification" in body["detail"]
