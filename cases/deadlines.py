@@ -16,8 +16,6 @@ from django.db import IntegrityError, connection, transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from accounts.models import Membership, Role, User
-
 from .models import Case, Deadline, DeadlineKind, NotificationKind, ReminderSent
 
 
@@ -291,29 +289,33 @@ def redeliver_lost_reminders(*, now: dt.datetime | None = None, limit: int = 500
     return len(stale)
 
 
-def recipients(deadline: Deadline) -> list[int]:
+# Who is reminded of each kind: (the company, CAISI's side).
+REMINDED = {
+    DeadlineKind.PLANNED_RELEASE: (True, True),
+    DeadlineKind.CLARIFICATION_DUE: (True, False),
+    DeadlineKind.FINDING_RESPONSE_DUE: (True, False),
+    DeadlineKind.ACCESS_EXPIRY: (True, True),
+    DeadlineKind.SERVICE_LEVEL: (False, True),
+}
+
+
+def recipients(
+    deadline: Deadline,
+    *,
+    members: list[int] | None = None,
+    case_managers: list[int] | None = None,
+) -> list[int]:
     """Return who is reminded: the company for its obligations, CAISI for its own."""
-    case = deadline.case
-    company = list(
-        Membership.objects.filter(organization_id=case.organization_id).values_list(
-            "user_id", flat=True
-        )
+    from .notifications import people_concerned
+
+    company, caisi = REMINDED[deadline.kind]
+    return people_concerned(
+        case=deadline.case,
+        company=company,
+        caisi=caisi,
+        members=members,
+        case_managers=case_managers,
     )
-    if case.case_manager_id:
-        caisi = [case.case_manager_id]
-    else:
-        caisi = list(
-            User.objects.filter(staff_role=Role.CASE_MANAGER, is_active=True).values_list(
-                "pk", flat=True
-            )
-        )
-    return {
-        DeadlineKind.PLANNED_RELEASE: company + caisi,
-        DeadlineKind.CLARIFICATION_DUE: company,
-        DeadlineKind.FINDING_RESPONSE_DUE: company,
-        DeadlineKind.ACCESS_EXPIRY: company + caisi,
-        DeadlineKind.SERVICE_LEVEL: caisi,
-    }[deadline.kind]
 
 
 def reminder_text(reminder: ReminderSent) -> str:

@@ -28,6 +28,49 @@ from .models import (
 MESSAGE_VERBS = {"message_posted", "clarification_requested", "clarification_answered"}
 
 
+def active_case_managers() -> list[int]:
+    """Return every active case manager: CAISI's side of a case that has none named."""
+    from accounts.models import Role, User
+
+    return list(
+        User.objects.filter(staff_role=Role.CASE_MANAGER, is_active=True).values_list(
+            "pk", flat=True
+        )
+    )
+
+
+def people_concerned(
+    *,
+    case: Case,
+    company: bool,
+    caisi: bool,
+    members: list[int] | None = None,
+    case_managers: list[int] | None = None,
+) -> list[int]:
+    """Return who hears of the case: its company's members, CAISI's side, or both.
+
+    CAISI's side is the case manager, or every active case manager while none is
+    named. `members` and `case_managers`, when given, spare their queries.
+    """
+    people: list[int] = []
+    if company:
+        if members is None:
+            from accounts.models import Membership
+
+            members = list(
+                Membership.objects.filter(organization_id=case.organization_id).values_list(
+                    "user_id", flat=True
+                )
+            )
+        people += members
+    if caisi:
+        if case.case_manager_id:
+            people.append(case.case_manager_id)
+        else:
+            people += active_case_managers() if case_managers is None else case_managers
+    return people
+
+
 def kind_of(event: CaseEvent) -> str:
     if event.to_status:
         return NotificationKind.CASE_UPDATE

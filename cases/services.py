@@ -416,8 +416,6 @@ def perform(*, case: Case, actor, action: str, **params) -> Case:
 
 def notify_event(*, event_id: int) -> int:
     """Create the in-app notices for one event, once per person; return how many are new."""
-    from accounts.models import Membership
-
     from . import notifications
 
     event = CaseEvent.objects.select_related("case").filter(pk=event_id).first()
@@ -425,23 +423,14 @@ def notify_event(*, event_id: int) -> int:
         return 0
     case = event.case
     people = set(case.evaluators.values_list("pk", flat=True))
-    if case.case_manager_id:
-        people.add(case.case_manager_id)
-    elif event.to_status:
-        # Until a case manager is named, the whole desk hears of the case's moves.
-        from accounts.models import Role, User
-
-        people.update(
-            User.objects.filter(staff_role=Role.CASE_MANAGER, is_active=True).values_list(
-                "pk", flat=True
-            )
+    people.update(
+        notifications.people_concerned(
+            case=case,
+            company=not event.internal,
+            # Until a case manager is named, the whole desk hears of the case's moves only.
+            caisi=bool(case.case_manager_id or event.to_status),
         )
-    if not event.internal:
-        people.update(
-            Membership.objects.filter(organization_id=case.organization_id).values_list(
-                "user_id", flat=True
-            )
-        )
+    )
     people.discard(event.actor_id)
     return notifications.create_notifications(
         user_ids=people,
