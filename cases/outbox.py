@@ -32,7 +32,18 @@ logger = logging.getLogger(__name__)
 
 
 def enqueue(*signatures: Signature) -> None:
-    """Queue these task calls to run once the current transaction commits."""
+    """Queue these task calls to run once the current transaction commits.
+
+    A row keeps the task's name and positional arguments only; a call with
+    keyword arguments or options (a countdown, a queue) is refused here rather
+    than losing them on the way through the outbox.
+    """
+    for signature in signatures:
+        if signature.kwargs or signature.options:
+            raise ValueError(
+                f"{signature.task}: the outbox carries positional arguments only, "
+                f"not {sorted(signature.kwargs) + sorted(signature.options)}"
+            )
     if current_app.conf.task_always_eager:
         for signature in signatures:
             # robust: work that fails in-process must not fail the committed action.

@@ -182,3 +182,15 @@ def test_operators_see_the_waiting_work_in_the_admin(db, client, django_user_mod
     page = client.get("/admin/cases/pendingtask/")
     assert page.status_code == 200
     assert "cases.tasks.notify_case_event" in page.content.decode()
+
+
+def test_a_call_the_outbox_cannot_carry_whole_is_refused(db):
+    from cases.tasks import notify_case_event
+
+    for signature in [
+        notify_case_event.s(event_id=1),
+        notify_case_event.s(1).set(countdown=30),
+    ]:
+        with pytest.raises(ValueError, match="positional arguments only"):
+            outbox.enqueue(signature)
+    assert not PendingTask.objects.exists()
