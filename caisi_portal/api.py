@@ -30,6 +30,7 @@ from rest_framework.views import APIView, exception_handler
 from accounts.authentication import BearerTokenAuthentication
 from accounts.models import ApiToken
 from caisi_portal.cache import redis_client
+from caisi_portal.clients import client_address
 from cases.services import ActionRefused, CaseNotFound
 
 logger = logging.getLogger(__name__)
@@ -260,7 +261,7 @@ class TokenRateThrottle(SimpleRateThrottle):
         elif request.user and request.user.is_authenticated:
             ident = f"user-{request.user.pk}"
         else:
-            ident = f"anon-{self.get_ident(request)}"
+            ident = f"anon-{client_address(request)}"
         return f"throttle_{self.scope}_{ident}"
 
     def allow_request(self, request, view) -> bool:
