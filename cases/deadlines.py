@@ -332,22 +332,51 @@ def reminder_text(reminder: ReminderSent) -> str:
 
 def deliver_reminder(*, reminder_id: int) -> int:
     """Turn one claimed reminder into notices for the people concerned (safe to repeat)."""
-    from .notifications import create_notifications
+    return deliver_reminders(reminder_ids=[reminder_id])
 
-    reminder = ReminderSent.objects.select_related("deadline__case").filter(pk=reminder_id).first()
-    if reminder is None:
+
+def deliver_reminders(*, reminder_ids: list[int]) -> int:
+    """Turn a chunk of claimed reminders into notices (safe to repeat); return how many are new.
+
+    The chunk is read in one query, and so are the companies' members and the
+    case managers; a reminder delivered already is skipped.
+    """
+    from accounts.models import Membership
+
+    from .notifications import active_case_managers, create_notifications
+
+    reminders = list(
+        ReminderSent.objects.select_related("deadline__case")
+        .filter(pk__in=reminder_ids, delivered_at__isnull=True)
+        .order_by("pk")
+    )
+    if not reminders:
         return 0
+    live = [r for r in reminders if r.deadline.satisfied_at is None]
+    members: dict[int, list[int]] = {r.deadline.case.organization_id: [] for r in live}
+    if members:
+        for organization_id, user_id in Membership.objects.filter(
+            organization_id__in=members
+        ).values_list("organization_id", "user_id"):
+            members[organization_id].append(user_id)
+    case_managers = active_case_managers() if live else []
     created = 0
-    if reminder.deadline.satisfied_at is None:
-        created = create_notifications(
-            user_ids=recipients(reminder.deadline),
-            case=reminder.deadline.case,
+    for reminder in live:
+        case = reminder.deadline.case
+        created += create_notifications(
+            user_ids=recipients(
+                reminder.deadline,
+                members=members[case.organization_id],
+                case_managers=case_managers,
+            ),
+            case=case,
             kind=NotificationKind.REMINDER,
             text=reminder_text(reminder),
             reminder=reminder,
         )
-    # Done, with notices or with nothing left to say: the sweep need not publish it again.
-    ReminderSent.objects.filter(pk=reminder.pk, delivered_at__isnull=True).update(
+    # Done, with notices or with nothing left to say: the sweep need not publish them again.
+    done = [r.pk for r in reminders]
+    ReminderSent.objects.filter(pk__in=done, delivered_at__isnull=True).update(
         delivered_at=timezone.now()
     )
     return created

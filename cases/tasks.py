@@ -29,7 +29,7 @@ def deliver_reminder(reminder_id: int) -> int:
 @shared_task(acks_late=True)
 def deliver_reminders(reminder_ids: list[int]) -> int:
     """Deliver a chunk of claimed reminders (safe to run twice)."""
-    return sum(deadlines.deliver_reminder(reminder_id=pk) for pk in reminder_ids)
+    return deadlines.deliver_reminders(reminder_ids=reminder_ids)
 
 
 @shared_task(acks_late=True, autoretry_for=(OSError,), retry_backoff=True, max_retries=5)

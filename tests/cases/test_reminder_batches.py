@@ -159,3 +159,26 @@ def test_a_lost_claim_is_published_again_once_a_window_not_on_every_sweep(case_a
     assert deadlines.redeliver_lost_reminders(now=next_window) == len(claimed)
     assert deadlines.redeliver_lost_reminders(now=next_window) == 0
     assert sorted(queued_deliveries()) == claimed
+
+
+def test_a_chunk_reads_its_reminders_and_the_people_once(case_at):
+    cases = [case_at("triage", title=f"Chunk read {n}") for n in range(4)]
+    sync_all(cases)
+    deadlines.sweep_reminders(now=everything_due())
+    ids = sorted(ReminderSent.objects.values_list("pk", flat=True))
+    assert len(ids) >= 8
+
+    with CaptureQueriesContext(connection) as queries:
+        assert deadlines.deliver_reminders(reminder_ids=ids) > 0
+    sql = [q["sql"] for q in queries]
+    assert len([s for s in sql if s.startswith("SELECT") and 'FROM "cases_remindersent"' in s]) == 1
+    assert len([s for s in sql if "staff_role" in s]) == 1  # the case managers, once
+    assert len([s for s in sql if 'FROM "accounts_membership"' in s]) == 1
+    assert len([s for s in sql if s.startswith('UPDATE "cases_remindersent"')]) == 1
+    assert not ReminderSent.objects.filter(delivered_at__isnull=True).exists()
+
+    notices = Notification.objects.count()
+    with CaptureQueriesContext(connection) as again:
+        assert deadlines.deliver_reminders(reminder_ids=ids) == 0
+    assert len(again) == 1  # every one delivered already: skipped
+    assert Notification.objects.count() == notices
