@@ -97,6 +97,9 @@ class User(AbstractUser):
 
     @cached_property
     def membership(self) -> "Membership | None":
+        """Return the person's place in a company; CAISI staff act in their own role, in none."""
+        if self.staff_role:
+            return None
         try:
             return Membership.objects.select_related("organization").get(user=self)
         except Membership.DoesNotExist:

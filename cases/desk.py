@@ -222,9 +222,6 @@ def options(choices, selected=None):
 @login_required
 def queue(request):
     _require_staff(request.user)
-    if request.user.staff_role:
-        # Staff act in their CAISI role: the header's company line needs no membership read.
-        request.user.membership = None
     choices = filter_choices()
     # Bound even without parameters (every filter is optional), so the form and its
     # choices are built once.

@@ -317,6 +317,15 @@ def test_dashboard_queries_do_not_grow_with_the_number_of_cases(cast, client):
     assert few == many
 
 
+@pytest.mark.parametrize("page", ["cases:desk", "cases:desk_dashboard"])
+def test_desk_pages_read_no_company_for_staff(cast, client, page):
+    # Staff act in their CAISI role: the header shows no company and reads none.
+    client.force_login(cast.manager)
+    with CaptureQueriesContext(connection) as queries:
+        assert client.get(reverse(page)).status_code == 200
+    assert not [q for q in queries.captured_queries if "accounts_membership" in q["sql"]]
+
+
 def test_staff_declare_and_end_their_own_conflicts(cast, client, acme, globex):
     client.force_login(cast.evaluator)
     url = reverse("accounts:conflicts")
