@@ -20,11 +20,15 @@ def access_changed(sender, update_fields=None, **kwargs) -> None:
 
 
 def case_saved(sender, instance, **kwargs) -> None:
+    if not generations.enabled():
+        return
     if instance.number:
         generations.bump(generations.case_generation(instance.number))
 
 
 def event_saved(sender, instance, **kwargs) -> None:
+    if not generations.enabled():
+        return  # nothing is cached: spare the case's number its lookup
     # The event holds the case it was recorded on: its number needs no query.
     generations.bump(generations.case_generation(instance.case.number))
 

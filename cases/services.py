@@ -65,7 +65,7 @@ def record_event(
         locked = Case.objects.select_for_update().only("pk", "number").get(pk=case.pk)
         last = CaseEvent.objects.filter(case_id=case.pk).order_by("-seq").first()
         event = CaseEvent(
-            case_id=case.pk,
+            case=locked,  # its number is at hand for the hash and the cache's signal
             seq=(last.seq + 1) if last else 1,
             actor=actor if actor is not None and actor.is_authenticated else None,
             verb=verb,

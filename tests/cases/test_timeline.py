@@ -1,10 +1,14 @@
 """The timeline is append-only and its hash chain exposes any change behind the portal's back."""
 
 import pytest
+from django.core.cache import cache
 from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.db import DatabaseError, connection, transaction
+from django.test.utils import CaptureQueriesContext
 
+from caisi_portal import cache as generations
+from cases import services
 from cases.models import AppendOnlyError, CaseEvent
 from cases.services import verify_chain
 
@@ -89,3 +93,29 @@ def test_verifier_catches_a_rehashed_event_by_the_broken_link(case_at):
         [forged_hash, first.pk],
     )
     assert verify_chain(case).pk == second.pk
+
+
+def case_reads(queries) -> list[str]:
+    return [
+        q["sql"]
+        for q in queries
+        if q["sql"].startswith("SELECT") and 'FROM "cases_case"' in q["sql"]
+    ]
+
+
+def test_an_event_reads_its_case_only_to_lock_it(case_at):
+    case = case_at("triage")
+    with CaptureQueriesContext(connection) as queries:
+        services.record_event(case=case, actor=None, verb="note_added", details={})
+    assert [" FOR UPDATE" in sql for sql in case_reads(queries)] == [True]
+
+
+@pytest.mark.usefixtures("shared_cache")
+def test_an_event_bumps_the_shared_cache_without_reading_its_case_again(case_at):
+    case = case_at("triage")
+    generation = generations.case_generation(case.number)
+    before = cache.get(generation)
+    with CaptureQueriesContext(connection) as queries:
+        services.record_event(case=case, actor=None, verb="note_added", details={})
+    assert [" FOR UPDATE" in sql for sql in case_reads(queries)] == [True]
+    assert cache.get(generation) != before
