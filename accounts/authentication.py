@@ -43,16 +43,16 @@ def _token_with_user(digest: str) -> ApiToken | None:
 
 def find_token(digest: str, prefetched=None) -> ApiToken | None:
     """Return the token with this hash and its user (from the shared cache while current)."""
-    if not generations.enabled():
-        return _token_with_user(digest)
-    key = token_key(digest)
-    token, current = generations.read(key, generations.ACCESS, prefetched=prefetched)
-    if token is None:
+
+    def load() -> ApiToken | None:
         token = _token_with_user(digest)
         if token is not None:
             token.user.role  # noqa: B018 - read the membership now, kept with the entry
-            generations.store(key, current, token)
-    return token
+        return token
+
+    return generations.cached(
+        token_key(digest), generations.ACCESS, load=load, prefetched=prefetched
+    )
 
 
 def note_use(token: ApiToken, now) -> None:

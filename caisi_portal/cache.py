@@ -146,3 +146,19 @@ def store(entry_key: str, generations: tuple, value: object) -> None:
         cache.set(entry_key, (generations, value), timeout=ENTRY_SECONDS)
     except Exception:
         logger.warning("the shared cache is unreachable; nothing kept", exc_info=True)
+
+
+def cached(entry_key: str, *generation_keys: str, load, prefetched: Prefetched | None = None):
+    """Return the entry kept under these generations, or `load()` it and keep it.
+
+    The one way to answer from the shared cache: without one (or with the
+    cache unreachable) every call loads; a `None` from `load` is not kept.
+    """
+    if not enabled():
+        return load()
+    found, current = read(entry_key, *generation_keys, prefetched=prefetched)
+    if found is None:
+        found = load()
+        if found is not None:
+            store(entry_key, current, found)
+    return found

@@ -575,19 +575,7 @@ class CaseStatusView(PortalAPIView):
         # Polled often and rarely changed: kept in the shared cache per token (or
         # person) and case, used only while no change of the case or of anyone's
         # access came since.
-        if isinstance(request.auth, ApiToken):
-            key = status_key(f"t:{request.auth.secret_sha256}", number)
-        else:
-            key = status_key(f"u:{request.user.pk}", number)
-        found, current = None, ()
-        if generations.enabled() and CACHEABLE_NUMBER.fullmatch(number):
-            found, current = generations.read(
-                key,
-                generations.ACCESS,
-                generations.case_generation(number),
-                prefetched=getattr(request._request, "cache_prefetch", None),
-            )
-        if found is None:
+        def load() -> dict:
             case = get_case(
                 request,
                 number,
@@ -595,13 +583,26 @@ class CaseStatusView(PortalAPIView):
                     "pk", "number", "status", "status_changed_at", "updated_at"
                 ),
             )
-            found = {
+            return {
                 "etag": case_etag(case, request.user, "status"),
                 "updated_at": case.updated_at,
                 "body": dict(CaseStatusSerializer(case).data),
             }
-            if current:
-                generations.store(key, current, found)
+
+        if not CACHEABLE_NUMBER.fullmatch(number):
+            found = load()  # no case has such a number: a 404, never a cache key
+        else:
+            if isinstance(request.auth, ApiToken):
+                key = status_key(f"t:{request.auth.secret_sha256}", number)
+            else:
+                key = status_key(f"u:{request.user.pk}", number)
+            found = generations.cached(
+                key,
+                generations.ACCESS,
+                generations.case_generation(number),
+                load=load,
+                prefetched=getattr(request._request, "cache_prefetch", None),
+            )
         case = SimpleNamespace(updated_at=found["updated_at"])
         headers = conditional_headers(case, found["etag"])
         if is_not_modified(request, case, found["etag"]):

@@ -175,36 +175,31 @@ def filter_choices() -> dict:
     """
     # Conflicts begin and end with the calendar too: the day is part of the key.
     key = f"desk:choices:{timezone.localdate().isoformat()}"
-    found, current = None, ()
-    if generations.enabled():
-        found, current = generations.read(key, generations.ACCESS)
-    if found is None:
-        people = list(
-            User.objects.filter(staff_role__in=(Role.CASE_MANAGER, Role.EVALUATOR))
-            .order_by("staff_role", "email")
-            .values_list("pk", "full_name", "email", "staff_role", "is_active")
-        )
-        found = {
-            "organizations": list(Organization.objects.order_by("name").values_list("pk", "name")),
-            "managers": [
-                (pk, name or email)
-                for pk, name, email, role, _ in people
-                if role == Role.CASE_MANAGER
-            ],
-            "assignable": [
-                (pk, f"{name or email} ({Role(role).label})")
-                for pk, name, email, role, active in people
-                if active
-            ],
-        }
-        found["conflicts"] = list(
+    return generations.cached(key, generations.ACCESS, load=_load_filter_choices)
+
+
+def _load_filter_choices() -> dict:
+    people = list(
+        User.objects.filter(staff_role__in=(Role.CASE_MANAGER, Role.EVALUATOR))
+        .order_by("staff_role", "email")
+        .values_list("pk", "full_name", "email", "staff_role", "is_active")
+    )
+    return {
+        "organizations": list(Organization.objects.order_by("name").values_list("pk", "name")),
+        "managers": [
+            (pk, name or email) for pk, name, email, role, _ in people if role == Role.CASE_MANAGER
+        ],
+        "assignable": [
+            (pk, f"{name or email} ({Role(role).label})")
+            for pk, name, email, role, active in people
+            if active
+        ],
+        "conflicts": list(
             ConflictOfInterest.objects.active()
             .select_related("user", "organization")
             .order_by("organization__name", "user__email")
-        )
-        if current:
-            generations.store(key, current, found)
-    return found
+        ),
+    }
 
 
 SELECTED = mark_safe(" selected")  # noqa: S308 - a constant
