@@ -77,7 +77,7 @@ class QueueFilterForm(forms.Form):
     def __init__(self, *args, managers=None, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["status"].choices += [
-            (s, label) for s, label in Status.choices if s != "intake"
+            (s, label) for s, label in Status.choices if s != Status.INTAKE
         ]
         if managers is None:
             managers = [
@@ -92,8 +92,7 @@ class QueueFilterForm(forms.Form):
     def filter(self, cases):
         data = self.cleaned_data
         status = data.get("status")
-        # A case in intake is the company's draft until it submits it: not CAISI's queue yet.
-        cases = cases.exclude(status=Status.INTAKE)
+        cases = cases.submitted()
         if status == "":
             cases = cases.filter(status__in=OPEN_STATUSES)
         elif status != "all":
@@ -379,7 +378,7 @@ def dashboard_data(user, now: dt.datetime | None = None) -> dict:
     aging = {label: aging_counts[f"bucket{i}"] for i, (_, _, label) in enumerate(AGING_BUCKETS)}
     # A draft in intake waits on its company, not on CAISI.
     longest = list(
-        open_clocks.exclude(status=Status.INTAKE)
+        open_clocks.submitted()
         .only("pk", "status", "status_changed_at", "number", "model_name")
         .order_by("clock_start")[:5]
     )

@@ -49,6 +49,10 @@ class CaseQuerySet(models.QuerySet):
     def open(self) -> "CaseQuerySet":
         return self.filter(status__in=OPEN_STATUSES)
 
+    def submitted(self) -> "CaseQuerySet":
+        """Leave out cases still in intake: the company's drafts, not yet CAISI's to work on."""
+        return self.exclude(status=Status.INTAKE)
+
     def with_clock(self, now=None) -> "CaseQuerySet":
         """Annotate the time paused in the current status and when its clock effectively began.
 
