@@ -1,15 +1,13 @@
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 
-from .models import (
+from accounts.models import (
     ApiToken,
     ConflictOfInterest,
     Membership,
     Organization,
     SignedInSession,
     User,
-    Webhook,
-    WebhookDelivery,
 )
 
 
@@ -71,19 +69,6 @@ class ApiTokenAdmin(ReadOnlyAdmin):
     list_display = ["name", "user", "prefix", "read_only", "created_at", "expires_at", "revoked_at"]
     list_select_related = ["user"]
     exclude = ["secret_sha256"]
-
-
-@admin.register(Webhook)
-class WebhookAdmin(ReadOnlyAdmin):
-    list_display = ["url", "owner", "active", "created_at"]
-    list_select_related = ["owner"]
-    exclude = ["secret_encrypted"]
-
-
-@admin.register(WebhookDelivery)
-class WebhookDeliveryAdmin(ReadOnlyAdmin):
-    list_display = ["event_uid", "webhook", "status", "attempts", "response_code", "created_at"]
-    list_select_related = ["webhook"]
 
 
 @admin.register(SignedInSession)

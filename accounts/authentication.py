@@ -5,10 +5,9 @@ from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from rest_framework import exceptions
 from rest_framework.authentication import BaseAuthentication, get_authorization_header
 
-from caisi_portal import cache as generations
-
-from .models import ApiToken
-from .services import TOKEN_USE_GRANULARITY, hash_api_token, note_api_token_use
+from accounts.models import ApiToken
+from accounts.services import TOKEN_USE_GRANULARITY, hash_api_token, note_api_token_use
+from core import cache as generations
 
 # When this process last recorded each token's use: with the token from the
 # cache, its `last_used_at` is as old as the entry, so remember it here.

@@ -1,6 +1,6 @@
 """Template context about the signed-in person."""
 
-from .middleware import second_factor_pending
+from accounts.middleware import second_factor_pending
 
 
 def sign_in_state(request) -> dict:

@@ -1,6 +1,6 @@
 from django import forms
 
-from .models import Organization
+from accounts.models import Organization
 
 
 class ConflictForm(forms.Form):

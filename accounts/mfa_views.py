@@ -15,12 +15,11 @@ from django.views.decorators.http import require_http_methods, require_POST
 from django_otp import user_has_device
 from django_otp.plugins.otp_static.models import StaticToken
 
-from caisi_portal.logging import security_event
-from caisi_portal.web import safe_next
-from cases.services import ActionRefused
-
-from . import services
-from . import session_keys as keys
+from accounts import services
+from accounts import session_keys as keys
+from core.errors import ActionRefused
+from core.security_log import security_event
+from core.web import safe_next
 
 
 class CodeForm(forms.Form):

@@ -1,15 +1,17 @@
 """Sign-in hardening on every request: timeouts, the second factor, no-store, security events."""
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import logout
 from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.cache import add_never_cache_headers
+from django_otp import user_has_device
 
-from caisi_portal.logging import security_event
-
-from . import session_keys as keys
+from accounts import session_keys as keys
+from core.api import problem_response
+from core.security_log import security_event
 
 # Writing the session on every request would cost a write each time; a minute's
 # precision is plenty for a 30-minute idle timeout.
@@ -47,7 +49,6 @@ class SessionTimeoutMiddleware:
         self.get_response = get_response
 
     def __call__(self, request):
-        from django.conf import settings
 
         if request.user.is_authenticated:
             session = request.session
@@ -98,8 +99,6 @@ class SecondFactorMiddleware:
             return None
         if request.path.startswith(("/static/", "/api/")):
             if request.path.startswith("/api/"):
-                from caisi_portal.api import problem_response
-
                 return problem_response(
                     request,
                     403,
@@ -107,7 +106,6 @@ class SecondFactorMiddleware:
                     "second-factor-required",
                 )
             return None
-        from django_otp import user_has_device
 
         target = "accounts:mfa_verify" if user_has_device(request.user) else "accounts:mfa_enrol"
         return redirect(f"{reverse(target)}?next={_safe_next(request)}")

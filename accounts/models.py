@@ -1,4 +1,3 @@
-import uuid
 from functools import cached_property
 
 from django.contrib.auth.models import AbstractUser, BaseUserManager
@@ -221,57 +220,6 @@ class ApiToken(models.Model):
     def is_usable(self, at=None) -> bool:
         at = at or timezone.now()
         return self.revoked_at is None and (self.expires_at is None or self.expires_at > at)
-
-
-class Webhook(models.Model):
-    """A URL that receives a signed JSON event when a case its owner may see changes status."""
-
-    owner = models.ForeignKey(User, on_delete=models.CASCADE, related_name="webhooks")
-    url = models.URLField(max_length=500)
-    # The HMAC key must be readable to sign each delivery, so it is kept
-    # encrypted with the portal's credential keys rather than hashed.
-    secret_encrypted = models.TextField(editable=False)
-    active = models.BooleanField(default=True)
-    created_at = models.DateTimeField(default=timezone.now)
-
-    class Meta:
-        ordering = ["-created_at"]
-
-    def __str__(self) -> str:
-        return self.url
-
-
-class WebhookDelivery(models.Model):
-    """One event sent (or being sent) to one webhook; the unique pair claims it once."""
-
-    class DeliveryStatus(models.TextChoices):
-        PENDING = "pending", "Pending"
-        DELIVERED = "delivered", "Delivered"
-        FAILED = "failed", "Failed (gave up)"
-
-    webhook = models.ForeignKey(Webhook, on_delete=models.CASCADE, related_name="deliveries")
-    event = models.ForeignKey("cases.CaseEvent", on_delete=models.PROTECT, related_name="+")
-    # What receivers see as the event id: the same on every retry of this delivery.
-    event_uid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
-    status = models.CharField(
-        max_length=16, choices=DeliveryStatus.choices, default=DeliveryStatus.PENDING
-    )
-    attempts = models.PositiveIntegerField(default=0)
-    response_code = models.PositiveIntegerField(null=True, blank=True)
-    last_error = models.CharField(max_length=500, blank=True)
-    created_at = models.DateTimeField(default=timezone.now)
-    last_attempt_at = models.DateTimeField(null=True, blank=True)
-    delivered_at = models.DateTimeField(null=True, blank=True)
-
-    class Meta:
-        ordering = ["-created_at", "-pk"]
-        verbose_name_plural = "webhook deliveries"
-        constraints = [
-            models.UniqueConstraint(fields=["webhook", "event"], name="one_delivery_per_event")
-        ]
-
-    def __str__(self) -> str:
-        return f"{self.event_id} → {self.webhook_id}: {self.status}"
 
 
 # --- Sign-in sessions --------------------------------------------------------------

@@ -1,4 +1,4 @@
-"""A person's settings pages for programs: API tokens and webhooks."""
+"""A person's settings page for programs: API tokens."""
 
 import datetime as dt
 
@@ -10,14 +10,12 @@ from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
 
-from cases.services import ActionRefused
+from accounts import services
+from accounts.models import ApiToken
+from core.errors import ActionRefused
 
-from . import services
-from .models import ApiToken, Webhook
-
-# Session keys (not secrets) under which a new token or secret waits to be shown.
+# A session key (not a secret) under which a new token waits to be shown.
 NEW_TOKEN_KEY = "accounts:new_api_token"  # noqa: S105
-NEW_SECRET_KEY = "accounts:new_webhook_secret"  # noqa: S105
 
 
 class ApiTokenForm(forms.Form):
@@ -35,15 +33,6 @@ class ApiTokenForm(forms.Form):
         max_value=3650,
         label="Expires in (days)",
         help_text="Leave empty for a token that does not expire.",
-    )
-
-
-class WebhookForm(forms.Form):
-    url = forms.URLField(
-        max_length=500,
-        label="Receiver URL",
-        assume_scheme="https",
-        help_text="Status changes of the cases you can see are POSTed here, signed.",
     )
 
 
@@ -95,58 +84,3 @@ def api_token_revoke(request, pk: int):
     services.revoke_api_token(actor=request.user, token=token)
     messages.success(request, f"Token “{token.name}” revoked: it no longer works.")
     return redirect("accounts:api_tokens")
-
-
-@never_cache
-@login_required
-@require_http_methods(["GET", "POST"])
-def webhooks(request):
-    """List the person's webhooks and register one; its secret is shown once, after the redirect."""
-    form = WebhookForm(request.POST or None)
-    status = 200
-    if request.method == "POST":
-        if form.is_valid():
-            try:
-                _, secret = services.register_webhook(
-                    owner=request.user, url=form.cleaned_data["url"]
-                )
-            except ActionRefused as refusal:
-                for blocker in refusal.blockers:
-                    form.add_error("url", blocker)
-                status = 400
-            else:
-                request.session[NEW_SECRET_KEY] = secret
-                return redirect("accounts:webhooks")
-        else:
-            status = 400
-    return render(
-        request,
-        "accounts/settings/webhooks.html",
-        {
-            "form": form,
-            "new_secret": request.session.pop(NEW_SECRET_KEY, None),
-            "webhooks": Webhook.objects.filter(owner=request.user),
-        },
-        status=status,
-    )
-
-
-@login_required
-def webhook_deliveries(request, pk: int):
-    """Show one webhook's delivery log, newest first."""
-    webhook = get_object_or_404(Webhook, pk=pk, owner=request.user)
-    deliveries = webhook.deliveries.select_related("event__case")[:100]
-    return render(
-        request,
-        "accounts/settings/webhook_deliveries.html",
-        {"webhook": webhook, "deliveries": deliveries},
-    )
-
-
-@login_required
-@require_POST
-def webhook_deactivate(request, pk: int):
-    webhook = get_object_or_404(Webhook, pk=pk, owner=request.user)
-    services.deactivate_webhook(actor=request.user, webhook=webhook)
-    messages.success(request, f"Webhook {webhook.url} turned off: no more events go there.")
-    return redirect("accounts:webhooks")

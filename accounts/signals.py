@@ -6,11 +6,10 @@ from django.db.models.signals import post_save
 from django.dispatch import receiver
 from django.utils import timezone
 
-from caisi_portal.logging import security_event
-
-from . import services
-from . import session_keys as keys
-from .models import User
+from accounts import services
+from accounts import session_keys as keys
+from accounts.models import User
+from core.security_log import security_event
 
 
 @receiver(user_logged_in)

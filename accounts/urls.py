@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from accounts import views
 
 app_name = "accounts"
 urlpatterns = [
@@ -8,25 +8,18 @@ urlpatterns = [
     path("me/conflicts/<int:pk>/end/", views.conflict_end, name="conflict_end"),
 ]
 
-# Settings for programs: personal API tokens and webhooks.
-from . import settings_views  # noqa: E402
+# Settings for programs: personal API tokens.
+from accounts import settings_views  # noqa: E402
 
 urlpatterns += [
     path("me/api-tokens/", settings_views.api_tokens, name="api_tokens"),
     path(
         "me/api-tokens/<int:pk>/revoke/", settings_views.api_token_revoke, name="api_token_revoke"
     ),
-    path("me/webhooks/", settings_views.webhooks, name="webhooks"),
-    path("me/webhooks/<int:pk>/", settings_views.webhook_deliveries, name="webhook_deliveries"),
-    path(
-        "me/webhooks/<int:pk>/deactivate/",
-        settings_views.webhook_deactivate,
-        name="webhook_deactivate",
-    ),
 ]
 
 # Two-step verification.
-from . import mfa_views  # noqa: E402
+from accounts import mfa_views  # noqa: E402
 
 urlpatterns += [
     path("accounts/two-step/", mfa_views.mfa_verify, name="mfa_verify"),

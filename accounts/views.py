@@ -5,12 +5,11 @@ from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_http_methods, require_POST
 
-from caisi_portal.web import run_form, submitted
-from cases.services import ActionRefused
-
-from . import services
-from .forms import ConflictForm
-from .models import ConflictOfInterest
+from accounts import services
+from accounts.forms import ConflictForm
+from accounts.models import ConflictOfInterest
+from core.errors import ActionRefused
+from core.web import run_form, submitted
 
 
 @login_required

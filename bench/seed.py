@@ -485,7 +485,7 @@ class CaseWriter:
     def deadlines(self, case_id, status, status_changed_at, planned, opened) -> None:
         from django.conf import settings
 
-        from cases.deadlines import add_working_days, next_reminder_after, start_of_day
+        from deadlines.services import add_working_days, next_reminder_after, start_of_day
 
         def add(kind, subject, due, satisfied_at=None):
             self.t["deadline"].add(

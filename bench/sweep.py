@@ -28,8 +28,8 @@ from django.db import connection  # noqa: E402
 from django.db.models import Count, Max  # noqa: E402
 
 from accounts.models import User  # noqa: E402
-from cases.deadlines import sweep_reminders  # noqa: E402
-from cases.models import Deadline, ReminderSent  # noqa: E402
+from deadlines.models import Deadline, ReminderSent  # noqa: E402
+from deadlines.services import sweep_reminders  # noqa: E402
 
 SWEEPERS = 4
 
@@ -47,7 +47,7 @@ def queued_reminders() -> tuple[int, int, int]:
     for raw in broker().lrange("celery", 0, -1):
         message = json.loads(raw)
         task = message["headers"]["task"]
-        if task not in ("cases.tasks.deliver_reminders", "cases.tasks.deliver_reminder"):
+        if task not in ("deadlines.tasks.deliver_reminders", "deadlines.tasks.deliver_reminder"):
             continue
         messages += 1
         args = json.loads(base64.b64decode(message["body"]))[0]

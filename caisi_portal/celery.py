@@ -26,7 +26,7 @@ class DrainOutboxOnConnect(bootsteps.StartStopStep):
 
     def start(self, consumer):
         try:
-            consumer.app.signature("cases.outbox.drain_outbox").apply_async()
+            consumer.app.signature("core.outbox.drain_outbox").apply_async()
         except Exception:  # noqa: BLE001 - the periodic drain comes round anyway
             logger.warning("Could not queue the outbox drain on connect.", exc_info=True)
 
@@ -45,11 +45,17 @@ def schedule_periodic_tasks(sender, **kwargs):
         sender.signature("clearance.tasks.render_pending_statements"),
         name="clearance: render statements without a PDF",
     )
+    # Background work whose message was lost after its publish (core.workrows).
+    sender.add_periodic_task(
+        settings.WORK_SWEEP_SECONDS,
+        sender.signature("core.workrows.sweep_lost_work"),
+        name="core: publish again the background work that was lost",
+    )
     # Background work whose publish failed (the broker was down at commit).
     sender.add_periodic_task(
         settings.OUTBOX_DRAIN_SECONDS,
-        sender.signature("cases.outbox.drain_outbox"),
-        name="cases: publish the outbox's leftovers",
+        sender.signature("core.outbox.drain_outbox"),
+        name="core: publish the outbox's leftovers",
     )
 
 
@@ -60,11 +66,11 @@ def schedule_reminders_and_digests(sender, **kwargs):
 
     sender.add_periodic_task(
         settings.REMINDER_SWEEP_SECONDS,
-        sender.signature("cases.tasks.sweep_reminders"),
-        name="cases: send the reminders that have come due",
+        sender.signature("deadlines.tasks.sweep_reminders"),
+        name="deadlines: send the reminders that have come due",
     )
     sender.add_periodic_task(
         crontab(hour=settings.DIGEST_HOUR, minute=0),
-        sender.signature("cases.tasks.send_daily_digests"),
-        name="cases: one daily digest per person",
+        sender.signature("notifications.tasks.send_daily_digests"),
+        name="notifications: one daily digest per person",
     )

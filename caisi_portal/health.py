@@ -2,9 +2,14 @@
 
 from django.conf import settings
 from django.db import connection
+from django.db.models import Count, Min
 from django.http import JsonResponse
+from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
+
+from caisi_portal.celery import app
+from core.models import PendingTask
 
 
 def _database() -> dict:
@@ -23,10 +28,6 @@ def _outbox() -> dict:
     A row or two for a moment is normal; rows older than two drain intervals
     mean the broker has been unreachable since: the work waits, it is not lost.
     """
-    from django.db.models import Count, Min
-    from django.utils import timezone
-
-    from cases.models import PendingTask
 
     try:
         found = PendingTask.objects.aggregate(waiting=Count("id"), oldest=Min("created_at"))
@@ -44,7 +45,6 @@ def _broker_and_workers() -> tuple[dict, dict]:
     if settings.CELERY_TASK_ALWAYS_EAGER:
         embedded = {"ok": True, "mode": "in-process"}
         return embedded, embedded
-    from caisi_portal.celery import app
 
     try:
         with app.connection_for_write() as conn:

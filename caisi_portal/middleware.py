@@ -6,6 +6,8 @@ from django.db import InterfaceError, OperationalError, connections
 from django.http import Http404, HttpResponse
 from django.template.loader import render_to_string
 
+from core.api import nowhere, problem_response
+
 logger = logging.getLogger(__name__)
 
 DATABASE_UNAVAILABLE = (
@@ -27,8 +29,6 @@ class RejectNulInPathMiddleware:
     def __call__(self, request):
         if "\x00" in request.path_info:
             if request.path_info.startswith("/api/"):
-                from caisi_portal.api import nowhere
-
                 return nowhere(request)
             raise Http404("No such page.")
         return self.get_response(request)
@@ -64,8 +64,6 @@ class DatabaseUnavailableMiddleware:
             if not connection.in_atomic_block:
                 connection.close_if_unusable_or_obsolete()
         if request.path_info.startswith("/api/"):
-            from caisi_portal.api import problem_response
-
             response = problem_response(request, 503, DATABASE_UNAVAILABLE, "database-unavailable")
         else:
             # No request context: its processors would read the database again.

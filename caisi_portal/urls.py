@@ -4,15 +4,15 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 from rest_framework.permissions import AllowAny
 
-from . import api
-from .health import healthz
+from caisi_portal import api_urls
+from caisi_portal.health import healthz
 
 admin.site.site_header = "CAISI Review Portal administration"
 
 urlpatterns = [
     path("healthz", healthz, name="healthz"),
     path("admin/", admin.site.urls),
-    path("api/v1/", include(api.urls())),
+    path("api/v1/", include(api_urls.urls())),
     path(
         "api/schema/",
         SpectacularAPIView.as_view(permission_classes=[AllowAny], authentication_classes=[]),
@@ -35,5 +35,7 @@ urlpatterns = [
     path("", include("clearance.urls")),
     path("", include("submissions.urls")),
     path("", include("findings.urls")),
-    path("", include("cases.urls")),
+    path("", include("notifications.urls")),
+    path("", include("webhooks.urls")),
+    path("", include("review.urls")),
 ]

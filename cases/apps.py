@@ -6,5 +6,4 @@ class CasesConfig(AppConfig):
     verbose_name = "Cases"
 
     def ready(self):
-        # Registers the outbox's drain task, which lives outside tasks.py.
-        from . import outbox  # noqa: F401
+        from cases import signals  # noqa: F401  (keeps the shared cache's case generations current)

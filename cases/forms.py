@@ -1,11 +1,8 @@
 from django import forms
 from django.utils import timezone
 
-from accounts.models import ConflictOfInterest, Role, User
-
-from .lifecycle import Action, Transition
-from .models import Case
-from .services import INTAKE_EDITABLE
+from cases.intake import INTAKE_EDITABLE, INTAKE_SECTIONS
+from cases.models import Case
 
 
 class NewCaseForm(forms.Form):
@@ -18,16 +15,8 @@ class NewCaseForm(forms.Form):
 class IntakeForm(forms.ModelForm):
     """The intake as a draft: every field may stay empty until the case is submitted."""
 
-    # The page shows the intake in these sections; the packaging of the
-    # submitted version is recorded with the version itself.
-    SECTIONS = (
-        ("The model", ("title", "model_name", "description", "architecture", "modality")),
-        (
-            "Scale and training",
-            ("parameter_count", "training_compute", "training_data_description"),
-        ),
-        ("Use and release", ("intended_uses", "release_type", "planned_release_date")),
-    )
+    # The packaging of the submitted version is recorded with the version itself.
+    SECTIONS = INTAKE_SECTIONS
 
     class Meta:
         model = Case
@@ -66,42 +55,3 @@ class IntakeForm(forms.ModelForm):
         else:
             value = self.instance.planned_release_date
         return None if value is None else (value - timezone.localdate()).days
-
-
-class ManagerChoiceField(forms.ModelChoiceField):
-    def __init__(self, case: Case, **kwargs):
-        self.conflicts = {}
-        for c in ConflictOfInterest.objects.active().filter(organization_id=case.organization_id):
-            self.conflicts.setdefault(c.user_id, []).append(c.reason)
-        queryset = User.objects.filter(staff_role=Role.CASE_MANAGER, is_active=True)
-        super().__init__(queryset=queryset, **kwargs)
-
-    def label_from_instance(self, obj):
-        reasons = self.conflicts.get(obj.pk)
-        return f"{obj} — declared conflict: {'; '.join(reasons)}" if reasons else str(obj)
-
-
-class ActionForm(forms.Form):
-    """What the actor supplies with an action, built from the lifecycle table."""
-
-    def __init__(self, *args, transition: Transition, case: Case, **kwargs):
-        super().__init__(*args, **kwargs)
-        if "manager" in transition.params:
-            self.fields["manager"] = ManagerChoiceField(
-                case, label="Case manager", help_text="People with a declared conflict are refused."
-            )
-        if "reason" in transition.params or transition.action == Action.WITHDRAW:
-            self.fields["reason"] = forms.CharField(
-                widget=forms.Textarea(attrs={"rows": 3}),
-                required="reason" in transition.params,
-                max_length=4000,
-            )
-        if "scope" in transition.params:
-            self.fields["scope"] = forms.CharField(
-                widget=forms.Textarea(attrs={"rows": 3}),
-                max_length=4000,
-                help_text="What the clearance covers: the model version and its deployment.",
-            )
-            self.fields["conditions"] = forms.CharField(
-                widget=forms.Textarea(attrs={"rows": 3}), required=False, max_length=4000
-            )

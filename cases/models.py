@@ -7,7 +7,6 @@ from django.conf import settings
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models
 from django.db.models import (
-    Exists,
     ExpressionWrapper,
     F,
     OuterRef,
@@ -20,8 +19,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from accounts.models import Role
-
-from .lifecycle import OPEN_STATUSES, STEP_OF_STATUS, Status
+from cases.status import OPEN_STATUSES, STEP_OF_STATUS, Status
 
 CASE_NUMBER_PATTERN = r"CAISI-\d{4}-\d{4,}"
 
@@ -85,16 +83,6 @@ class CaseQuerySet(models.QuerySet):
             clock_start=ExpressionWrapper(
                 F("status_changed_at") + F("paused_in_status"),
                 output_field=models.DateTimeField(),
-            )
-        )
-
-    def with_overdue(self, today=None) -> "CaseQuerySet":
-        """Annotate whether a clarification request is past its due date."""
-        from findings.models import ClarificationRequest
-
-        return self.annotate(
-            has_overdue_request=Exists(
-                ClarificationRequest.objects.overdue(today).filter(case=OuterRef("pk"))
             )
         )
 
@@ -312,208 +300,6 @@ class CaseEvent(models.Model):
         return self.verb.replace("_", " ").capitalize()
 
 
-class NotificationKind(models.TextChoices):
-    CASE_UPDATE = "case_update", "Status changes of a case"
-    MESSAGE = "message", "Messages and clarification requests"
-    ACTIVITY = "activity", "Other activity on a case"
-    REMINDER = "reminder", "Deadline reminders"
-
-
-class Delivery(models.TextChoices):
-    IMMEDIATE = "immediate", "Email me at once"
-    DIGEST = "digest", "In the daily digest"
-    OFF = "off", "No email"
-
-
-class EmailState(models.TextChoices):
-    PENDING = "pending", "Waiting to be emailed"
-    SENDING = "sending", "Being emailed"
-    SENT = "sent", "Emailed"
-    NOT_EMAILED = "not_emailed", "Not emailed (preference)"
-
-
-class Notification(models.Model):
-    """A notice to one person about a case event or a deadline reminder."""
-
-    user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications"
-    )
-    case = models.ForeignKey(
-        Case, on_delete=models.CASCADE, related_name="notifications", null=True
-    )
-    kind = models.CharField(
-        max_length=16, choices=NotificationKind.choices, default=NotificationKind.ACTIVITY
-    )
-    event = models.ForeignKey(
-        CaseEvent, on_delete=models.PROTECT, related_name="notifications", null=True, blank=True
-    )
-    reminder = models.ForeignKey(
-        "ReminderSent",
-        on_delete=models.PROTECT,
-        related_name="notifications",
-        null=True,
-        blank=True,
-    )
-    text = models.CharField(max_length=300, blank=True)
-    created_at = models.DateTimeField(default=timezone.now)
-    read_at = models.DateTimeField(null=True, blank=True)
-    # The person's choice when the notice was made: a later change of mind
-    # does not resend or drop what is already queued.
-    delivery = models.CharField(max_length=16, choices=Delivery.choices, default=Delivery.DIGEST)
-    email_state = models.CharField(
-        max_length=16, choices=EmailState.choices, default=EmailState.PENDING
-    )
-    emailed_at = models.DateTimeField(null=True, blank=True)
-
-    class Meta:
-        ordering = ["-created_at", "-pk"]
-        constraints = [
-            # One notice per person per event or reminder: nothing is sent twice.
-            models.UniqueConstraint(fields=["user", "event"], name="one_notification_per_event"),
-            models.UniqueConstraint(
-                fields=["user", "reminder"], name="one_notification_per_reminder"
-            ),
-        ]
-        indexes = [
-            models.Index(fields=["user", "read_at"]),
-            models.Index(
-                fields=["delivery", "user"],
-                condition=models.Q(email_state="pending"),
-                name="notification_email_pending",
-            ),
-        ]
-
-    def __str__(self) -> str:
-        return f"{self.user} ← {self.text or self.event}"
-
-    def get_absolute_url(self) -> str:
-        return self.case.get_absolute_url() if self.case_id else reverse("cases:dashboard")
-
-
-class NotificationPreference(models.Model):
-    """How one person wants to hear about one kind of notice (the default is the digest)."""
-
-    user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notification_preferences"
-    )
-    kind = models.CharField(max_length=16, choices=NotificationKind.choices)
-    delivery = models.CharField(max_length=16, choices=Delivery.choices, default=Delivery.DIGEST)
-
-    class Meta:
-        constraints = [
-            models.UniqueConstraint(fields=["user", "kind"], name="one_preference_per_kind")
-        ]
-
-    def __str__(self) -> str:
-        return f"{self.user}: {self.kind} → {self.delivery}"
-
-
-class DigestRun(models.Model):
-    """The one daily digest a person gets on one day; its unique row is the claim."""
-
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
-    day = models.DateField()
-    sent_at = models.DateTimeField(null=True, blank=True)
-    notification_count = models.PositiveIntegerField(default=0)
-
-    class Meta:
-        constraints = [models.UniqueConstraint(fields=["user", "day"], name="one_digest_a_day")]
-
-    def __str__(self) -> str:
-        return f"digest {self.day} for {self.user_id}"
-
-
-class DeadlineKind(models.TextChoices):
-    PLANNED_RELEASE = "planned_release", "Planned release date"
-    CLARIFICATION_DUE = "clarification_due", "Clarification request due"
-    FINDING_RESPONSE_DUE = "finding_response_due", "Response to a finding due"
-    ACCESS_EXPIRY = "access_expiry", "Model access expires"
-    SERVICE_LEVEL = "service_level", "Service level of the current step"
-
-
-class DeadlineQuerySet(models.QuerySet):
-    def pending(self) -> "DeadlineQuerySet":
-        return self.filter(satisfied_at__isnull=True)
-
-    def due_for_reminder(self, now) -> "DeadlineQuerySet":
-        """Return the pending deadlines whose next reminder has come (read through an index)."""
-        return self.pending().filter(next_reminder_at__lte=now)
-
-    def overdue(self, now=None) -> "DeadlineQuerySet":
-        return self.pending().filter(due_at__lt=now or timezone.now())
-
-
-class Deadline(models.Model):
-    """One dated obligation of a case, kept current from the case's records."""
-
-    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="deadlines")
-    kind = models.CharField(max_length=32, choices=DeadlineKind.choices)
-    # What the deadline is about within its kind: a status, "clarification:12", ...
-    subject = models.CharField(max_length=64, blank=True)
-    base_due_at = models.DateTimeField(help_text="The due time before any paused clock.")
-    due_at = models.DateTimeField(help_text="The due time, moved later by paused clocks.")
-    next_reminder_at = models.DateTimeField(null=True, blank=True)
-    satisfied_at = models.DateTimeField(null=True, blank=True)
-    created_at = models.DateTimeField(default=timezone.now)
-
-    objects = DeadlineQuerySet.as_manager()
-
-    class Meta:
-        ordering = ["due_at"]
-        constraints = [
-            models.UniqueConstraint(
-                fields=["case", "kind", "subject"],
-                condition=models.Q(satisfied_at__isnull=True),
-                name="one_pending_deadline_per_subject",
-            )
-        ]
-        indexes = [
-            # The reminder sweep reads only this: pending rows by next reminder time.
-            models.Index(
-                fields=["next_reminder_at"],
-                condition=models.Q(satisfied_at__isnull=True),
-                name="deadline_reminder_due",
-            ),
-        ]
-
-    def __str__(self) -> str:
-        return f"{self.case_id} {self.kind} {self.subject} due {self.due_at:%Y-%m-%d}"
-
-    @property
-    def is_overdue(self) -> bool:
-        return self.satisfied_at is None and self.due_at < timezone.now()
-
-
-class ReminderSent(models.Model):
-    """A reminder of one deadline at one offset; inserted before the send, so sent once."""
-
-    deadline = models.ForeignKey(Deadline, on_delete=models.CASCADE, related_name="reminders")
-    # Days before the due time; 0 on the day; negative while overdue (-7, -14, ...).
-    offset_days = models.IntegerField()
-    created_at = models.DateTimeField(default=timezone.now)
-    # Set once its notices exist; a claim left without it (a lost publish) is sent again.
-    delivered_at = models.DateTimeField(null=True, blank=True)
-    # When its delivery was last published: a republish claims the row by moving it.
-    published_at = models.DateTimeField(null=True, blank=True)
-
-    class Meta:
-        constraints = [
-            models.UniqueConstraint(
-                fields=["deadline", "offset_days"], name="one_reminder_per_offset"
-            )
-        ]
-        indexes = [
-            models.Index(
-                fields=["created_at"],
-                condition=models.Q(delivered_at__isnull=True),
-                name="reminder_undelivered",
-            ),
-        ]
-
-    def __str__(self) -> str:
-        return f"{self.deadline} at {self.offset_days:+d}d"
-
-
 class MessageQuerySet(models.QuerySet):
     def visible_to(self, user) -> "MessageQuerySet":
         """Return the messages of visible cases, without internal ones for companies."""
@@ -565,20 +351,3 @@ class ClockPause(models.Model):
 
     def __str__(self) -> str:
         return f"{self.case_id} paused {self.started_at:%Y-%m-%d} – {self.ended_at or 'now'}"
-
-
-class PendingTask(models.Model):
-    """Background work written in the transaction that calls for it, awaiting its publish.
-
-    `cases.outbox` publishes the row to the broker after the commit and
-    deletes it; a row still here is work the broker has not received yet.
-    """
-
-    task_name = models.CharField(max_length=200)
-    args = models.JSONField(default=list)
-    created_at = models.DateTimeField(default=timezone.now)
-    attempts = models.PositiveIntegerField(default=0)
-    last_error = models.CharField(max_length=500, blank=True)
-
-    def __str__(self) -> str:
-        return f"{self.task_name}{tuple(self.args)}"

@@ -1,8 +1,7 @@
 from django.contrib import admin
 
-from cases.admin import ReadOnlyAdmin
-
-from .models import ClearanceStatement
+from clearance.models import ClearanceStatement
+from core.admin import ReadOnlyAdmin
 
 
 @admin.register(ClearanceStatement)

@@ -15,11 +15,10 @@ from django.template.loader import render_to_string
 from django.utils.safestring import mark_safe
 from weasyprint.urls import URLFetcher
 
-from cases.lifecycle import STEP_OF_STATUS, Status
 from cases.models import CaseEvent
+from cases.status import STEP_OF_STATUS, Status
+from clearance.models import NON_ENDORSEMENT, ClearanceStatement
 from findings.models import Finding, FindingState, Severity
-
-from .models import NON_ENDORSEMENT, ClearanceStatement
 
 SEVERITY_ORDER = [s.value for s in Severity]
 

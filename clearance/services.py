@@ -14,8 +14,10 @@ from django.db import DatabaseError, transaction
 from django.utils import timezone
 
 from cases.models import Case
-
-from .models import ClearanceStatement
+from cases.services import record_event
+from clearance.models import ClearanceStatement
+from clearance.pdf import render_pdf, sign_pdf
+from core import outbox
 
 Status = ClearanceStatement.StatementStatus
 logger = logging.getLogger(__name__)
@@ -52,13 +54,10 @@ def create_statement(*, case: Case, official, scope: str, conditions: str) -> Cl
     case.clearance_statements.filter(status=Status.ISSUED).exclude(pk=statement.pk).update(
         status=Status.SUPERSEDED, status_changed_at=now, superseded_by=statement
     )
-    from cases import outbox
-
-    from .tasks import render_statement
 
     # Through the outbox: a broker that is down neither fails the clearance nor
     # loses the render, which is published once the broker is back.
-    outbox.enqueue(render_statement.s(statement.pk))
+    outbox.enqueue(outbox.task("clearance.tasks.render_statement", statement.pk))
     return statement
 
 
@@ -77,9 +76,6 @@ def render_statement_pdf(*, statement_id: int) -> ClearanceStatement | None:
     never both render it; a worker killed mid-render loses its transaction and
     its lock, writes nothing, and the next attempt starts again from scratch.
     """
-    from cases.services import record_event
-
-    from .pdf import render_pdf, sign_pdf
 
     with transaction.atomic():
         try:

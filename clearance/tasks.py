@@ -2,8 +2,8 @@ import logging
 
 from celery import shared_task
 
-from . import services
-from .pdf import SigningIdentityMissing
+from clearance import services
+from clearance.pdf import SigningIdentityMissing
 
 logger = logging.getLogger(__name__)
 

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from clearance import views
 
 urlpatterns = [
     path("verify/<str:code>/", views.verify, name="verify"),

@@ -6,10 +6,9 @@ from django.shortcuts import get_object_or_404, render
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
-from caisi_portal.clients import client_address
-from cases.views import get_visible_case
-
-from .models import NON_ENDORSEMENT, ClearanceStatement
+from cases.selectors import get_visible_case
+from clearance.models import NON_ENDORSEMENT, ClearanceStatement
+from core.clients import client_address
 
 
 def _over_rate_limit(request) -> bool:

@@ -1,8 +1,7 @@
 from django.contrib import admin
 
-from cases.admin import ReadOnlyAdmin
-
-from .models import ClarificationRequest, EvaluationRun, Finding, FindingResponse
+from core.admin import ReadOnlyAdmin
+from findings.models import ClarificationRequest, EvaluationRun, Finding, FindingResponse
 
 
 @admin.register(EvaluationRun)

@@ -9,13 +9,12 @@ from drf_spectacular.utils import extend_schema
 from rest_framework import exceptions, serializers, status
 from rest_framework.response import Response
 
-from caisi_portal.api import READ_PROBLEMS, WRITE_PROBLEMS, PortalAPIView, problems
-from cases.api import get_case
-from cases.policy import can_see_internal
-
-from . import services
-from .forms import holds_nul
-from .models import (
+from cases.access import can_see_internal
+from cases.selectors import get_case
+from core.api import READ_PROBLEMS, WRITE_PROBLEMS, PortalAPIView, problems
+from findings import services
+from findings.forms import holds_nul
+from findings.models import (
     Category,
     ClarificationRequest,
     EvaluationRun,

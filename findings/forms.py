@@ -4,10 +4,9 @@ from django import forms
 from django.utils import timezone
 
 from cases.models import Case
+from findings.models import Category, EvaluationRun, FindingResponse, Severity
+from findings.services import INSPECT_LOG_SUFFIXES
 from submissions.models import ModelVersion
-
-from .models import Category, EvaluationRun, FindingResponse, Severity
-from .services import INSPECT_LOG_SUFFIXES
 
 
 def holds_nul(value) -> bool:

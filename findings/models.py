@@ -3,6 +3,8 @@ from django.db import models
 from django.urls import reverse
 from django.utils import timezone
 
+from cases.models import Case
+
 
 class Category(models.TextChoices):
     ADVERSARIAL_ROBUSTNESS = "adversarial_robustness", "Adversarial robustness / jailbreak"
@@ -152,7 +154,6 @@ class Resolution(models.TextChoices):
 class FindingQuerySet(models.QuerySet):
     def visible_to(self, user) -> "FindingQuerySet":
         """Return the findings of cases this user may see; drafts only for CAISI."""
-        from cases.models import Case
 
         qs = self.filter(case__in=Case.objects.visible_to(user))
         if not user.is_authenticated or not user.is_caisi_staff:

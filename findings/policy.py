@@ -1,12 +1,12 @@
-"""Who may do what with evaluations, clarification requests, findings and messages.
+"""Who may do what with evaluations, clarification requests and findings.
 
 Every function assumes nothing about the case: it checks visibility itself,
 so a view or service may call it with any case it has loaded.
 """
 
 from accounts.models import Role
-from cases.lifecycle import OPEN_STATUSES, Status
-from cases.policy import can_view
+from cases.access import can_view
+from cases.status import OPEN_STATUSES, Status
 
 # Drafting and recording happen while CAISI tests; a revised version brings the
 # case back to testing, so later rounds use the same statuses.
@@ -52,16 +52,3 @@ def can_answer_clarification(user, case) -> bool:
 
 def can_close_clarification(user, case) -> bool:
     return _is(user, Role.CASE_MANAGER) and can_view(user, case)
-
-
-def can_post_message(user, case) -> bool:
-    """Whether this user may write in the case's thread (auditors only read)."""
-    return (
-        _is(user, Role.LIAISON, Role.CASE_MANAGER, Role.EVALUATOR, Role.CLEARANCE_OFFICIAL)
-        and case.status in OPEN_STATUSES | {Status.CLEARED}
-        and can_view(user, case)
-    )
-
-
-def can_post_internal(user) -> bool:
-    return user.is_authenticated and user.is_caisi_staff

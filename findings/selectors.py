@@ -2,9 +2,19 @@
 
 from dataclasses import dataclass
 
+from django.db.models import Exists, OuterRef
 from django.urls import reverse
 
-from .models import ClarificationRequest, EvaluationRun, Finding, FindingState
+from findings.models import ClarificationRequest, EvaluationRun, Finding, FindingState
+
+
+def with_overdue_request(cases, today=None):
+    """Annotate each case with whether a clarification request is past its due date."""
+    return cases.annotate(
+        has_overdue_request=Exists(
+            ClarificationRequest.objects.overdue(today).filter(case=OuterRef("pk"))
+        )
+    )
 
 
 @dataclass(frozen=True)

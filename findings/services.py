@@ -17,20 +17,12 @@ from django.core.files.uploadedfile import UploadedFile
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from cases.access import can_view
 from cases.models import Case
-from cases.policy import can_view
-from cases.services import (
-    ActionRefused,
-    BadInput,
-    CaseNotFound,
-    pause_clock,
-    record_event,
-    resume_clock,
-)
-from submissions.models import ModelVersion
-
-from . import policy
-from .models import (
+from cases.services import pause_clock, record_event, resume_clock
+from core.errors import ActionRefused, BadInput, CaseNotFound
+from findings import policy
+from findings.models import (
     Category,
     ClarificationRequest,
     EvaluationRun,
@@ -40,6 +32,7 @@ from .models import (
     Resolution,
     Severity,
 )
+from submissions.models import ModelVersion
 
 INSPECT_LOG_SUFFIXES = (".eval", ".json")
 INSPECT_LOG_MAX_BYTES = 200 * 1024 * 1024

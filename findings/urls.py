@@ -1,8 +1,6 @@
 from django.urls import path
 
-import cases.urls  # noqa: F401  (registers the <case:…> path converter used below)
-
-from . import views
+from findings import views
 
 app_name = "findings"
 urlpatterns = [

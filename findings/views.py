@@ -10,15 +10,14 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_http_methods, require_POST
 
-from caisi_portal.web import run_form, submitted
 from cases import services as case_services
+from cases.access import can_post_internal, can_post_message, can_see_internal
 from cases.models import Message
-from cases.policy import can_see_internal
-from cases.services import ActionRefused, CaseNotFound
-from cases.views import get_visible_case
-
-from . import policy, services
-from .forms import (
+from cases.selectors import get_visible_case
+from core.errors import ActionRefused, CaseNotFound
+from core.web import run_form, submitted
+from findings import policy, services
+from findings.forms import (
     ClarificationAnswerForm,
     ClarificationRequestForm,
     CloseClarificationForm,
@@ -29,7 +28,7 @@ from .forms import (
     MessageForm,
     ResponseReviewForm,
 )
-from .models import ClarificationRequest, EvaluationRun, Finding
+from findings.models import ClarificationRequest, EvaluationRun, Finding
 
 
 def _visible_finding(user, case, pk) -> Finding:
@@ -57,9 +56,9 @@ def _visible_run(user, case, pk) -> EvaluationRun:
 @require_http_methods(["GET", "POST"])
 def case_messages(request, number):
     case = get_visible_case(request.user, number)
-    allow_internal = policy.can_post_internal(request.user)
+    allow_internal = can_post_internal(request.user)
     form = MessageForm(submitted(request), allow_internal=allow_internal)
-    if request.method == "POST" and not policy.can_post_message(request.user, case):
+    if request.method == "POST" and not can_post_message(request.user, case):
         raise PermissionDenied("You cannot write in this case's thread.")
     status = run_form(
         request,
@@ -83,7 +82,7 @@ def case_messages(request, number):
             "case": case,
             "thread": thread,
             "form": form,
-            "can_post": policy.can_post_message(request.user, case),
+            "can_post": can_post_message(request.user, case),
         },
         status=status,
     )

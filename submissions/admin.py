@@ -1,8 +1,7 @@
 from django.contrib import admin
 
-from cases.admin import ReadOnlyAdmin
-
-from .models import AccessGrant, ChecklistEntry, Document, ModelVersion
+from core.admin import ReadOnlyAdmin
+from submissions.models import AccessGrant, ChecklistEntry, Document, ModelVersion
 
 
 @admin.register(ModelVersion)

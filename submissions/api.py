@@ -11,11 +11,10 @@ from rest_framework import exceptions, serializers, status
 from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.response import Response
 
-from caisi_portal.api import READ_PROBLEMS, WRITE_PROBLEMS, PortalAPIView, problems
-from cases.api import get_case
-
-from . import services
-from .models import (
+from cases.selectors import get_case
+from core.api import READ_PROBLEMS, WRITE_PROBLEMS, PortalAPIView, problems
+from submissions import services
+from submissions.models import (
     AccessGrant,
     AccessMethod,
     Document,
@@ -24,7 +23,7 @@ from .models import (
     Packaging,
     SafetyReportType,
 )
-from .uploads import prepare_upload
+from submissions.uploads import prepare_upload
 
 # --- model versions -------------------------------------------------------------------
 
@@ -276,7 +275,7 @@ class DocumentDownloadView(PortalAPIView):
         },
     )
     def get(self, request, number: str, pk: int):
-        from .views import _attachment
+        from submissions.views import _attachment
 
         case = get_case(request, number)
         document = case.documents.filter(pk=pk).first()

@@ -2,8 +2,8 @@ from django import forms
 from django.conf import settings
 from django.utils import timezone
 
-from .checklist import GROUPS
-from .models import (
+from submissions.checklist import GROUPS
+from submissions.models import (
     AccessMethod,
     Document,
     DocumentKind,

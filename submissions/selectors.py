@@ -3,9 +3,8 @@
 from dataclasses import dataclass, field
 
 from cases.models import Case
-
-from .checklist import GROUPS, PRACTICES
-from .models import (
+from submissions.checklist import GROUPS, PRACTICES
+from submissions.models import (
     REQUIRED_DOCUMENT_KINDS,
     AccessGrant,
     ChecklistEntry,

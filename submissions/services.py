@@ -17,21 +17,15 @@ from django.db.models import Max
 from django.utils import timezone
 
 from accounts.models import Role
-from cases import policy
-from cases.lifecycle import Status
+from cases import access
 from cases.models import Case
-from cases.services import (
-    ActionRefused,
-    BadInput,
-    CaseNotFound,
-    NotAllowed,
-    record_event,
-)
-
-from . import crypto
-from .checklist import PRACTICES
-from .modelcard import check_model_card
-from .models import (
+from cases.services import record_event
+from cases.status import Status
+from core import crypto
+from core.errors import ActionRefused, BadInput, CaseNotFound, NotAllowed
+from submissions.checklist import PRACTICES
+from submissions.modelcard import check_model_card
+from submissions.models import (
     AccessGrant,
     AccessMethod,
     ChecklistEntry,
@@ -42,7 +36,13 @@ from .models import (
     PracticeStatus,
     SafetyReportType,
 )
-from .uploads import UploadRefused, display_name, document_type, name_problem, store_stream
+from submissions.uploads import (
+    UploadRefused,
+    display_name,
+    document_type,
+    name_problem,
+    store_stream,
+)
 
 SHA256 = re.compile(r"^[0-9a-f]{64}$")
 IMAGE_WITH_DIGEST = re.compile(r"^[\w.\-/:]+@sha256:[0-9a-f]{64}$")
@@ -59,7 +59,7 @@ def _lock_for_contribution(case: Case, actor, *, revision: bool = False) -> Case
 
 
 def _check_contribution(case: Case, actor, *, revision: bool = False) -> None:
-    if not policy.can_view(actor, case):
+    if not access.can_view(actor, case):
         raise CaseNotFound(case.number)
     if actor.role != Role.LIAISON:
         raise NotAllowed("Only the company's liaison adds versions, access and documents.")
@@ -76,7 +76,7 @@ def can_add_version(user, case: Case) -> bool:
     return (
         user.role == Role.LIAISON
         and (case.is_open or case.status == Status.CLEARED)
-        and policy.can_view(user, case)
+        and access.can_view(user, case)
     )
 
 
@@ -272,7 +272,7 @@ def revoke_access(*, grant: AccessGrant, actor) -> AccessGrant:
     """Revoke a grant; the company may do so at any time, even after the review."""
     with transaction.atomic():
         case = Case.objects.select_for_update().get(pk=grant.case_id)
-        if not policy.can_view(actor, case):
+        if not access.can_view(actor, case):
             raise CaseNotFound(case.number)
         if actor.role != Role.LIAISON:
             raise NotAllowed("Only the company's liaison can revoke its access grant.")
@@ -293,7 +293,7 @@ def revoke_access(*, grant: AccessGrant, actor) -> AccessGrant:
 
 def can_reveal_credentials(user, case: Case) -> bool:
     """Only a case manager, or an evaluator assigned to the case, may see credentials."""
-    if not policy.can_view(user, case):
+    if not access.can_view(user, case):
         return False
     return user.role in (Role.CASE_MANAGER, Role.EVALUATOR)
 
@@ -301,7 +301,7 @@ def can_reveal_credentials(user, case: Case) -> bool:
 def reveal_credentials(*, grant: AccessGrant, actor) -> str:
     """Return the decrypted credentials and put the reveal on the internal timeline."""
     case = grant.case
-    if not policy.can_view(actor, case):
+    if not access.can_view(actor, case):
         raise CaseNotFound(case.number)
     if not can_reveal_credentials(actor, case):
         raise NotAllowed("Only a case manager or an assigned evaluator can reveal credentials.")
@@ -441,7 +441,7 @@ def upload_document(
 def review_document(*, document: Document, actor, accept: bool, comment: str = "") -> Document:
     """Accept a document, or ask for changes with a comment the company sees."""
     case = document.case
-    if not policy.can_view(actor, case):
+    if not access.can_view(actor, case):
         raise CaseNotFound(case.number)
     if actor.role != Role.CASE_MANAGER:
         raise NotAllowed("Only a case manager reviews the documentation.")
@@ -536,30 +536,3 @@ def record_checklist(*, case: Case, actor, answers: dict[str, dict[str, Any]]) -
                 details={"practices": sorted(changed)},
             )
     return len(changed)
-
-
-# --- keys ------------------------------------------------------------------------------
-
-
-def reencrypt_credentials() -> int:
-    """Re-encrypt every stored secret under the newest key; return how many rows changed.
-
-    Two kinds of row hold secrets under CREDENTIAL_ENCRYPTION_KEYS: access
-    grants' credentials and webhooks' signing secrets.
-    """
-    from accounts.models import Webhook
-
-    count = 0
-    for model, field in (
-        (AccessGrant, "credentials_encrypted"),
-        (Webhook, "secret_encrypted"),
-    ):
-        for pk in model.objects.exclude(**{field: ""}).values_list("pk", flat=True):
-            with transaction.atomic():
-                row = model.objects.select_for_update().get(pk=pk)
-                rotated = crypto.rotate(getattr(row, field))
-                if rotated != getattr(row, field):
-                    setattr(row, field, rotated)
-                    row.save(update_fields=[field])
-                    count += 1
-    return count

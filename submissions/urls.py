@@ -1,8 +1,6 @@
 from django.urls import path
 
-import cases.urls  # noqa: F401  (registers the <case:…> path converter used below)
-
-from . import views
+from submissions import views
 
 app_name = "submissions"
 urlpatterns = [

@@ -13,13 +13,12 @@ from django.utils.encoding import escape_uri_path
 from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.decorators.http import require_http_methods, require_POST
 
-from caisi_portal.web import run_form, submitted
-from cases import policy
-from cases.services import ActionRefused
-from cases.views import get_visible_case
-
-from . import services
-from .forms import (
+from cases import access
+from cases.selectors import get_visible_case
+from core.errors import ActionRefused
+from core.web import run_form, submitted
+from submissions import services
+from submissions.forms import (
     AccessGrantForm,
     ArtifactUploadForm,
     ChecklistForm,
@@ -27,13 +26,13 @@ from .forms import (
     DocumentUploadForm,
     ModelVersionForm,
 )
-from .models import AccessGrant, AccessMethod, ChecklistEntry, Document, ModelVersion
-from .selectors import checklist_summary, documentation_completeness
-from .uploads import ascii_fallback, prepare_upload
+from submissions.models import AccessGrant, AccessMethod, ChecklistEntry, Document, ModelVersion
+from submissions.selectors import checklist_summary, documentation_completeness
+from submissions.uploads import ascii_fallback, prepare_upload
 
 
 def _require_contributor(user, case) -> None:
-    if not policy.can_contribute(user, case):
+    if not access.can_contribute(user, case):
         raise PermissionDenied(
             "Only the company's liaison can add material, and only while the case is open."
         )
@@ -374,7 +373,7 @@ def document_list(request, number):
             "case": case,
             "documents": documents,
             "completeness": documentation_completeness(documents),
-            "can_contribute": policy.can_contribute(request.user, case),
+            "can_contribute": access.can_contribute(request.user, case),
             "can_review": request.user.role == "case_manager" and case.is_open,
             "review_form": DocumentReviewForm(),
         },
@@ -449,7 +448,7 @@ def artifact_download(request, number, pk):
 def checklist(request, number):
     case = get_visible_case(request.user, number)
     entries = {e.practice: e for e in ChecklistEntry.objects.filter(case=case)}
-    can_edit = policy.can_contribute(request.user, case)
+    can_edit = access.can_contribute(request.user, case)
     if request.method == "POST" and not can_edit:
         raise PermissionDenied("Only the company's liaison answers the checklist while open.")
     form = ChecklistForm(submitted(request), case=case, entries=entries)

@@ -7,7 +7,8 @@ from urllib.parse import urlsplit, urlunsplit
 import pytest
 
 from accounts.models import Role, User
-from cases import demo, services
+from cases import services
+from review import demo
 from tests.factories import LiaisonFactory, OrganizationFactory, StaffFactory
 
 ARTIFACTS = os.environ.get("TEST_ARTIFACTS", "test-artifacts")
@@ -182,7 +183,7 @@ def shared_cache(settings):
     """The cache every process shares in production (Redis), emptied before and after."""
     from django.core.cache import cache
 
-    from caisi_portal import cache as generations
+    from core import cache as generations
 
     if not settings.CELERY_BROKER_URL.startswith("redis://"):
         pytest.skip("The shared cache needs Redis (CELERY_BROKER_URL).")

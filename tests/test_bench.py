@@ -4,8 +4,9 @@ import pytest
 from django.db import connection
 
 from cases import services
-from cases.models import Case, CaseEvent, Deadline
+from cases.models import Case, CaseEvent
 from cases.services import verify_chain
+from deadlines.models import Deadline
 from findings.models import Finding
 from submissions.models import Document, ModelVersion
 

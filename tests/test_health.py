@@ -8,7 +8,7 @@ from django.db import connection
 from django.utils import timezone
 
 from caisi_portal.celery import app
-from cases.models import PendingTask
+from core.models import PendingTask
 
 
 @pytest.mark.django_db(transaction=True)
@@ -27,11 +27,11 @@ def test_healthz_reports_database_broker_and_a_live_worker(client):
 def test_healthz_reports_work_left_waiting_in_the_outbox(client, settings):
     settings.OUTBOX_DRAIN_SECONDS = 60
     now = timezone.now()
-    PendingTask.objects.create(task_name="cases.tasks.notify_case_event", args=[1])
+    PendingTask.objects.create(task_name="notifications.tasks.notify_case_event", args=[1])
     fresh = client.get("/healthz").json()["outbox"]
     assert fresh["ok"] is True and fresh["waiting"] == 1
     PendingTask.objects.create(
-        task_name="cases.tasks.sync_case_deadlines",
+        task_name="deadlines.tasks.sync_case_deadlines",
         args=[1],
         created_at=now - dt.timedelta(minutes=5),
     )

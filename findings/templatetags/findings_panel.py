@@ -1,11 +1,10 @@
 from django import template
 
-from cases import policy as case_policy
-from cases.lifecycle import Status
+from cases.access import can_post_message, can_see_internal
 from cases.models import Message
-
-from .. import policy, selectors
-from ..models import ClarificationRequest, EvaluationRun, Finding
+from cases.status import Status
+from findings import policy, selectors
+from findings.models import ClarificationRequest, EvaluationRun, Finding
 
 register = template.Library()
 
@@ -16,7 +15,7 @@ RECENT_MESSAGES = 5
 def findings_panel(context):
     """Render the case page's thread, clarifications, evaluations, findings and gate."""
     case, user = context["case"], context["user"]
-    staff = case_policy.can_see_internal(user)
+    staff = can_see_internal(user)
     thread = Message.objects.visible_to(user).filter(case=case)
     findings = list(
         Finding.objects.visible_to(user)
@@ -50,10 +49,11 @@ def findings_panel(context):
         "gate_label": gate_label,
         "days_in_status": case.days_in_status(),
         "clock_paused": case.clock_paused,
-        "can_post": policy.can_post_message(user, case),
+        "can_post": can_post_message(user, case),
         "can_ask": policy.can_ask_clarification(user, case),
         "can_answer": policy.can_answer_clarification(user, case),
         "can_close": policy.can_close_clarification(user, case),
         "can_record": policy.can_record_evaluation(user, case),
-        "can_share": case_policy.can_share_findings(user, case),
+        # Lifecycle actions are the case page's to decide (review.policy); it says.
+        "can_share": context.get("can_share_findings", False),
     }

@@ -1,9 +1,8 @@
 from django import template
 
-from cases import policy
-
-from ..selectors import case_panel
-from ..services import can_add_version, can_reveal_credentials
+from cases.access import can_contribute
+from submissions.selectors import case_panel
+from submissions.services import can_add_version, can_reveal_credentials
 
 register = template.Library()
 
@@ -15,7 +14,7 @@ def submissions_panel(context):
     return {
         "case": case,
         "user": user,
-        "can_contribute": policy.can_contribute(user, case),
+        "can_contribute": can_contribute(user, case),
         "can_reveal": can_reveal_credentials(user, case),
         "can_add_version": can_add_version(user, case),
         **case_panel(case),

@@ -6,9 +6,9 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
 
-from cases import demo
 from cases.models import Case, CaseEvent
 from findings import services as findings_services
+from review import demo
 from submissions.models import REQUIRED_DOCUMENT_KINDS, DocumentKind
 
 pytestmark = pytest.mark.django_db

@@ -148,7 +148,7 @@ def test_create_api_token_command_refuses_unknown_user(db):
 
 
 def test_person_cannot_revoke_someone_elses_token(liaison, other_liaison):
-    from cases.services import ActionRefused
+    from core.errors import ActionRefused
 
     token, _ = create_api_token(user=liaison, name="pipeline")
     with pytest.raises(ActionRefused):

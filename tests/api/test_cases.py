@@ -7,10 +7,12 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from cases import demo, services
+from cases import services
 from cases.models import Case
 from findings import services as findings_services
 from findings.models import ClarificationRequest
+from review import demo
+from review.services import assign_evaluator, share_findings
 
 pytestmark = pytest.mark.django_db
 
@@ -30,7 +32,7 @@ CASE_ENDPOINTS = [
 def case_with_draft(case_at, cast):
     """An Acme case in testing with its evaluator assigned and one internal draft finding."""
     case = case_at("testing")
-    services.assign_evaluator(case=case, actor=cast.manager, evaluator=cast.evaluator)
+    assign_evaluator(case=case, actor=cast.manager, evaluator=cast.evaluator)
     demo.record_evaluation(case, cast.evaluator)
     return case
 
@@ -91,7 +93,7 @@ def test_company_sees_neither_draft_findings_nor_internal_events(case_with_draft
 
 
 def test_company_sees_findings_once_shared(case_with_draft, cast, client_for):
-    services.share_findings(case=case_with_draft, actor=cast.manager)
+    share_findings(case=case_with_draft, actor=cast.manager)
     findings = (
         client_for(cast.liaison).get(f"/api/v1/cases/{case_with_draft.number}/findings/").json()
     )

@@ -19,7 +19,7 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
-from cases import services
+from review.services import assign_evaluator
 
 CHECKS = [
     not_a_server_error,
@@ -54,7 +54,7 @@ def seeded(case_at, cast, settings, tmp_path):
     settings.MEDIA_ROOT = tmp_path
     settings.API_THROTTLE_RATE = "100000/min"
     case = case_at("findings")
-    services.assign_evaluator(case=case, actor=cast.manager, evaluator=cast.evaluator)
+    assign_evaluator(case=case, actor=cast.manager, evaluator=cast.evaluator)
     return case
 
 

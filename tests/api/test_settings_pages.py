@@ -4,10 +4,11 @@ import pytest
 from django.urls import reverse
 from rest_framework.test import APIClient
 
-from accounts.models import ApiToken, Webhook, WebhookDelivery
-from accounts.services import claim_webhook_deliveries, register_webhook
+from accounts.models import ApiToken
 from cases import services
 from cases.models import CaseEvent
+from webhooks.models import Webhook, WebhookDelivery
+from webhooks.services import claim_webhook_deliveries, register_webhook
 
 pytestmark = pytest.mark.django_db
 
@@ -76,31 +77,31 @@ def test_nobody_revokes_or_sees_another_persons_tokens(client, liaison, other_li
 def test_webhook_secret_is_shown_once_and_log_lists_deliveries(client, liaison, other_liaison):
     client.force_login(liaison)
     page = client.post(
-        reverse("accounts:webhooks"), {"url": "https://hooks.acme.example/caisi"}, follow=True
+        reverse("webhooks:webhooks"), {"url": "https://hooks.acme.example/caisi"}, follow=True
     )
     assert page.status_code == 200
     secret = page.context["new_secret"]
     assert secret.startswith("whsec_") and secret in page.content.decode()
     webhook = Webhook.objects.get(owner=liaison)
     assert secret not in webhook.secret_encrypted
-    assert secret not in client.get(reverse("accounts:webhooks")).content.decode()
+    assert secret not in client.get(reverse("webhooks:webhooks")).content.decode()
 
     case = services.open_case(actor=liaison, title="Logged", model_name="L")
     event = CaseEvent.objects.get(case=case, verb="case_opened")
     claim_webhook_deliveries(event_id=event.pk)
     delivery = WebhookDelivery.objects.get(webhook=webhook)
-    log = client.get(reverse("accounts:webhook_deliveries", args=[webhook.pk]))
+    log = client.get(reverse("webhooks:webhook_deliveries", args=[webhook.pk]))
     assert str(delivery.event_uid) in log.content.decode()
     assert case.number in log.content.decode()
 
     client.force_login(other_liaison)
-    assert client.get(reverse("accounts:webhook_deliveries", args=[webhook.pk])).status_code == 404
-    assert client.post(reverse("accounts:webhook_deactivate", args=[webhook.pk])).status_code == 404
+    assert client.get(reverse("webhooks:webhook_deliveries", args=[webhook.pk])).status_code == 404
+    assert client.post(reverse("webhooks:webhook_deactivate", args=[webhook.pk])).status_code == 404
 
 
 def test_bad_webhook_url_is_400_and_kept(client, liaison):
     client.force_login(liaison)
-    page = client.post(reverse("accounts:webhooks"), {"url": "ftp://files.example/hook"})
+    page = client.post(reverse("webhooks:webhooks"), {"url": "ftp://files.example/hook"})
     assert page.status_code == 400
     assert "ftp://files.example/hook" in page.content.decode()
     assert not Webhook.objects.exists()
@@ -109,7 +110,7 @@ def test_bad_webhook_url_is_400_and_kept(client, liaison):
 def test_turned_off_webhook_gets_no_new_deliveries(client, liaison):
     webhook, _ = register_webhook(owner=liaison, url="https://hooks.acme.example/x")
     client.force_login(liaison)
-    client.post(reverse("accounts:webhook_deactivate", args=[webhook.pk]))
+    client.post(reverse("webhooks:webhook_deactivate", args=[webhook.pk]))
     case = services.open_case(actor=liaison, title="Quiet", model_name="Q")
     event = CaseEvent.objects.get(case=case, verb="case_opened")
     assert claim_webhook_deliveries(event_id=event.pk) == []

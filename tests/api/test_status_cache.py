@@ -13,8 +13,8 @@ from rest_framework.test import APIClient
 
 from accounts.models import ApiToken, Membership
 from accounts.services import declare_conflict, revoke_api_token
-from caisi_portal import cache as generations
-from cases import services
+from core import cache as generations
+from review.services import assign_case_manager, assign_evaluator
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("shared_cache")]
 
@@ -70,7 +70,7 @@ def test_status_change_shows_at_once(client_for, cast, case_at):
     case = case_at("triage")
     client = client_for(cast.liaison)
     etag = warm(client, case)
-    services.assign_case_manager(case=case, actor=cast.manager, manager=cast.manager)
+    assign_case_manager(case=case, actor=cast.manager, manager=cast.manager)
     response = status(client, case, etag)
     assert response.status_code == 200
     assert response.json()["status"] != "triage"
@@ -99,7 +99,7 @@ def test_membership_moved_to_another_company_loses_the_case_at_once(
 
 def test_evaluator_taken_off_a_case_loses_it_at_once(client_for, cast, case_at):
     case = case_at("testing")
-    services.assign_evaluator(case=case, actor=cast.manager, evaluator=cast.evaluator)
+    assign_evaluator(case=case, actor=cast.manager, evaluator=cast.evaluator)
     client = client_for(cast.evaluator)
     warm(client, case)
     case.evaluators.remove(cast.evaluator)
@@ -131,7 +131,7 @@ def test_generation_is_bumped_again_after_the_commit(cast, case_at):
     case = case_at("triage")
     key = generations.case_generation(case.number)
     with transaction.atomic():
-        services.assign_case_manager(case=case, actor=cast.manager, manager=cast.manager)
+        assign_case_manager(case=case, actor=cast.manager, manager=cast.manager)
         during = cache.get(key)
         assert during is not None
     assert cache.get(key) not in (None, during)

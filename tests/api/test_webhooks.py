@@ -1,5 +1,7 @@
 """Webhooks: signed status-change events delivered by a live Celery worker on Redis."""
 
+import base64
+import datetime as dt
 import hashlib
 import hmac
 import json
@@ -8,18 +10,22 @@ import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
+import redis
 from celery.contrib.testing.worker import start_worker
+from django.utils import timezone
 
-from accounts.models import WebhookDelivery
-from accounts.services import (
+from caisi_portal.celery import app
+from cases import services
+from cases.models import CaseEvent
+from core import workrows
+from webhooks.apps import WEBHOOK_DELIVERY
+from webhooks.models import WebhookDelivery
+from webhooks.services import (
     DeliveryOutcome,
     claim_webhook_deliveries,
     deliver_webhook,
     register_webhook,
 )
-from caisi_portal.celery import app
-from cases import services
-from cases.models import CaseEvent
 
 
 @pytest.fixture(autouse=True)
@@ -185,7 +191,7 @@ def test_delivery_gives_up_after_the_last_attempt(db, cast, settings):
 
 
 def test_webhook_url_must_be_http(db, cast):
-    from cases.services import ActionRefused
+    from core.errors import ActionRefused
 
     with pytest.raises(ActionRefused):
         register_webhook(owner=cast.liaison, url="file:///etc/passwd")
@@ -203,7 +209,7 @@ def test_webhook_url_must_be_http(db, cast):
     ],
 )
 def test_a_receiver_inside_the_network_is_refused(db, cast, settings, url):
-    from cases.services import ActionRefused
+    from core.errors import ActionRefused
 
     settings.WEBHOOK_ALLOW_PRIVATE_ADDRESSES = False
     with pytest.raises(ActionRefused, match="public internet"):
@@ -223,3 +229,55 @@ def test_a_name_that_comes_to_point_inside_is_not_sent_to(db, cast, settings):
         delivery = WebhookDelivery.objects.get(pk=delivery_id)
         assert delivery.status == "failed" and "127.0.0.1" in delivery.last_error
         assert receiver.events() == []
+
+
+def queued(task: str) -> list[list]:
+    """Return the arguments of every message for this task waiting in the Redis queue."""
+    found = []
+    for raw in redis.Redis.from_url(app.conf.broker_url).lrange("celery", 0, -1):
+        message = json.loads(raw)
+        if message["headers"]["task"] == task:
+            found.append(json.loads(base64.b64decode(message["body"]))[0])
+    return found
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_claimed_delivery_whose_message_was_lost_is_sent_by_the_sweep(cast):
+    """A delivery claimed but never sent (its message lost) is published again, once."""
+    if app.conf.task_always_eager:
+        pytest.skip("needs CELERY_BROKER_URL pointing at Redis")
+    with Receiver() as receiver:
+        case = services.open_case(actor=cast.liaison, title="Lost", model_name="L")
+        register_webhook(owner=cast.liaison, url=receiver.url)
+        event = CaseEvent.objects.get(case=case, verb="case_opened")
+        [delivery_id] = claim_webhook_deliveries(event_id=event.pk)
+        app.control.purge()  # the broker lost what was sent so far
+        now = timezone.now()
+
+        assert workrows.republish_lost(now=now)["webhook delivery"] == 0  # not lost yet
+        later = now + WEBHOOK_DELIVERY.after + dt.timedelta(minutes=1)
+        assert workrows.republish_lost(now=later)["webhook delivery"] == 1
+        assert workrows.republish_lost(now=later)["webhook delivery"] == 0  # claimed once
+        assert queued("webhooks.tasks.deliver_webhook") == [[delivery_id]]
+
+        assert deliver_webhook(delivery_id=delivery_id) == DeliveryOutcome.DELIVERED
+        assert len(receiver.events()) == 1
+        assert (
+            workrows.republish_lost(now=later + WEBHOOK_DELIVERY.after * 2)["webhook delivery"] == 0
+        )
+
+
+def test_a_retry_waiting_its_turn_is_not_taken_for_lost(db, cast, settings):
+    settings.WEBHOOK_RETRY_BASE_SECONDS = 3600
+    with Receiver(failures=1) as receiver:
+        register_webhook(owner=cast.liaison, url=receiver.url)
+        case = services.open_case(actor=cast.liaison, title="Later", model_name="L")
+        event = CaseEvent.objects.get(case=case, verb="case_opened")
+        WebhookDelivery.objects.filter(event=event).delete()
+        [delivery_id] = claim_webhook_deliveries(event_id=event.pk)
+        assert deliver_webhook(delivery_id=delivery_id) == DeliveryOutcome.RETRY
+        soon = timezone.now() + WEBHOOK_DELIVERY.after + dt.timedelta(minutes=1)
+        assert workrows.claim_lost(WEBHOOK_DELIVERY, now=soon) == []
+        after_retry = timezone.now() + dt.timedelta(hours=1) + WEBHOOK_DELIVERY.after
+        assert workrows.claim_lost(WEBHOOK_DELIVERY, now=after_retry) == [delivery_id]
+        assert len(receiver.events()) == 1

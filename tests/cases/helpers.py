@@ -4,8 +4,10 @@ import threading
 
 from django.db import connection
 
-from cases import deadlines, demo, services
-from cases.lifecycle import Action
+from deadlines import services as deadlines
+from review import demo
+from review.lifecycle import Action
+from review.services import assign_evaluator
 
 
 def people(cast) -> dict:
@@ -26,7 +28,7 @@ def open_gate(case, action: str, cast) -> None:
     elif action == Action.ACCEPT_DOCUMENTATION:
         demo.provide_documents(case, cast.liaison, cast.manager)
     elif action == Action.SHARE_FINDINGS:
-        services.assign_evaluator(case=case, actor=cast.manager, evaluator=cast.evaluator)
+        assign_evaluator(case=case, actor=cast.manager, evaluator=cast.evaluator)
         demo.record_evaluation(case, cast.evaluator)
     elif action == Action.RESUBMIT:
         demo.add_version(case, cast.liaison, label=f"v-revised-{case.versions.count() + 1}")

@@ -7,6 +7,8 @@ from django.db import connection
 
 from cases import services
 from cases.models import Case, CaseEvent
+from core.errors import ActionRefused
+from review.services import assign_case_manager
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -39,11 +41,11 @@ def test_two_threads_racing_one_transition_leave_one_winner_and_one_event(case_a
 
     results = run_together(
         2,
-        lambda i: services.assign_case_manager(case=case, actor=cast.manager, manager=cast.manager),
+        lambda i: assign_case_manager(case=case, actor=cast.manager, manager=cast.manager),
     )
 
     winners = [r for r in results if isinstance(r, Case)]
-    losers = [r for r in results if isinstance(r, services.ActionRefused)]
+    losers = [r for r in results if isinstance(r, ActionRefused)]
     assert len(winners) == 1 and len(losers) == 1, results
     assert CaseEvent.objects.filter(case=case, verb="assign_case_manager").count() == 1
     assert services.verify_chain(case) is None

@@ -10,8 +10,12 @@ from django.urls import reverse
 from django.utils import timezone
 
 from caisi_portal.celery import app
-from cases import deadlines, notifications, services
-from cases.models import Delivery, EmailState, Notification, NotificationKind, ReminderSent
+from cases import services
+from deadlines import services as deadlines
+from deadlines.models import ReminderSent
+from notifications import services as notifications
+from notifications.models import Delivery, EmailState, Notification, NotificationKind
+from notifications.services import notify_event
 
 
 def events_for(case, *verbs):
@@ -20,7 +24,7 @@ def events_for(case, *verbs):
 
 def notify(events):
     for event in events:
-        services.notify_event(event_id=event.pk)
+        notify_event(event_id=event.pk)
 
 
 def test_each_person_gets_one_notice_per_event_even_if_notified_twice(case_at, cast):
@@ -36,7 +40,7 @@ def test_internal_events_never_notify_the_company(case_at, cast):
     event = services.record_event(
         case=case, actor=cast.manager, verb="internal_note", details={}, internal=True
     )
-    services.notify_event(event_id=event.pk)
+    notify_event(event_id=event.pk)
     assert not Notification.objects.filter(event=event, user=cast.liaison).exists()
 
 
@@ -101,15 +105,15 @@ def test_bell_counts_unread_and_mark_read_clears_it(case_at, cast, client):
     client.force_login(cast.liaison)
     page = client.get(reverse("cases:dashboard")).content.decode()
     assert 'data-testid="unread-count">2<' in page
-    client.post(reverse("cases:notifications_mark_read"))
-    page = client.get(reverse("cases:notifications")).content.decode()
+    client.post(reverse("notifications:notifications_mark_read"))
+    page = client.get(reverse("notifications:notifications")).content.decode()
     assert 'data-testid="unread-count"' not in page
     assert case.number in page
 
 
 def test_preferences_page_saves_choices_and_rejects_nonsense(cast, client):
     client.force_login(cast.liaison)
-    url = reverse("cases:notification_preferences")
+    url = reverse("notifications:notification_preferences")
     choice = dict.fromkeys(NotificationKind.values, Delivery.DIGEST)
     response = client.post(url, {**choice, "reminder": "carrier-pigeon"})
     assert response.status_code == 400
@@ -164,6 +168,6 @@ def test_live_worker_turns_events_and_due_reminders_into_notices_once(case_at, c
 def test_a_submitted_case_without_a_manager_notifies_every_case_manager(case_at, cast):
     case = case_at("triage")
     submitted = case.events.get(verb="submit_intake")
-    services.notify_event(event_id=submitted.pk)
+    notify_event(event_id=submitted.pk)
     assert Notification.objects.filter(event=submitted, user=cast.manager).exists()
     assert not Notification.objects.filter(event=submitted, user=cast.liaison).exists()

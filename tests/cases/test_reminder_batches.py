@@ -12,8 +12,9 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from caisi_portal.celery import app
-from cases import deadlines
-from cases.models import Deadline, Notification, ReminderSent
+from deadlines import services as deadlines
+from deadlines.models import Deadline, ReminderSent
+from notifications.models import Notification
 from tests.cases.helpers import sweep_at_once
 from tests.clearance.conftest import (  # noqa: F401 - fixtures used below
     queue_length,
@@ -39,7 +40,7 @@ def queued_deliveries() -> list[int]:
     ids = []
     for raw in redis.Redis.from_url(settings.CELERY_BROKER_URL).lrange("celery", 0, -1):
         message = json.loads(raw)
-        assert message["headers"]["task"] == "cases.tasks.deliver_reminders"
+        assert message["headers"]["task"] == "deadlines.tasks.deliver_reminders"
         args, _kwargs, _embed = json.loads(base64.b64decode(message["body"]))
         ids.extend(args[0])
     return ids

@@ -6,9 +6,11 @@ import pytest
 import time_machine
 from django.utils import timezone
 
-from cases import deadlines, services
-from cases.models import Deadline, DeadlineKind, Notification, ReminderSent
+from deadlines import services as deadlines
+from deadlines.models import Deadline, DeadlineKind, ReminderSent
 from findings import services as desk
+from notifications.models import Notification
+from review.services import assign_case_manager, close_case
 from tests.cases.helpers import sweep_at_once
 
 
@@ -28,7 +30,7 @@ def test_service_level_deadline_follows_the_status(case_at, cast):
     assert deadlines.add_working_days(case.status_changed_at, 5) == triage.base_due_at
     assert triage.due_at.weekday() < 5
 
-    case = services.assign_case_manager(case=case, actor=cast.manager, manager=cast.manager)
+    case = assign_case_manager(case=case, actor=cast.manager, manager=cast.manager)
     sync(case)
     triage.refresh_from_db()
     assert triage.satisfied_at is not None
@@ -45,7 +47,7 @@ def test_planned_release_deadline_is_kept_from_the_intake(case_at, cast):
 def test_closing_a_case_satisfies_every_deadline(case_at, cast):
     case = case_at("triage")
     sync(case)
-    services.close_case(case=case, actor=cast.manager, reason="Withdrawn by phone.")
+    close_case(case=case, actor=cast.manager, reason="Withdrawn by phone.")
     sync(case)
     assert not Deadline.objects.pending().filter(case=case).exists()
 

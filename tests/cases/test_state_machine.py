@@ -7,8 +7,11 @@ from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, rule
 
 from cases import services
-from cases.lifecycle import TRANSITIONS, Action, Status
 from cases.models import CaseEvent
+from cases.status import Status
+from core.errors import ActionRefused, CaseNotFound
+from review.lifecycle import TRANSITIONS, Action
+from review.services import gate_blockers, perform
 from tests.cases.helpers import open_gate, params_for, the_cast
 
 ACTIONS = [a.value for a in Action]
@@ -43,7 +46,7 @@ def test_random_action_sequences_keep_every_invariant(cast):
         def prepare(self, action):
             """Add what an action's gate asks for, when the company or CAISI still can."""
             # Adding material to a closed case is refused, and nothing is written.
-            with contextlib.suppress(services.ActionRefused):
+            with contextlib.suppress(ActionRefused):
                 open_gate(self.case, action, cast)
             self.case.refresh_from_db()
 
@@ -58,7 +61,7 @@ def test_random_action_sequences_keep_every_invariant(cast):
             params = params_for(action, cast) if with_params else {}
             before_status = self.case.status
             before_events = CaseEvent.objects.filter(case=self.case).count()
-            blockers = services.gate_blockers(self.case, action, **params)
+            blockers = gate_blockers(self.case, action, **params)
             expected = (
                 self.sees(name)
                 and actor.role in transition.actors
@@ -67,9 +70,9 @@ def test_random_action_sequences_keep_every_invariant(cast):
                 and not blockers
             )
             try:
-                services.perform(case=self.case, actor=actor, action=action, **params)
+                perform(case=self.case, actor=actor, action=action, **params)
                 succeeded = True
-            except (services.ActionRefused, services.CaseNotFound):
+            except (ActionRefused, CaseNotFound):
                 succeeded = False
             self.case.refresh_from_db()
             after_events = CaseEvent.objects.filter(case=self.case).count()
@@ -95,7 +98,7 @@ def test_random_action_sequences_keep_every_invariant(cast):
         @invariant()
         def cleared_means_no_blocking_finding_open(self):
             if self.case.status == Status.CLEARED:
-                assert services.gate_blockers(self.case, Action.ISSUE_CLEARANCE) == [] or (
+                assert gate_blockers(self.case, Action.ISSUE_CLEARANCE) == [] or (
                     self.case.clearance_statements.filter(status="issued").exists()
                 )
 

@@ -7,10 +7,10 @@ from django.core.management.base import CommandError
 from django.db import DatabaseError, connection, transaction
 from django.test.utils import CaptureQueriesContext
 
-from caisi_portal import cache as generations
 from cases import services
 from cases.models import AppendOnlyError, CaseEvent
 from cases.services import verify_chain
+from core import cache as generations
 
 
 def raw(sql: str, params=()):

@@ -6,6 +6,7 @@ import pytest
 from django.core.management import call_command
 
 from clearance.pdf import StatementURLFetcher, assets_dir
+from review.services import issue_clearance
 
 
 @pytest.mark.parametrize(
@@ -32,12 +33,12 @@ def test_fetcher_reads_the_statement_stylesheet_and_inline_data():
 
 
 def test_company_text_cannot_make_the_renderer_fetch(case_at, statement_settings, official):
-    from cases import demo, services
     from clearance.pdf import render_html
+    from review import demo
 
     case = case_at("findings")
     demo.resolve_findings(case, case.case_manager)
-    services.issue_clearance(
+    issue_clearance(
         case=case,
         actor=official,
         scope='<img src="http://169.254.169.254/x"><link rel=stylesheet href="file:///etc/x">',

@@ -10,6 +10,7 @@ from django.core.files.storage import default_storage
 
 from clearance.models import NON_ENDORSEMENT
 from clearance.services import render_statement_pdf
+from review.services import issue_clearance
 
 from .helpers import first_page_png, pdf_text, signature_status
 
@@ -50,8 +51,8 @@ def test_pdf_lists_review_dates_findings_conditions_and_official(statement, offi
 
 
 def test_pdf_never_shows_draft_findings(case_at, statement_settings, cast):
-    from cases import demo, services
     from findings.models import Finding, FindingState
+    from review import demo
 
     case = case_at("findings")
     demo.resolve_findings(case, cast.manager)
@@ -67,7 +68,7 @@ def test_pdf_never_shows_draft_findings(case_at, statement_settings, cast):
         state=FindingState.DRAFT,
         created_by=cast.evaluator,
     )
-    services.issue_clearance(case=case, actor=cast.official, scope="Restricted API.")
+    issue_clearance(case=case, actor=cast.official, scope="Restricted API.")
     text = pdf_text(rendered(case.clearance_statements.get()))
     assert shared.title in text
     assert "Internal draft about tokenizer" not in text

@@ -3,7 +3,8 @@
 import pytest
 from django.urls import reverse
 
-from cases import demo, services
+from review import demo
+from review.services import issue_clearance, resubmit, revoke_clearance, share_findings
 
 
 @pytest.fixture(autouse=True)
@@ -63,7 +64,7 @@ def test_unknown_code_is_404(client, statement):
 
 def test_revocation_shows_at_once(client, statement, official):
     assert "Valid" in client.get(verify_url(statement)).content.decode()
-    services.revoke_clearance(
+    revoke_clearance(
         case=statement.case, actor=official, reason="Deployment outside the cleared scope."
     )
     page = client.get(verify_url(statement)).content.decode()
@@ -125,11 +126,11 @@ def test_statement_for_a_revised_version_supersedes_the_first(client, case_at, c
     case = case_at("cleared")
     first = case.clearance_statements.get()
     demo.add_version(case, cast.liaison, label="v1.1")
-    services.resubmit(case=case, actor=cast.liaison)
+    resubmit(case=case, actor=cast.liaison)
     demo.record_evaluation(case, cast.evaluator)
-    services.share_findings(case=case, actor=cast.manager)
+    share_findings(case=case, actor=cast.manager)
     demo.resolve_findings(case, cast.manager)
-    services.issue_clearance(case=case, actor=cast.official, scope="Atlas v1.1 behind the API.")
+    issue_clearance(case=case, actor=cast.official, scope="Atlas v1.1 behind the API.")
 
     first.refresh_from_db()
     second = case.clearance_statements.get(status="issued")

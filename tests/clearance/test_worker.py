@@ -9,10 +9,11 @@ from django.core.files.storage import default_storage
 from django.db import connection
 
 from caisi_portal.celery import app
-from cases import demo, services
 from clearance.models import NON_ENDORSEMENT, ClearanceStatement
 from clearance.tasks import render_pending_statements, render_statement
 from findings.models import Finding, FindingState
+from review import demo
+from review.services import issue_clearance
 
 from .conftest import ROOT, queue_length, wait_for
 from .helpers import pdf_text, signature_status
@@ -69,7 +70,7 @@ def test_two_workers_given_the_same_statement_store_one_pdf(start_worker, case_a
     case = case_at("findings")
     demo.resolve_findings(case, cast.manager)
     workers = [start_worker(), start_worker()]
-    services.issue_clearance(case=case, actor=cast.official, scope=SCOPE)
+    issue_clearance(case=case, actor=cast.official, scope=SCOPE)
     statement = case.clearance_statements.get()
     for _ in range(3):  # duplicates, as a sweep racing the first message would send
         render_statement.delay(statement.pk)
@@ -127,7 +128,7 @@ def issue_and_kill_mid_render(start_worker, case_at, cast):
     demo.resolve_findings(case, cast.manager)
     _add_shared_findings(case, cast.evaluator, 400)
     first = start_worker()
-    services.issue_clearance(case=case, actor=cast.official, scope=SCOPE)
+    issue_clearance(case=case, actor=cast.official, scope=SCOPE)
     statement = case.clearance_statements.get()
 
     wait_for(lambda: _render_in_progress(statement.pk), timeout=60, interval=0.01)
@@ -159,12 +160,12 @@ import django
 
 django.setup()
 from accounts.models import User
-from cases import services
 from cases.models import Case
+from review.services import issue_clearance
 
 case = Case.objects.get(number=sys.argv[1])
 official = User.objects.get(email=sys.argv[2])
-services.issue_clearance(case=case, actor=official, scope=sys.argv[3])
+issue_clearance(case=case, actor=official, scope=sys.argv[3])
 """
 
 

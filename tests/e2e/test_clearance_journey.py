@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from django.conf import settings
 
-from cases import demo
+from review import demo
 from tests.clearance.conftest import (  # noqa: F401 - fixtures used below
     live_worker,
     signing_identity,

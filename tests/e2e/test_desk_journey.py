@@ -6,9 +6,9 @@ import os
 import pytest
 from django.urls import reverse
 
-from cases import demo
 from cases.models import Case
 from findings.models import EvaluationRun, Finding, FindingState
+from review import demo
 from tests.findings.conftest import write_inspect_log
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]

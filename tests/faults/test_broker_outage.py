@@ -11,7 +11,10 @@ import time
 import pytest
 from django.urls import reverse
 
-from cases.models import CaseEvent, Deadline, Notification, PendingTask
+from cases.models import CaseEvent
+from core.models import PendingTask
+from deadlines.models import Deadline
+from notifications.models import Notification
 
 from .conftest import wait_for
 
@@ -44,9 +47,9 @@ def test_action_taken_while_redis_is_stopped_gets_its_work_done_once_redis_is_ba
     event = CaseEvent.objects.filter(case=case).latest("seq")
     assert event.verb == "assign_case_manager"
     assert sorted(PendingTask.objects.values_list("task_name", "args")) == [
-        ("accounts.tasks.dispatch_webhooks", [event.pk]),
-        ("cases.tasks.notify_case_event", [event.pk]),
-        ("cases.tasks.sync_case_deadlines", [case.pk]),
+        ("webhooks.tasks.dispatch_webhooks", [event.pk]),
+        ("notifications.tasks.notify_case_event", [event.pk]),
+        ("deadlines.tasks.sync_case_deadlines", [case.pk]),
     ]
     time.sleep(1)  # the worker, were the work to reach it anyway, would have done it by now
     assert not Notification.objects.filter(event=event).exists()
@@ -69,4 +72,4 @@ def test_action_taken_while_redis_is_stopped_gets_its_work_done_once_redis_is_ba
     notices = list(Notification.objects.filter(event=event).values_list("user_id", flat=True))
     assert len(notices) == len(set(notices))
     log = worker.log_path.read_text()
-    assert "cases.outbox.drain_outbox" in log
+    assert "core.outbox.drain_outbox" in log

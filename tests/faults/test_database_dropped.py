@@ -15,7 +15,9 @@ from django.urls import reverse
 from rest_framework.test import APIClient
 
 from accounts.services import create_api_token
-from cases.models import Case, CaseEvent, Notification, PendingTask
+from cases.models import Case, CaseEvent
+from core.models import PendingTask
+from notifications.models import Notification
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

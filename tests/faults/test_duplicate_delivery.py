@@ -10,15 +10,18 @@ import uuid
 
 import pytest
 
-from accounts.models import WebhookDelivery
-from accounts.services import register_webhook
-from accounts.tasks import deliver_webhook, dispatch_webhooks
-from cases.models import Case, Deadline, Notification
-from cases.notifications import set_preferences
-from cases.tasks import email_notification, notify_case_event, sync_case_deadlines
+from cases.models import Case
 from clearance.tasks import render_statement
+from deadlines.models import Deadline
+from deadlines.tasks import sync_case_deadlines
+from notifications.models import Notification
+from notifications.services import set_preferences
+from notifications.tasks import email_notification, notify_case_event
 from tests.api.test_webhooks import Receiver
 from tests.clearance.test_worker import rendered, stored_statement_files
+from webhooks.models import WebhookDelivery
+from webhooks.services import register_webhook
+from webhooks.tasks import deliver_webhook, dispatch_webhooks
 
 from .conftest import wait_for
 

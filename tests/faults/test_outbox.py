@@ -6,8 +6,11 @@ import pytest
 from django.db import transaction
 
 from caisi_portal.celery import app
-from cases import outbox, services
-from cases.models import CaseEvent, Notification, PendingTask
+from cases.models import CaseEvent
+from core import outbox
+from core.models import PendingTask
+from notifications.models import Notification
+from review.services import assign_case_manager
 from tests.clearance.conftest import queue_length
 
 CLOSED_PORT_BROKER = "redis://127.0.0.1:1/8"
@@ -35,14 +38,14 @@ def broker_queue(transactional_db):
 def test_the_work_is_written_in_the_transaction_of_the_change(db, cast, case_at):
     case = case_at("triage")
     before = set(PendingTask.objects.values_list("pk", flat=True))
-    services.assign_case_manager(case=case, actor=cast.manager, manager=cast.manager)
+    assign_case_manager(case=case, actor=cast.manager, manager=cast.manager)
     event = CaseEvent.objects.filter(case=case).latest("seq")
     # The test's transaction never commits, so nothing was published and the rows wait.
     new = PendingTask.objects.exclude(pk__in=before).order_by("pk")
     assert [(row.task_name, row.args) for row in new] == [
-        ("cases.tasks.notify_case_event", [event.pk]),
-        ("accounts.tasks.dispatch_webhooks", [event.pk]),
-        ("cases.tasks.sync_case_deadlines", [case.pk]),
+        ("notifications.tasks.notify_case_event", [event.pk]),
+        ("webhooks.tasks.dispatch_webhooks", [event.pk]),
+        ("deadlines.tasks.sync_case_deadlines", [case.pk]),
     ]
 
 
@@ -50,7 +53,7 @@ def test_a_rolled_back_change_leaves_no_work(broker_queue, cast, case_at):
     case = case_at("triage")
     app.control.purge()
     with pytest.raises(RuntimeError), transaction.atomic():
-        services.assign_case_manager(case=case, actor=cast.manager, manager=cast.manager)
+        assign_case_manager(case=case, actor=cast.manager, manager=cast.manager)
         raise RuntimeError("the caller fails after the service")
     assert not PendingTask.objects.exists()
     assert queue_length() == 0
@@ -61,12 +64,12 @@ def test_a_rolled_back_change_leaves_no_work(broker_queue, cast, case_at):
 def test_after_commit_the_work_is_published_and_the_rows_deleted(broker_queue, cast, case_at):
     case = case_at("triage")
     app.control.purge()
-    services.assign_case_manager(case=case, actor=cast.manager, manager=cast.manager)
+    assign_case_manager(case=case, actor=cast.manager, manager=cast.manager)
     assert not PendingTask.objects.exists()
     assert queued_task_names() == [
-        "accounts.tasks.dispatch_webhooks",
-        "cases.tasks.notify_case_event",
-        "cases.tasks.sync_case_deadlines",
+        "webhooks.tasks.dispatch_webhooks",
+        "notifications.tasks.notify_case_event",
+        "deadlines.tasks.sync_case_deadlines",
     ]
 
 
@@ -77,16 +80,16 @@ def test_broker_down_the_action_commits_quickly_and_the_work_waits(
     app.control.purge()
     monkeypatch.setenv("CELERY_BROKER_WRITE_URL", CLOSED_PORT_BROKER)
     started = time.monotonic()
-    services.assign_case_manager(case=case, actor=cast.manager, manager=cast.manager)
+    assign_case_manager(case=case, actor=cast.manager, manager=cast.manager)
     took = time.monotonic() - started
     assert took < 2, f"the action waited {took:.1f}s on the broker"
     case.refresh_from_db()
     assert case.status == "access"
     rows = list(PendingTask.objects.order_by("pk"))
     assert [row.task_name for row in rows] == [
-        "cases.tasks.notify_case_event",
-        "accounts.tasks.dispatch_webhooks",
-        "cases.tasks.sync_case_deadlines",
+        "notifications.tasks.notify_case_event",
+        "webhooks.tasks.dispatch_webhooks",
+        "deadlines.tasks.sync_case_deadlines",
     ]
     assert all(row.attempts == 1 and "OperationalError" in row.last_error for row in rows)
     assert outbox.drain() == 0  # still down: the rows stay
@@ -100,7 +103,7 @@ def test_broker_down_the_action_commits_quickly_and_the_work_waits(
 
 def test_drain_publishes_oldest_first_in_batches(broker_queue):
     PendingTask.objects.bulk_create(
-        [PendingTask(task_name="cases.tasks.notify_case_event", args=[n]) for n in range(7)]
+        [PendingTask(task_name="notifications.tasks.notify_case_event", args=[n]) for n in range(7)]
     )
     assert outbox.drain(batch=3) == 7
     import json
@@ -121,8 +124,8 @@ def test_rows_held_by_another_publisher_are_skipped(broker_queue):
 
     held, free = PendingTask.objects.bulk_create(
         [
-            PendingTask(task_name="cases.tasks.notify_case_event", args=[1]),
-            PendingTask(task_name="cases.tasks.notify_case_event", args=[2]),
+            PendingTask(task_name="notifications.tasks.notify_case_event", args=[1]),
+            PendingTask(task_name="notifications.tasks.notify_case_event", args=[2]),
         ]
     )
     with transaction.atomic():
@@ -153,7 +156,7 @@ def test_without_a_broker_the_work_runs_in_process_after_commit(
     transactional_db, no_broker, cast, case_at
 ):
     case = case_at("triage")
-    services.assign_case_manager(case=case, actor=cast.manager, manager=cast.manager)
+    assign_case_manager(case=case, actor=cast.manager, manager=cast.manager)
     event = CaseEvent.objects.filter(case=case).latest("seq")
     assert not PendingTask.objects.exists()
     assert Notification.objects.filter(event=event, user=cast.liaison).exists()
@@ -164,28 +167,31 @@ def test_after_redis_restarts_the_next_action_publishes_at_once(
 ):
     monkeypatch.setenv("CELERY_BROKER_WRITE_URL", private_redis.url)
     first, second = case_at("triage"), case_at("triage", title="Second")
-    services.assign_case_manager(case=first, actor=cast.manager, manager=cast.manager)
+    assign_case_manager(case=first, actor=cast.manager, manager=cast.manager)
     assert private_redis.client().llen("celery") > 0
     private_redis.stop()
     private_redis.start()  # the publisher's kept connection is now stale
-    services.assign_case_manager(case=second, actor=cast.manager, manager=cast.manager)
+    assign_case_manager(case=second, actor=cast.manager, manager=cast.manager)
     assert not PendingTask.objects.exists()
     assert private_redis.client().llen("celery") == 3
 
 
 def test_operators_see_the_waiting_work_in_the_admin(db, client, django_user_model):
     PendingTask.objects.create(
-        task_name="cases.tasks.notify_case_event", args=[7], attempts=2, last_error="refused"
+        task_name="notifications.tasks.notify_case_event",
+        args=[7],
+        attempts=2,
+        last_error="refused",
     )
     root = django_user_model.objects.create_superuser(email="root@caisi.example", password="x")
     client.force_login(root)
-    page = client.get("/admin/cases/pendingtask/")
+    page = client.get("/admin/core/pendingtask/")
     assert page.status_code == 200
-    assert "cases.tasks.notify_case_event" in page.content.decode()
+    assert "notifications.tasks.notify_case_event" in page.content.decode()
 
 
 def test_a_call_the_outbox_cannot_carry_whole_is_refused(db):
-    from cases.tasks import notify_case_event
+    from notifications.tasks import notify_case_event
 
     for signature in [
         notify_case_event.s(event_id=1),

@@ -14,7 +14,7 @@ import pytest
 import redis
 from django.conf import settings
 
-from cases.models import PendingTask
+from core.models import PendingTask
 from tests.clearance.test_worker import (
     issue_and_kill_mid_render,
     rendered,

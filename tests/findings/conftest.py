@@ -17,7 +17,7 @@ from inspect_ai.log import (
     write_eval_log,
 )
 
-from cases import services
+from review.services import assign_evaluator
 
 INTERNAL_MARKER = "ZZ-INTERNAL-7731"
 
@@ -26,7 +26,7 @@ INTERNAL_MARKER = "ZZ-INTERNAL-7731"
 def testing_case(case_at, cast):
     """An Acme case in testing, with the standard evaluator assigned."""
     case = case_at("testing")
-    services.assign_evaluator(case=case, actor=cast.manager, evaluator=cast.evaluator)
+    assign_evaluator(case=case, actor=cast.manager, evaluator=cast.evaluator)
     return case
 
 

@@ -5,9 +5,10 @@ from django.urls import reverse
 from django.utils import timezone
 
 from cases.models import Case, ClockPause
-from cases.services import ActionRefused
+from core.errors import ActionRefused
 from findings import services
 from findings.models import ClarificationRequest
+from findings.selectors import with_overdue_request
 
 Status = ClarificationRequest.RequestStatus
 
@@ -97,9 +98,9 @@ def test_overdue_requests_are_the_open_ones_past_their_due_date(testing_case, ca
     )
     request.refresh_from_db()
     assert request.is_overdue
-    assert Case.objects.with_overdue().get(pk=testing_case.pk).has_overdue_request
+    assert with_overdue_request(Case.objects.all()).get(pk=testing_case.pk).has_overdue_request
     services.answer_clarification(request=request, actor=cast.liaison, answer="Done.")
-    assert not Case.objects.with_overdue().get(pk=testing_case.pk).has_overdue_request
+    assert not with_overdue_request(Case.objects.all()).get(pk=testing_case.pk).has_overdue_request
 
 
 def test_liaison_answers_in_the_browser(testing_case, cast, client):

@@ -6,11 +6,12 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from cases import demo
 from cases import services as case_services
 from cases.models import CaseEvent
 from findings import services
 from findings.models import Category, Severity
+from review import demo
+from review.services import resubmit, share_findings
 
 from .conftest import INTERNAL_MARKER
 
@@ -30,7 +31,7 @@ def case_with_secrets(testing_case, cast):
     )
     request = testing_case.clarification_requests.get()
     services.answer_clarification(request=request, actor=cast.liaison, answer="Classifier v2.")
-    case = case_services.share_findings(case=testing_case, actor=cast.manager)
+    case = share_findings(case=testing_case, actor=cast.manager)
     # Internal material created after sharing: a note, and a draft on the next round.
     case_services.post_message(
         case=case, actor=cast.manager, body=f"{INTERNAL_MARKER} note", internal=True
@@ -39,7 +40,7 @@ def case_with_secrets(testing_case, cast):
         case=case, actor=cast.evaluator, body=f"{INTERNAL_MARKER} second note", internal=True
     )
     demo.add_version(case, cast.liaison, label="v1.1")
-    case = case_services.resubmit(case=case, actor=cast.liaison)
+    case = resubmit(case=case, actor=cast.liaison)
     services.record_evaluation_run(
         case=case,
         actor=cast.evaluator,

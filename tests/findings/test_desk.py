@@ -10,10 +10,13 @@ from django.utils import timezone
 
 from accounts import services as account_services
 from accounts.models import ConflictOfInterest
-from cases import demo, services
-from cases.desk import dashboard_data
+from cases import services
 from cases.models import Case, ClockPause
+from core.errors import ActionRefused
 from findings import services as findings_services
+from review import demo
+from review.desk import dashboard_data
+from review.services import assign_evaluator, close_case, submit_intake
 
 
 def open_cases(cast, count):
@@ -26,7 +29,7 @@ def open_cases(cast, count):
 def submit(liaison, *, days_to_release: int = 180, **fields):
     case = services.open_case(actor=liaison, **fields)
     case = demo.fill_intake(case, liaison, days_to_release=days_to_release)
-    return services.submit_intake(case=case, actor=liaison)
+    return submit_intake(case=case, actor=liaison)
 
 
 def numbers_on(response):
@@ -43,7 +46,7 @@ def count_queries(client, url):
 def test_queue_queries_do_not_grow_with_the_page_size(cast, client):
     cases = open_cases(cast, 30)
     for case in cases[:20]:
-        services.assign_evaluator(case=case, actor=cast.manager, evaluator=cast.evaluator)
+        assign_evaluator(case=case, actor=cast.manager, evaluator=cast.evaluator)
         services.pause_clock(case=case)
     client.force_login(cast.manager)
     small = count_queries(client, reverse("cases:desk") + "?per_page=10")
@@ -66,7 +69,7 @@ def test_queue_filters_by_status_company_manager_lead_time_and_overdue(case_at, 
     triage = case_at("triage", title="In triage")
     testing = case_at("testing", title="In testing")
     soon = submit(cast.other_liaison, title="Rushed", model_name="Nimbus", days_to_release=10)
-    services.assign_evaluator(case=testing, actor=cast.manager, evaluator=cast.evaluator)
+    assign_evaluator(case=testing, actor=cast.manager, evaluator=cast.evaluator)
     request = findings_services.ask_clarification(
         case=testing,
         actor=cast.evaluator,
@@ -140,7 +143,7 @@ def test_bad_filters_are_ignored_with_a_message_not_a_500(cast, client):
 
 def test_evaluator_desk_holds_only_assigned_cases(cast, client):
     mine, other = open_cases(cast, 2)
-    services.assign_evaluator(case=mine, actor=cast.manager, evaluator=cast.evaluator)
+    assign_evaluator(case=mine, actor=cast.manager, evaluator=cast.evaluator)
     client.force_login(cast.evaluator)
     assert numbers_on(client.get(reverse("cases:desk"))) == [mine.number]
     assert dashboard_data(cast.evaluator)["open_total"] == 1
@@ -247,7 +250,7 @@ def test_a_conflicted_case_manager_is_refused_in_bulk_with_the_reason(case_at, c
 
 def test_dashboard_counts_status_aging_findings_and_overdue(case_at, cast, client):
     testing = case_at("testing")
-    services.assign_evaluator(case=testing, actor=cast.manager, evaluator=cast.evaluator)
+    assign_evaluator(case=testing, actor=cast.manager, evaluator=cast.evaluator)
     demo.record_evaluation(testing, cast.evaluator)
     open_cases(cast, 2)
     request = findings_services.ask_clarification(
@@ -348,7 +351,7 @@ def test_staff_declare_and_end_their_own_conflicts(cast, client, acme, globex):
     client.post(reverse("accounts:conflict_end", args=[conflict.pk]))
     assert not ConflictOfInterest.objects.active().filter(pk=conflict.pk).exists()
     case = open_cases(cast, 1)[0]
-    services.assign_evaluator(case=case, actor=cast.manager, evaluator=cast.evaluator)
+    assign_evaluator(case=case, actor=cast.manager, evaluator=cast.evaluator)
     client.force_login(cast.liaison)
     assert client.get(url).status_code == 403
 
@@ -369,12 +372,12 @@ def test_a_future_or_expired_conflict_does_not_refuse(cast, acme):
         valid_until=today - dt.timedelta(days=300),
     )
     case = open_cases(cast, 1)[0]
-    services.assign_evaluator(case=case, actor=cast.manager, evaluator=cast.evaluator)
+    assign_evaluator(case=case, actor=cast.manager, evaluator=cast.evaluator)
     assert case.evaluators.get() == cast.evaluator
 
 
 def test_only_staff_declare_conflicts(cast, acme):
-    with pytest.raises(services.ActionRefused):
+    with pytest.raises(ActionRefused):
         account_services.declare_conflict(actor=cast.liaison, organization=acme, reason="x")
 
 
@@ -388,7 +391,7 @@ def test_requests_left_open_on_a_closed_case_are_not_overdue_items(case_at, cast
     )
     later = timezone.now() + dt.timedelta(days=5)
     assert [r.pk for r in dashboard_data(cast.manager, now=later)["overdue"]] == [request.pk]
-    services.close_case(case=case, actor=cast.manager, reason="Company paused the release.")
+    close_case(case=case, actor=cast.manager, reason="Company paused the release.")
     assert dashboard_data(cast.manager, now=later)["overdue"] == []
 
 

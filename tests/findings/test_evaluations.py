@@ -2,7 +2,7 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
-from cases.services import ActionRefused, CaseNotFound
+from core.errors import ActionRefused, CaseNotFound
 from findings import services
 from findings.models import Category, EvaluationRun
 

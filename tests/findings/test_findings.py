@@ -1,11 +1,11 @@
 import pytest
 from django.urls import reverse
 
-from cases import demo
-from cases import services as case_services
-from cases.services import ActionRefused, CaseNotFound
+from core.errors import ActionRefused, CaseNotFound
 from findings import services
 from findings.models import Category, Finding, FindingResponse, FindingState, Resolution, Severity
+from review import demo
+from review.services import assign_evaluator, resubmit, share_findings
 
 Kind, Verdict = FindingResponse.Kind, FindingResponse.Verdict
 
@@ -25,7 +25,7 @@ def draft(case, actor, *, severity=Severity.HIGH, title="Prompt injection via to
 @pytest.fixture
 def shared_finding(testing_case, cast):
     run = demo.record_evaluation(testing_case, cast.evaluator)
-    case_services.share_findings(case=testing_case, actor=cast.manager)
+    share_findings(case=testing_case, actor=cast.manager)
     run.refresh_from_db()
     return run
 
@@ -49,7 +49,7 @@ def test_drafting_is_refused_to_the_company_and_to_unassigned_evaluators(testing
 
 def test_evidence_from_another_case_is_refused(testing_case, case_at, cast):
     other = case_at("testing", title="Other review")
-    case_services.assign_evaluator(case=other, actor=cast.manager, evaluator=cast.evaluator)
+    assign_evaluator(case=other, actor=cast.manager, evaluator=cast.evaluator)
     foreign = demo.record_evaluation(other, cast.evaluator).evaluation
     with pytest.raises(ActionRefused, match="evaluation run of this case"):
         services.draft_finding(
@@ -66,7 +66,7 @@ def test_evidence_from_another_case_is_refused(testing_case, case_at, cast):
 def test_share_findings_shares_every_draft_at_once_and_moves_to_findings(testing_case, cast):
     demo.record_evaluation(testing_case, cast.evaluator)
     draft(testing_case, cast.evaluator, severity=Severity.LOW, title="Second")
-    case = case_services.share_findings(case=testing_case, actor=cast.manager)
+    case = share_findings(case=testing_case, actor=cast.manager)
     assert case.status == "findings"
     assert set(case.findings.values_list("state", flat=True)) == {FindingState.SHARED}
     assert Finding.objects.visible_to(cast.liaison).count() == 2
@@ -78,7 +78,7 @@ def test_fixed_answer_names_a_revised_version_and_is_verified_after_resubmission
     testing_case, cast
 ):
     finding = demo.record_evaluation(testing_case, cast.evaluator)
-    case_services.share_findings(case=testing_case, actor=cast.manager)
+    share_findings(case=testing_case, actor=cast.manager)
     revised = demo.add_version(testing_case, cast.liaison, label="v1.0-rc2")
     response = services.respond_to_finding(
         finding=finding, actor=cast.liaison, kind=Kind.FIXED, fixed_in_version=revised
@@ -86,7 +86,7 @@ def test_fixed_answer_names_a_revised_version_and_is_verified_after_resubmission
     assert (response.round, response.verdict) == (1, Verdict.PENDING)
     with pytest.raises(ActionRefused, match="has not been resubmitted"):
         services.review_finding_response(finding=finding, actor=cast.manager, verdict="verified")
-    case_services.resubmit(case=testing_case, actor=cast.liaison)
+    resubmit(case=testing_case, actor=cast.liaison)
     finding = services.review_finding_response(
         finding=finding, actor=cast.manager, verdict=Verdict.VERIFIED
     )
@@ -107,7 +107,7 @@ def test_fixed_answer_names_a_revised_version_and_is_verified_after_resubmission
 )
 def test_incomplete_answers_are_refused_with_what_is_missing(testing_case, cast, kwargs, message):
     finding = demo.record_evaluation(testing_case, cast.evaluator)
-    case_services.share_findings(case=testing_case, actor=cast.manager)
+    share_findings(case=testing_case, actor=cast.manager)
     with pytest.raises(ActionRefused, match=message):
         services.respond_to_finding(finding=finding, actor=cast.liaison, **kwargs)
     finding.refresh_from_db()
@@ -116,7 +116,7 @@ def test_incomplete_answers_are_refused_with_what_is_missing(testing_case, cast,
 
 def test_the_tested_version_cannot_be_named_as_the_fix(testing_case, cast):
     finding = demo.record_evaluation(testing_case, cast.evaluator)
-    case_services.share_findings(case=testing_case, actor=cast.manager)
+    share_findings(case=testing_case, actor=cast.manager)
     with pytest.raises(ActionRefused, match="revised version"):
         services.respond_to_finding(
             finding=finding,
@@ -128,7 +128,7 @@ def test_the_tested_version_cannot_be_named_as_the_fix(testing_case, cast):
 
 def test_a_rejected_rationale_can_be_answered_again_then_accepted(testing_case, cast):
     finding = demo.record_evaluation(testing_case, cast.evaluator)
-    case_services.share_findings(case=testing_case, actor=cast.manager)
+    share_findings(case=testing_case, actor=cast.manager)
     services.respond_to_finding(
         finding=finding,
         actor=cast.liaison,
@@ -160,7 +160,7 @@ def test_a_rejected_rationale_can_be_answered_again_then_accepted(testing_case, 
 
 def test_only_the_company_answers_and_only_a_case_manager_reviews(testing_case, cast):
     finding = demo.record_evaluation(testing_case, cast.evaluator)
-    case_services.share_findings(case=testing_case, actor=cast.manager)
+    share_findings(case=testing_case, actor=cast.manager)
     with pytest.raises(ActionRefused):
         services.respond_to_finding(
             finding=finding, actor=cast.manager, kind=Kind.MITIGATED, mitigation="x"
@@ -194,7 +194,7 @@ def test_a_draft_does_not_exist_for_the_company(testing_case, cast, client):
 
 def test_liaison_answers_in_the_browser_and_a_bad_answer_keeps_the_text(testing_case, cast, client):
     finding = demo.record_evaluation(testing_case, cast.evaluator)
-    case_services.share_findings(case=testing_case, actor=cast.manager)
+    share_findings(case=testing_case, actor=cast.manager)
     client.force_login(cast.liaison)
     kwargs = {"number": testing_case.number, "pk": finding.pk}
     page = client.get(reverse("findings:finding", kwargs=kwargs))
@@ -219,9 +219,9 @@ def test_liaison_answers_in_the_browser_and_a_bad_answer_keeps_the_text(testing_
 
 def test_resubmission_keeps_earlier_versions_evaluations_and_findings(testing_case, cast):
     first = demo.record_evaluation(testing_case, cast.evaluator)
-    case_services.share_findings(case=testing_case, actor=cast.manager)
+    share_findings(case=testing_case, actor=cast.manager)
     revised = demo.add_version(testing_case, cast.liaison, label="v1.1")
-    case = case_services.resubmit(case=testing_case, actor=cast.liaison)
+    case = resubmit(case=testing_case, actor=cast.liaison)
     assert case.status == "testing"
     assert case.events.order_by("-seq").first().details == {"versions": ["v1.1"]}
     second = demo.record_evaluation(case, cast.evaluator)
@@ -244,7 +244,7 @@ def test_liaison_resubmits_through_the_action_page_and_keeps_seeing_earlier_find
     testing_case, cast, client
 ):
     finding = demo.record_evaluation(testing_case, cast.evaluator)
-    case_services.share_findings(case=testing_case, actor=cast.manager)
+    share_findings(case=testing_case, actor=cast.manager)
     demo.add_version(testing_case, cast.liaison, label="v1.1")
     client.force_login(cast.liaison)
     url = reverse("cases:action", kwargs={"number": testing_case.number, "action": "resubmit"})

@@ -6,11 +6,12 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from cases import demo
 from cases import services as case_services
-from cases.services import ActionRefused, gate_blockers
+from core.errors import ActionRefused
 from findings import services
 from findings.models import Category, EvaluationRun, FindingResponse, Severity
+from review import demo
+from review.services import gate_blockers, issue_clearance, share_findings
 
 
 def test_testing_gate_wants_a_completed_run_on_the_version_under_test(testing_case, cast):
@@ -40,16 +41,16 @@ def test_testing_gate_waits_for_open_clarification_requests(testing_case, cast):
         due_date=timezone.localdate() + dt.timedelta(days=3),
     )
     with pytest.raises(ActionRefused, match="still open"):
-        case_services.share_findings(case=testing_case, actor=cast.manager)
+        share_findings(case=testing_case, actor=cast.manager)
     services.answer_clarification(request=request, actor=cast.liaison, answer="Yes.")
-    assert case_services.share_findings(case=testing_case, actor=cast.manager).status == "findings"
+    assert share_findings(case=testing_case, actor=cast.manager).status == "findings"
 
 
 @pytest.fixture
 def findings_case(testing_case, cast):
     """A case in findings with one high finding awaiting the company's answer."""
     demo.record_evaluation(testing_case, cast.evaluator, severity=Severity.HIGH)
-    return case_services.share_findings(case=testing_case, actor=cast.manager)
+    return share_findings(case=testing_case, actor=cast.manager)
 
 
 def test_clearance_gate_names_each_unresolved_blocking_finding(findings_case, cast):
@@ -71,7 +72,7 @@ def test_clearance_gate_names_each_unresolved_blocking_finding(findings_case, ca
 
 def test_medium_and_lower_findings_do_not_hold_clearance(testing_case, cast):
     demo.record_evaluation(testing_case, cast.evaluator, severity=Severity.MEDIUM)
-    case = case_services.share_findings(case=testing_case, actor=cast.manager)
+    case = share_findings(case=testing_case, actor=cast.manager)
     assert gate_blockers(case, "issue_clearance") == []
 
 
@@ -86,7 +87,7 @@ def test_clearance_gate_waits_for_open_clarification_requests(findings_case, cas
     blockers = gate_blockers(findings_case, "issue_clearance")
     assert len(blockers) == 1 and "Confirm the release date." in blockers[0]
     with pytest.raises(ActionRefused):
-        case_services.issue_clearance(case=findings_case, actor=cast.official, scope="API")
+        issue_clearance(case=findings_case, actor=cast.official, scope="API")
 
 
 def test_a_rejected_answer_blocks_again_until_a_new_one_is_accepted(findings_case, cast):
@@ -117,7 +118,7 @@ def test_the_case_page_lists_the_blockers_with_links_and_then_shows_the_gate_cle
     services.review_finding_response(finding=finding, actor=cast.manager, verdict="accepted")
     body = client.get(findings_case.get_absolute_url()).content.decode()
     assert 'data-testid="gate-clear"' in body and "ready for clearance" in body
-    case = case_services.issue_clearance(case=findings_case, actor=cast.official, scope="API")
+    case = issue_clearance(case=findings_case, actor=cast.official, scope="API")
     assert case.status == "cleared"
 
 

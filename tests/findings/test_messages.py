@@ -2,9 +2,10 @@ import pytest
 from django.urls import reverse
 
 from cases import services
-from cases.models import Message, Notification
-from cases.services import ActionRefused, CaseNotFound
-from cases.tasks import notify_case_event
+from cases.models import Message
+from core.errors import ActionRefused, CaseNotFound
+from notifications.models import Notification
+from notifications.tasks import notify_case_event
 
 
 def test_a_shared_message_notifies_the_company_and_an_internal_one_does_not(testing_case, cast):

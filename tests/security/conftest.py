@@ -17,13 +17,16 @@ from django.test import Client
 from django.utils import timezone
 
 from accounts import services as accounts_services
-from cases import demo, services
+from cases import services
 from clearance import services as clearance_services
 from findings import services as findings_services
 from findings.models import Category, Severity
+from review import demo
+from review.services import assign_evaluator, close_case, revoke_clearance, share_findings, withdraw
 from submissions import services as submissions_services
 from submissions.models import AccessMethod, DocumentKind
 from tests.clearance.conftest import signing_identity, statement_settings  # noqa: F401
+from webhooks.services import register_webhook
 
 # Strings that exist only in Globex's records: an Acme person who receives one has seen Globex.
 GLOBEX_MARKERS = {
@@ -114,7 +117,7 @@ def _globex_case(cast):
     }
     case = services.open_case(actor=cast.other_liaison, title=m["title"], model_name=m["model"])
     case = demo.advance(case, "testing", people)
-    services.assign_evaluator(case=case, actor=cast.manager, evaluator=cast.other_evaluator)
+    assign_evaluator(case=case, actor=cast.manager, evaluator=cast.other_evaluator)
     demo.add_version(case, cast.other_liaison, label=m["version"])
     run = findings_services.record_evaluation_run(
         case=case,
@@ -133,7 +136,7 @@ def _globex_case(cast):
         title=m["finding"],
         description="Invented citations.",
     )
-    case = services.share_findings(case=case, actor=cast.manager)
+    case = share_findings(case=case, actor=cast.manager)
     _document(case, cast.other_liaison, name=m["document"], title=m["document title"])
     services.post_message(case=case, actor=cast.other_liaison, body=m["message"])
     services.post_message(case=case, actor=cast.manager, body=m["internal message"], internal=True)
@@ -150,7 +153,7 @@ def _globex_case(cast):
 def _acme_cases(case_at, cast) -> dict:
     cases = {status: case_at(status) for status in ("intake", "triage", "access", "documentation")}
     cases["testing"] = case_at("testing")
-    services.assign_evaluator(case=cases["testing"], actor=cast.manager, evaluator=cast.evaluator)
+    assign_evaluator(case=cases["testing"], actor=cast.manager, evaluator=cast.evaluator)
     run = findings_services.record_evaluation_run(
         case=cases["testing"],
         actor=cast.evaluator,
@@ -174,13 +177,13 @@ def _acme_cases(case_at, cast) -> dict:
     cases["findings"] = case_at("findings", title=ACME_MARKERS["title"])
     cases["cleared"] = case_at("cleared")
     revoked = case_at("cleared")
-    cases["revoked"] = services.revoke_clearance(
+    cases["revoked"] = revoke_clearance(
         case=revoked, actor=cast.official, reason="Deployed outside the reviewed scope."
     )
-    cases["withdrawn"] = services.withdraw(
+    cases["withdrawn"] = withdraw(
         case=case_at("triage"), actor=cast.liaison, reason="Release cancelled."
     )
-    cases["closed"] = services.close_case(
+    cases["closed"] = close_case(
         case=case_at("access"), actor=cast.manager, reason="No response from the company."
     )
     return cases
@@ -208,9 +211,7 @@ def world(cast, case_at, statement_settings):  # noqa: F811
     clearance_services.render_statement_pdf(statement_id=statement.pk)
     statement.refresh_from_db()
     token, _ = accounts_services.create_api_token(user=cast.manager, name="ci")
-    webhook, _ = accounts_services.register_webhook(
-        owner=cast.manager, url="https://hooks.example/caisi"
-    )
+    webhook, _ = register_webhook(owner=cast.manager, url="https://hooks.example/caisi")
     globex = _globex_case(cast)
     # Declared last: a conflicted manager could not have taken the Globex case on.
     conflict = accounts_services.declare_conflict(
@@ -263,5 +264,5 @@ def api_as(db):
 def testing_case(case_at, cast):
     """An Acme case in testing with the standard evaluator assigned."""
     case = case_at("testing")
-    services.assign_evaluator(case=case, actor=cast.manager, evaluator=cast.evaluator)
+    assign_evaluator(case=case, actor=cast.manager, evaluator=cast.evaluator)
     return case

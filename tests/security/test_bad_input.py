@@ -252,7 +252,7 @@ def test_a_token_that_expires_in_a_huge_number_of_days_is_refused(cast, client):
 
 def test_a_webhook_to_a_javascript_url_is_refused(cast, client):
     client.force_login(cast.liaison)
-    response = client.post(reverse("accounts:webhooks"), {"url": "javascript:alert(1)//x.com"})
+    response = client.post(reverse("webhooks:webhooks"), {"url": "javascript:alert(1)//x.com"})
     assert response.status_code == 400
     assert not cast.liaison.webhooks.exists()
 

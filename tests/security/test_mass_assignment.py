@@ -12,12 +12,14 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 from django.utils import timezone
 
-from accounts.models import ApiToken, ConflictOfInterest, Webhook
-from cases import demo
+from accounts.models import ApiToken, ConflictOfInterest
 from cases.models import Case, Message
 from clearance.models import ClearanceStatement
 from findings.models import ClarificationRequest, EvaluationRun, Finding, FindingState
+from review import demo
+from review.services import assign_evaluator
 from submissions.models import AccessGrant, Document, DocumentState, ModelVersion
+from webhooks.models import Webhook
 
 pytestmark = pytest.mark.django_db
 
@@ -262,7 +264,7 @@ def test_settings_pages_create_tokens_webhooks_and_conflicts_for_the_requester(c
         reverse("accounts:api_tokens"),
         {"name": "forged token", "access": "read_only"} | extra,
     )
-    client.post(reverse("accounts:webhooks"), {"url": "https://hooks.example/forged"} | extra)
+    client.post(reverse("webhooks:webhooks"), {"url": "https://hooks.example/forged"} | extra)
     globex = cast.other_liaison.membership.organization
     client.post(
         reverse("accounts:conflicts"),
@@ -347,9 +349,8 @@ def test_api_version_grant_and_document_ignore_forged_fields(cast, api_as, case_
 
 def test_api_finding_draft_stays_a_draft_and_answer_cannot_resolve(cast, api_as, case_at):
     testing = case_at("testing")
-    from cases import services
 
-    services.assign_evaluator(case=testing, actor=cast.manager, evaluator=cast.evaluator)
+    assign_evaluator(case=testing, actor=cast.manager, evaluator=cast.evaluator)
     drafted = api_as(cast.evaluator).post(
         f"/api/v1/cases/{testing.number}/findings/",
         {"title": "API forged finding", "severity": "low", "category": "other", "description": "d"}
@@ -590,12 +591,12 @@ def test_bulk_assignment_sets_only_the_case_manager(cast, client, case_at):
 
 
 def test_notification_settings_are_saved_for_the_requester_only(cast, client):
-    from cases.models import NotificationKind, NotificationPreference
+    from notifications.models import NotificationKind, NotificationPreference
 
     client.force_login(cast.liaison)
     choices = {kind.value: "off" for kind in NotificationKind}
     response = client.post(
-        reverse("cases:notification_preferences"),
+        reverse("notifications:notification_preferences"),
         forged(cast) | choices | {"user": cast.auditor.pk},
     )
     assert response.status_code == 302

@@ -16,7 +16,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from accounts.services import create_api_token
-from caisi_portal.logging import SECURITY_LOGGER, JsonLinesFormatter
+from core.security_log import SECURITY_LOGGER, JsonLinesFormatter
 from submissions import services as submissions
 from submissions.models import AccessMethod
 
@@ -53,7 +53,7 @@ def test_the_settings_send_security_events_through_the_json_formatter():
     config = django_settings.LOGGING
     handler = config["loggers"][SECURITY_LOGGER]["handlers"][0]
     formatter = config["handlers"][handler]["formatter"]
-    assert config["formatters"][formatter]["()"] == "caisi_portal.logging.JsonLinesFormatter"
+    assert config["formatters"][formatter]["()"] == "core.security_log.JsonLinesFormatter"
 
 
 def test_sign_in_is_logged_with_who_and_from_where_but_no_password(client, cast, security_log):
@@ -103,7 +103,7 @@ def test_an_overlong_value_is_cut(client, db, security_log):
 
 
 def test_fields_named_like_secrets_are_never_written(security_log):
-    from caisi_portal.logging import security_event
+    from core.security_log import security_event
 
     security_event("probe", api_token="tok-123", password="pw-456", webhook_secret="s-789")
     text = security_log.text()

@@ -6,8 +6,8 @@ import pytest
 from django.urls import reverse
 
 from cases import services
-from cases.lifecycle import Action
 from cases.models import Case
+from review.lifecycle import Action
 from tests.cases.helpers import the_cast
 
 

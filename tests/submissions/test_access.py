@@ -9,12 +9,14 @@ from django.db import connection
 from django.urls import reverse
 from django.utils import timezone
 
-from accounts.services import register_webhook
-from cases import demo
 from cases.models import CaseEvent
-from cases.services import ActionRefused, CaseNotFound, assign_evaluator, gate_blockers
-from submissions import crypto, services
+from core import crypto
+from core.errors import ActionRefused, CaseNotFound
+from review import demo
+from review.services import assign_evaluator, gate_blockers
+from submissions import services
 from submissions.models import AccessGrant, AccessMethod
+from webhooks.services import register_webhook
 
 pytestmark = pytest.mark.django_db
 
@@ -211,7 +213,7 @@ def test_verify_access_gate_refuses_an_expired_grant(liaison, case_at):
 
 
 def test_grant_after_withdrawal_is_refused(liaison, case_at):
-    from cases.services import withdraw
+    from review.services import withdraw
 
     case = withdraw(case=case_at("access"), actor=liaison)
     with pytest.raises(ActionRefused, match="withdrawn"):

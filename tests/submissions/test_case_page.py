@@ -3,7 +3,7 @@
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
-from cases import demo
+from review import demo
 from submissions import services
 from submissions.checklist import PRACTICES
 from tests.submissions.conftest import PDF

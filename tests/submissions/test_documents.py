@@ -4,8 +4,9 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
-from cases import demo
-from cases.services import ActionRefused, accept_documentation, gate_blockers
+from core.errors import ActionRefused
+from review import demo
+from review.services import accept_documentation, gate_blockers
 from submissions import services
 from submissions.modelcard import check_model_card
 from submissions.models import DocumentState

@@ -6,7 +6,7 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from cases.services import gate_blockers
+from review.services import gate_blockers
 
 pytestmark = pytest.mark.django_db
 
@@ -142,7 +142,7 @@ def test_adding_a_version_from_the_intake_saves_the_draft_first(client, liaison,
 
 
 def test_the_intake_cannot_be_edited_after_withdrawal(client, liaison, case_at):
-    from cases.services import withdraw
+    from review.services import withdraw
 
     case = withdraw(case=case_at("intake"), actor=liaison)
     client.force_login(liaison)

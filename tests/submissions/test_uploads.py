@@ -196,7 +196,7 @@ def test_upload_after_the_case_is_cleared_or_withdrawn_is_refused(
 ):
     case = case_at("cleared" if status == "cleared" else "triage")
     if status == "withdrawn":
-        from cases.services import withdraw
+        from review.services import withdraw
 
         withdraw(case=case, actor=liaison)
     before = set(stored_files())
@@ -210,7 +210,8 @@ def test_upload_after_the_case_is_cleared_or_withdrawn_is_refused(
 
 
 def test_service_refuses_document_upload_after_withdrawal(liaison, case_at):
-    from cases.services import ActionRefused, withdraw
+    from core.errors import ActionRefused
+    from review.services import withdraw
 
     case = withdraw(case=case_at("intake"), actor=liaison)
     with pytest.raises(ActionRefused, match="withdrawn"):

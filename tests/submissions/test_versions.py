@@ -4,9 +4,10 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
-from cases import demo
 from cases.models import CaseEvent
-from cases.services import ActionRefused, submit_intake
+from core.errors import ActionRefused
+from review import demo
+from review.services import submit_intake
 from submissions import services
 from submissions.models import ModelVersion
 from tests.submissions.conftest import PDF
@@ -153,7 +154,7 @@ def test_compare_is_a_404_for_an_unassigned_evaluator(client, evaluator, case_at
 
 
 def test_no_version_is_added_after_withdrawal(client, liaison, case_at):
-    from cases.services import withdraw
+    from review.services import withdraw
 
     case = withdraw(case=case_at("intake"), actor=liaison)
     with pytest.raises(ActionRefused, match="withdrawn"):

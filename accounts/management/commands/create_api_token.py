@@ -7,7 +7,7 @@ from django.utils import timezone
 
 from accounts.models import User
 from accounts.services import create_api_token
-from cases.services import ActionRefused
+from core.errors import ActionRefused
 
 
 class Command(BaseCommand):

@@ -1,0 +1,58 @@
+"""The REST API's URLconf: every app's endpoints under /api/v1/."""
+
+from django.urls import path, re_path
+
+from core.api import nowhere
+from findings import api as findings_api
+from review import api as cases_api
+from submissions import api as submissions_api
+
+
+def urls():
+    """Return the /api/v1/ URLconf for `include()`."""
+    C = "cases/<str:number>"
+    patterns = [
+        path("cases/", cases_api.CaseListView.as_view(), name="case-list"),
+        path(f"{C}/", cases_api.CaseDetailView.as_view(), name="case-detail"),
+        path(f"{C}/status/", cases_api.CaseStatusView.as_view(), name="case-status"),
+        path(f"{C}/timeline/", cases_api.TimelineView.as_view(), name="case-timeline"),
+        path(f"{C}/actions/<str:action>/", cases_api.ActionView.as_view(), name="case-action"),
+        path(f"{C}/versions/", submissions_api.VersionListView.as_view(), name="case-versions"),
+        path(f"{C}/access/", submissions_api.AccessGrantView.as_view(), name="case-access"),
+        path(f"{C}/documents/", submissions_api.DocumentListView.as_view(), name="case-documents"),
+        path(
+            f"{C}/documents/<int:pk>/download/",
+            submissions_api.DocumentDownloadView.as_view(),
+            name="document-download",
+        ),
+        path(
+            f"{C}/documents/<int:pk>/review/",
+            submissions_api.DocumentReviewView.as_view(),
+            name="document-review",
+        ),
+        path(f"{C}/findings/", findings_api.FindingListView.as_view(), name="case-findings"),
+        path(
+            f"{C}/findings/<int:pk>/responses/",
+            findings_api.FindingResponseView.as_view(),
+            name="finding-responses",
+        ),
+        path(
+            f"{C}/findings/<int:pk>/review/",
+            findings_api.FindingReviewView.as_view(),
+            name="finding-review",
+        ),
+        path(
+            f"{C}/clarifications/",
+            findings_api.ClarificationListView.as_view(),
+            name="case-clarifications",
+        ),
+        path(
+            f"{C}/clarifications/<int:pk>/answer/",
+            findings_api.ClarificationAnswerView.as_view(),
+            name="clarification-answer",
+        ),
+        path(f"{C}/evaluations/", findings_api.EvaluationView.as_view(), name="case-evaluations"),
+        # Anything else under /api/v1/ is a problem-details 404, not the web's HTML page.
+        re_path(r"", nowhere),
+    ]
+    return patterns, "api"

@@ -1,0 +1,24 @@
+class ActionRefused(Exception):
+    """The action may not be taken; `blockers` says why, in words a person can act on."""
+
+    http_status = 409  # the request conflicts with the case's state
+
+    def __init__(self, blockers: list[str] | str):
+        self.blockers = [blockers] if isinstance(blockers, str) else list(blockers)
+        super().__init__("; ".join(self.blockers))
+
+
+class BadInput(ActionRefused):
+    """What was sent cannot be accepted as it is (a 400, not a state conflict)."""
+
+    http_status = 400
+
+
+class NotAllowed(ActionRefused):
+    """The actor sees the case but may not do this (a 403)."""
+
+    http_status = 403
+
+
+class CaseNotFound(Exception):
+    """The case does not exist or the actor may not see it (the two are not told apart)."""

@@ -1,0 +1,274 @@
+"""Notices to people: in-app rows, emails at once or in one daily digest, or none.
+
+One notice per person per event or reminder (a unique row), and each notice is
+emailed at most once: the send claims it by compare-and-swap first.
+"""
+
+from collections.abc import Iterable
+
+from django.conf import settings
+from django.core.mail import EmailMultiAlternatives
+from django.db import transaction
+from django.template.loader import render_to_string
+from django.utils import timezone
+from django.utils.functional import SimpleLazyObject
+
+from accounts.models import Membership, Role, User
+from cases.models import Case, CaseEvent
+from core import outbox
+from notifications.models import (
+    Delivery,
+    DigestRun,
+    EmailState,
+    Notification,
+    NotificationKind,
+    NotificationPreference,
+)
+
+MESSAGE_VERBS = {"message_posted", "clarification_requested", "clarification_answered"}
+
+
+def active_case_managers() -> list[int]:
+    """Return every active case manager: CAISI's side of a case that has none named."""
+
+    return list(
+        User.objects.filter(staff_role=Role.CASE_MANAGER, is_active=True).values_list(
+            "pk", flat=True
+        )
+    )
+
+
+def people_concerned(
+    *,
+    case: Case,
+    company: bool,
+    caisi: bool,
+    members: list[int] | None = None,
+    case_managers: list[int] | None = None,
+) -> list[int]:
+    """Return who hears of the case: its company's members, CAISI's side, or both.
+
+    CAISI's side is the case manager, or every active case manager while none is
+    named. `members` and `case_managers`, when given, spare their queries.
+    """
+    people: list[int] = []
+    if company:
+        if members is None:
+            members = list(
+                Membership.objects.filter(organization_id=case.organization_id).values_list(
+                    "user_id", flat=True
+                )
+            )
+        people += members
+    if caisi:
+        if case.case_manager_id:
+            people.append(case.case_manager_id)
+        else:
+            people += active_case_managers() if case_managers is None else case_managers
+    return people
+
+
+def kind_of(event: CaseEvent) -> str:
+    if event.to_status:
+        return NotificationKind.CASE_UPDATE
+    if event.verb in MESSAGE_VERBS or event.verb.startswith("clarification"):
+        return NotificationKind.MESSAGE
+    return NotificationKind.ACTIVITY
+
+
+def preferences(user_ids: Iterable[int], kind: str) -> dict[int, str]:
+    """Return each person's delivery for this kind (the daily digest unless they chose)."""
+    user_ids = list(user_ids)
+    chosen = dict(
+        NotificationPreference.objects.filter(user_id__in=user_ids, kind=kind).values_list(
+            "user_id", "delivery"
+        )
+    )
+    return {pk: chosen.get(pk, Delivery.DIGEST) for pk in user_ids}
+
+
+def describe(event: CaseEvent, case: Case) -> str:
+    if event.to_status:
+        return f"{case.number} moved to {case.get_status_display().lower()}."
+    return f"{case.number}: {event.verb_label.lower()}."
+
+
+@transaction.atomic
+def create_notifications(
+    *,
+    user_ids: Iterable[int],
+    case: Case,
+    kind: str,
+    text: str,
+    event: CaseEvent | None = None,
+    reminder=None,  # a deadlines.ReminderSent: the reminder this notice tells of
+) -> int:
+    """Record one notice per person (again is a no-op) and queue the immediate emails."""
+    deliveries = preferences(user_ids, kind)
+    if not deliveries:
+        return 0
+    rows = [
+        Notification(
+            user_id=pk,
+            case=case,
+            kind=kind,
+            event=event,
+            reminder=reminder,
+            text=text[:300],
+            delivery=delivery,
+            email_state=EmailState.NOT_EMAILED if delivery == Delivery.OFF else EmailState.PENDING,
+        )
+        for pk, delivery in sorted(deliveries.items())
+    ]
+    before = Notification.objects.filter(event=event, reminder=reminder).count()
+    Notification.objects.bulk_create(rows, ignore_conflicts=True)
+    created = Notification.objects.filter(event=event, reminder=reminder).count() - before
+
+    immediate = list(
+        Notification.objects.filter(
+            event=event,
+            reminder=reminder,
+            delivery=Delivery.IMMEDIATE,
+            email_state=EmailState.PENDING,
+        ).values_list("pk", flat=True)
+    )
+    if immediate:
+        outbox.enqueue(
+            *(outbox.task("notifications.tasks.email_notification", pk) for pk in immediate)
+        )
+    return created
+
+
+def _send(user, subject: str, template: str, context: dict) -> None:
+    context = {**context, "user": user, "site_url": settings.SITE_URL}
+    message = EmailMultiAlternatives(
+        subject=subject,
+        body=render_to_string(f"email/{template}.txt", context),
+        to=[user.email],
+    )
+    message.attach_alternative(render_to_string(f"email/{template}.html", context), "text/html")
+    message.send()
+
+
+def email_notification(*, notification_id: int) -> bool:
+    """Email one immediate notice, once; return whether this call sent it."""
+    claimed = Notification.objects.filter(
+        pk=notification_id, email_state=EmailState.PENDING, delivery=Delivery.IMMEDIATE
+    ).update(email_state=EmailState.SENDING)
+    if not claimed:
+        return False
+    notification = Notification.objects.select_related("user", "case").get(pk=notification_id)
+    try:
+        _send(
+            notification.user,
+            f"[CAISI Review Portal] {notification.text}",
+            "notification",
+            {"notification": notification},
+        )
+    except Exception:
+        # Give the claim back so the retried task can send it.
+        Notification.objects.filter(pk=notification_id).update(email_state=EmailState.PENDING)
+        raise
+    Notification.objects.filter(pk=notification_id).update(
+        email_state=EmailState.SENT, emailed_at=timezone.now()
+    )
+    return True
+
+
+def send_digest(*, user_id: int, day=None) -> int:
+    """Send one person's daily digest, at most once a day; return how many notices it held."""
+
+    day = day or timezone.localdate()
+    pending = Notification.objects.filter(
+        user_id=user_id, delivery=Delivery.DIGEST, email_state=EmailState.PENDING
+    )
+    if not pending.exists():
+        return 0
+    with transaction.atomic():
+        run, created = DigestRun.objects.get_or_create(user_id=user_id, day=day)
+        if not created:
+            return 0  # today's digest is already out; these wait for tomorrow's
+        ids = list(pending.select_for_update(skip_locked=True).values_list("pk", flat=True))
+        Notification.objects.filter(pk__in=ids).update(email_state=EmailState.SENDING)
+    notifications = list(
+        Notification.objects.filter(pk__in=ids).select_related("case").order_by("created_at")
+    )
+    user = User.objects.get(pk=user_id)
+    try:
+        _send(
+            user,
+            f"[CAISI Review Portal] Your daily digest: {len(notifications)} updates",
+            "digest",
+            {"notifications": notifications, "day": day},
+        )
+    except Exception:
+        Notification.objects.filter(pk__in=ids).update(email_state=EmailState.PENDING)
+        DigestRun.objects.filter(pk=run.pk).delete()
+        raise
+    now = timezone.now()
+    Notification.objects.filter(pk__in=ids).update(email_state=EmailState.SENT, emailed_at=now)
+    DigestRun.objects.filter(pk=run.pk).update(sent_at=now, notification_count=len(ids))
+    return len(ids)
+
+
+def people_with_pending_digest() -> list[int]:
+    return list(
+        Notification.objects.filter(delivery=Delivery.DIGEST, email_state=EmailState.PENDING)
+        .values_list("user_id", flat=True)
+        .distinct()
+    )
+
+
+@transaction.atomic
+def set_preferences(*, user, choices: dict[str, str]) -> None:
+    """Record how this person wants each kind of notice."""
+    for kind, delivery in choices.items():
+        NotificationPreference.objects.update_or_create(
+            user=user, kind=NotificationKind(kind), defaults={"delivery": Delivery(delivery)}
+        )
+
+
+def mark_read(*, user, notification_ids: Iterable[int] | None = None) -> int:
+    """Mark this person's notices read (all unread ones when no ids are given)."""
+    unread = Notification.objects.filter(user=user, read_at__isnull=True)
+    if notification_ids is not None:
+        unread = unread.filter(pk__in=list(notification_ids))
+    return unread.update(read_at=timezone.now())
+
+
+def unread_count(request) -> dict:
+    """Context processor: the bell's number, counted only when a page shows it."""
+    user = getattr(request, "user", None)
+    if user is None or not user.is_authenticated:
+        return {}
+    return {
+        "unread_notifications": SimpleLazyObject(
+            lambda: Notification.objects.filter(user=user, read_at__isnull=True).count()
+        )
+    }
+
+
+def notify_event(*, event_id: int) -> int:
+    """Create the in-app notices for one event, once per person; return how many are new."""
+
+    event = CaseEvent.objects.select_related("case").filter(pk=event_id).first()
+    if event is None:
+        return 0
+    case = event.case
+    people = set(case.evaluators.values_list("pk", flat=True))
+    people.update(
+        people_concerned(
+            case=case,
+            company=not event.internal,
+            # Until a case manager is named, the whole desk hears of the case's moves only.
+            caisi=bool(case.case_manager_id or event.to_status),
+        )
+    )
+    people.discard(event.actor_id)
+    return create_notifications(
+        user_ids=people,
+        case=case,
+        kind=kind_of(event),
+        text=describe(event, case),
+        event=event,
+    )

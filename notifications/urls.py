@@ -1,0 +1,14 @@
+from django.urls import path
+
+from notifications import views
+
+app_name = "notifications"
+urlpatterns = [
+    path("notifications/", views.notification_list, name="notifications"),
+    path("notifications/read/", views.notifications_mark_read, name="notifications_mark_read"),
+    path(
+        "notifications/settings/",
+        views.notification_preferences,
+        name="notification_preferences",
+    ),
+]

@@ -1,0 +1,704 @@
+"""The REST API of cases: list, detail, status for polling, timeline, lifecycle actions.
+
+Every view gets its case through `Case.objects.visible_to(user)`, so a token
+sees exactly what its user sees; a case the user may not see is a 404.
+"""
+
+import hashlib
+import re
+from collections import Counter
+from types import SimpleNamespace
+
+from django.db.models import Count
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.http import http_date, parse_etags, parse_http_date_safe
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import (
+    OpenApiParameter,
+    OpenApiResponse,
+    extend_schema,
+    extend_schema_field,
+)
+from rest_framework import exceptions, serializers, status
+from rest_framework.response import Response
+
+from accounts.authentication import bearer_digest, token_key
+from accounts.models import ApiToken, Role, User
+from cases import access
+from cases import services as case_services
+from cases.intake import INTAKE_EDITABLE
+from cases.models import Case, CaseEvent, ReleaseType
+from cases.selectors import get_case, visible_cases
+from cases.status import Status
+from core import cache as generations
+from core.api import (
+    READ_PROBLEMS,
+    WRITE_PROBLEMS,
+    LastChangePagination,
+    PortalAPIView,
+    PortalGenericAPIView,
+    TimelinePagination,
+    problems,
+)
+from findings.models import Finding, FindingState, Severity
+from findings.selectors import with_overdue_request
+from review import policy, services
+from review.lifecycle import TRANSITIONS, Param, ParamKind, actions_from, parameters_by_name
+from submissions.models import REQUIRED_DOCUMENT_KINDS, DocumentState
+
+# Bumped whenever a representation changes shape, so old ETags stop matching.
+REPRESENTATION_VERSION = "1"
+# What a case number can be (CAISI-2026-0001); anything else is not a cache key.
+CACHEABLE_NUMBER = re.compile(r"[A-Za-z0-9-]{1,20}")
+
+
+# --- conditional requests -----------------------------------------------------------
+
+
+def case_etag(case: Case, user, view: str) -> str:
+    """Return a strong ETag for what this user is shown of the case.
+
+    Every change to a case appends a timeline event, which moves `updated_at`;
+    the role is part of it because companies and CAISI see different bodies,
+    and the date because flags such as a short lead time or an overdue request
+    turn with the calendar, not with an event.
+    """
+    key = f"{REPRESENTATION_VERSION}:{view}:{case.pk}:{case.status}:"
+    key += f"{case.updated_at.isoformat()}:{user.role}:{timezone.localdate().isoformat()}"
+    return '"' + hashlib.sha256(key.encode()).hexdigest()[:40] + '"'
+
+
+def conditional_headers(case: Case, etag: str) -> dict[str, str]:
+    return {
+        "ETag": etag,
+        "Last-Modified": http_date(case.updated_at.timestamp()),
+        # Clients may keep the body but must ask again before using it.
+        "Cache-Control": "private, no-cache",
+    }
+
+
+def is_not_modified(request, case: Case, etag: str) -> bool:
+    if_none_match = request.headers.get("If-None-Match")
+    if if_none_match:
+        tags = parse_etags(if_none_match)
+        return "*" in tags or etag in tags or etag in (t.removeprefix("W/") for t in tags)
+    since = parse_http_date_safe(request.headers.get("If-Modified-Since", ""))
+    return since is not None and int(case.updated_at.timestamp()) <= since
+
+
+CONDITIONAL_PARAMETERS = [
+    OpenApiParameter(
+        "If-None-Match",
+        OpenApiTypes.STR,
+        OpenApiParameter.HEADER,
+        description="The ETag of the body you hold; 304 without a body if nothing changed.",
+    ),
+    OpenApiParameter(
+        "If-Modified-Since",
+        OpenApiTypes.STR,
+        OpenApiParameter.HEADER,
+        description="An HTTP date; 304 if the case has not changed since.",
+    ),
+]
+NOT_MODIFIED = {
+    304: OpenApiResponse(description="Not modified: the body you hold is current."),
+}
+
+
+# --- representations ----------------------------------------------------------------
+
+
+class OrganizationSerializer(serializers.Serializer):
+    name = serializers.CharField()
+    slug = serializers.CharField()
+
+
+class PersonSerializer(serializers.Serializer):
+    name = serializers.CharField(source="get_full_name")
+    email = serializers.EmailField()
+
+
+class CaseSummarySerializer(serializers.ModelSerializer):
+    organization = OrganizationSerializer()
+    status_label = serializers.CharField(source="get_status_display")
+    step = serializers.IntegerField(allow_null=True, help_text="The review step, 1–7.")
+    case_manager = PersonSerializer(allow_null=True)
+    short_lead_time = serializers.BooleanField(
+        help_text="The planned release is closer than a review usually takes."
+    )
+    url = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Case
+        fields = [
+            "number",
+            "title",
+            "model_name",
+            "organization",
+            "status",
+            "status_label",
+            "step",
+            "case_manager",
+            "planned_release_date",
+            "short_lead_time",
+            "created_at",
+            "status_changed_at",
+            "updated_at",
+            "url",
+        ]
+
+    @extend_schema_field(OpenApiTypes.URI)
+    def get_url(self, case: Case) -> str:
+        return self.context["request"].build_absolute_uri(
+            reverse("api:case-detail", kwargs={"number": case.number})
+        )
+
+
+class CaseStatusSerializer(serializers.ModelSerializer):
+    """What a release pipeline polls: the status and when it last changed."""
+
+    status_label = serializers.CharField(source="get_status_display")
+    step = serializers.IntegerField(allow_null=True, help_text="The review step, 1–7.")
+    is_open = serializers.BooleanField()
+
+    class Meta:
+        model = Case
+        fields = [
+            "number",
+            "status",
+            "status_label",
+            "step",
+            "is_open",
+            "status_changed_at",
+            "updated_at",
+        ]
+
+
+class VersionSummarySerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    label = serializers.CharField()
+    vcs_reference = serializers.CharField()
+    digest = serializers.CharField()
+    packaging = serializers.CharField()
+    submitted_at = serializers.DateTimeField(allow_null=True)
+    created_at = serializers.DateTimeField()
+
+
+class CountsSerializer(serializers.Serializer):
+    total = serializers.IntegerField()
+    by_severity = serializers.DictField(child=serializers.IntegerField())
+    by_state = serializers.DictField(child=serializers.IntegerField())
+
+
+class RequiredDocumentSerializer(serializers.Serializer):
+    kind = serializers.CharField()
+    label = serializers.CharField()
+    present = serializers.BooleanField()
+    state = serializers.CharField(allow_null=True)
+    version_number = serializers.IntegerField(allow_null=True)
+
+
+class DocumentsSummarySerializer(serializers.Serializer):
+    total = serializers.IntegerField()
+    by_state = serializers.DictField(child=serializers.IntegerField())
+    required = RequiredDocumentSerializer(many=True)
+    url = serializers.URLField()
+
+
+class StatementSerializer(serializers.Serializer):
+    number = serializers.CharField()
+    status = serializers.CharField()
+    issued_at = serializers.DateTimeField()
+    version_label = serializers.CharField()
+    vcs_reference = serializers.CharField()
+    digest = serializers.CharField()
+    scope = serializers.CharField()
+    conditions = serializers.CharField()
+    verification_url = serializers.URLField()
+    download_url = serializers.URLField()
+
+
+class ClarificationDueSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    due_date = serializers.DateField()
+    overdue = serializers.BooleanField()
+
+
+class DeadlinesSerializer(serializers.Serializer):
+    planned_release_date = serializers.DateField(allow_null=True)
+    access_expires_at = serializers.DateTimeField(allow_null=True)
+    clarification_requests = ClarificationDueSerializer(many=True)
+
+
+class AvailableActionSerializer(serializers.Serializer):
+    action = serializers.CharField()
+    label = serializers.CharField()
+    params = serializers.ListField(child=serializers.CharField())
+    blockers = serializers.ListField(child=serializers.CharField())
+    url = serializers.URLField()
+
+
+class CaseDetailSerializer(CaseSummarySerializer):
+    versions = serializers.SerializerMethodField()
+    findings = serializers.SerializerMethodField()
+    documents = serializers.SerializerMethodField()
+    clearance_statement = serializers.SerializerMethodField()
+    deadlines = serializers.SerializerMethodField()
+    available_actions = serializers.SerializerMethodField()
+
+    class Meta(CaseSummarySerializer.Meta):
+        fields = CaseSummarySerializer.Meta.fields + [
+            "description",
+            "architecture",
+            "parameter_count",
+            "training_compute",
+            "training_data_description",
+            "intended_uses",
+            "modality",
+            "release_type",
+            "versions",
+            "findings",
+            "documents",
+            "clearance_statement",
+            "deadlines",
+            "available_actions",
+        ]
+
+    def _absolute(self, path: str) -> str:
+        return self.context["request"].build_absolute_uri(path)
+
+    @extend_schema_field(VersionSummarySerializer(many=True))
+    def get_versions(self, case: Case):
+        return VersionSummarySerializer(case.versions.all(), many=True).data
+
+    @extend_schema_field(CountsSerializer)
+    def get_findings(self, case: Case):
+        """Count the findings the user may see (a company never counts drafts)."""
+
+        rows = (
+            Finding.objects.visible_to(self.context["request"].user)
+            .filter(case=case)
+            .values("severity", "state")
+            .annotate(n=Count("pk"))
+            .order_by()
+        )
+        by_severity, by_state = Counter(), Counter()
+        for row in rows:
+            by_severity[row["severity"]] += row["n"]
+            by_state[row["state"]] += row["n"]
+        states = list(FindingState.values)
+        if not access.can_see_internal(self.context["request"].user):
+            states.remove(FindingState.DRAFT)
+        return {
+            "total": sum(by_severity.values()),
+            "by_severity": {s: by_severity[s] for s in Severity.values},
+            "by_state": {s: by_state[s] for s in states},
+        }
+
+    @extend_schema_field(DocumentsSummarySerializer)
+    def get_documents(self, case: Case):
+
+        documents = list(case.documents.all())
+        latest = {}
+        for doc in sorted(documents, key=lambda d: -d.version_number):
+            latest.setdefault(doc.kind, doc)
+        by_state = Counter(doc.state for doc in latest.values())
+        return {
+            "total": len(documents),
+            "by_state": {s: by_state[s] for s in DocumentState.values},
+            "required": [
+                {
+                    "kind": kind.value,
+                    "label": kind.label,
+                    "present": kind in latest,
+                    "state": latest[kind].state if kind in latest else None,
+                    "version_number": latest[kind].version_number if kind in latest else None,
+                }
+                for kind in REQUIRED_DOCUMENT_KINDS
+            ],
+            "url": self._absolute(reverse("api:case-documents", kwargs={"number": case.number})),
+        }
+
+    @extend_schema_field(StatementSerializer(allow_null=True))
+    def get_clearance_statement(self, case: Case):
+        statements = sorted(case.clearance_statements.all(), key=lambda s: s.issued_at)
+        if not statements:
+            return None
+        statement = statements[-1]
+        return {
+            "number": statement.number,
+            "status": statement.status,
+            "issued_at": statement.issued_at,
+            "version_label": statement.version_label,
+            "vcs_reference": statement.vcs_reference,
+            "digest": statement.digest,
+            "scope": statement.scope,
+            "conditions": statement.conditions,
+            "verification_url": statement.get_verification_url(),
+            "download_url": self._absolute(
+                reverse(
+                    "statement_download",
+                    kwargs={"number": case.number, "statement": statement.number},
+                )
+            ),
+        }
+
+    @extend_schema_field(DeadlinesSerializer)
+    def get_deadlines(self, case: Case):
+        now = timezone.now()
+        live = [g.valid_until for g in case.access_grants.all() if g.is_live(now)]
+        today = timezone.localdate()
+        return {
+            "planned_release_date": case.planned_release_date,
+            "access_expires_at": max(live) if live else None,
+            "clarification_requests": [
+                {"id": r.pk, "due_date": r.due_date, "overdue": r.due_date < today}
+                for r in sorted(case.clarification_requests.all(), key=lambda r: r.due_date)
+                if r.is_open
+            ],
+        }
+
+    @extend_schema_field(AvailableActionSerializer(many=True))
+    def get_available_actions(self, case: Case):
+        user = self.context["request"].user
+        return [
+            {
+                "action": t.action.value,
+                "label": t.action.label,
+                "params": list(t.params),
+                "blockers": services.gate_blockers(case, t.action),
+                "url": self._absolute(
+                    reverse("api:case-action", kwargs={"number": case.number, "action": t.action})
+                ),
+            }
+            for t in actions_from(case.status)
+            if policy.can_take(user, case, t.action)
+        ]
+
+
+def detail_queryset(user):
+    return (
+        visible_cases(user)
+        .select_related("organization", "case_manager")
+        .prefetch_related(
+            "versions",
+            "documents",
+            "clearance_statements",
+            "access_grants",
+            "clarification_requests",
+        )
+    )
+
+
+# --- writes: opening a case and its intake ---------------------------------------------
+
+
+class IntakeSerializer(serializers.ModelSerializer):
+    """The intake fields; a draft may leave any of them empty until submit_intake."""
+
+    release_type = serializers.ChoiceField(choices=ReleaseType.choices, required=False)
+
+    class Meta:
+        model = Case
+        fields = list(INTAKE_EDITABLE)
+        extra_kwargs = {"title": {"required": False}, "model_name": {"required": False}}
+
+
+class CaseCreateSerializer(IntakeSerializer):
+    class Meta(IntakeSerializer.Meta):
+        extra_kwargs = {"title": {"required": True}, "model_name": {"required": True}}
+
+
+# --- filters ------------------------------------------------------------------------------
+
+
+class CaseFilterSerializer(serializers.Serializer):
+    status = serializers.ChoiceField(choices=Status.choices, required=False)
+    organization = serializers.SlugField(
+        required=False, help_text="An organization's slug (CAISI staff only)."
+    )
+    updated_after = serializers.DateTimeField(
+        required=False, help_text="Only cases changed after this time (ISO 8601)."
+    )
+    short_lead_time = serializers.BooleanField(
+        required=False,
+        allow_null=True,
+        default=None,
+        help_text="Open cases whose planned release is closer than a review usually takes.",
+    )
+    overdue = serializers.BooleanField(
+        required=False,
+        allow_null=True,
+        default=None,
+        help_text="Cases with a clarification request past its due date.",
+    )
+
+    def validate_organization(self, value: str) -> str:
+        if not self.context["request"].user.is_caisi_staff:
+            raise serializers.ValidationError("Only CAISI staff filter by organization.")
+        return value
+
+
+class CaseListView(PortalGenericAPIView):
+    pagination_class = LastChangePagination
+    serializer_class = CaseSummarySerializer
+
+    def get_queryset(self):
+        return with_overdue_request(
+            visible_cases(self.request.user).select_related("organization", "case_manager")
+        )
+
+    def filter_queryset(self, queryset):
+        filters = CaseFilterSerializer(
+            data=self.request.query_params, context={"request": self.request}
+        )
+        filters.is_valid(raise_exception=True)
+        data = filters.validated_data
+        if "status" in data:
+            queryset = queryset.filter(status=data["status"])
+        if "organization" in data:
+            queryset = queryset.filter(organization__slug=data["organization"])
+        if "updated_after" in data:
+            queryset = queryset.filter(updated_at__gt=data["updated_after"])
+        if data.get("short_lead_time") is not None:
+            short = Case.objects.short_lead_time().values("pk")
+            queryset = (
+                queryset.filter(pk__in=short)
+                if data["short_lead_time"]
+                else queryset.exclude(pk__in=short)
+            )
+        if data.get("overdue") is not None:
+            queryset = queryset.filter(has_overdue_request=data["overdue"])
+        return queryset
+
+    @extend_schema(
+        operation_id="cases_list",
+        summary="List the cases this token's user may see, the most recently changed first",
+        parameters=[CaseFilterSerializer],
+        responses={200: CaseSummarySerializer(many=True), **problems(400, *READ_PROBLEMS)},
+    )
+    def get(self, request):
+        page = self.paginate_queryset(self.filter_queryset(self.get_queryset()))
+        return self.get_paginated_response(self.get_serializer(page, many=True).data)
+
+    @extend_schema(
+        operation_id="cases_create",
+        summary="Open a case with its intake (company liaisons)",
+        request=CaseCreateSerializer,
+        responses={201: CaseDetailSerializer, **problems(*WRITE_PROBLEMS)},
+    )
+    def post(self, request):
+        if not access.can_create_case(request.user):
+            raise exceptions.PermissionDenied("Only a company liaison can open a case.")
+        body = CaseCreateSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        case = case_services.open_case(actor=request.user, **body.validated_data)
+        case = get_case(request, case.number, detail_queryset(request.user))
+        data = CaseDetailSerializer(case, context={"request": request}).data
+        return Response(data, status=status.HTTP_201_CREATED, headers={"Location": data["url"]})
+
+
+class CaseDetailView(PortalAPIView):
+    @extend_schema(
+        operation_id="cases_retrieve",
+        summary="A case: status, step, manager, deadlines, versions, findings, documents, "
+        "clearance",
+        parameters=CONDITIONAL_PARAMETERS,
+        responses={200: CaseDetailSerializer, **NOT_MODIFIED, **problems(*READ_PROBLEMS)},
+    )
+    def get(self, request, number: str):
+        # Only what the ETag needs is read before deciding on a 304.
+        head = get_case(
+            request, number, visible_cases(request.user).only("pk", "status", "updated_at")
+        )
+        etag = case_etag(head, request.user, "detail")
+        headers = conditional_headers(head, etag)
+        if is_not_modified(request, head, etag):
+            return Response(status=status.HTTP_304_NOT_MODIFIED, headers=headers)
+        case = get_case(request, number, detail_queryset(request.user))
+        data = CaseDetailSerializer(case, context={"request": request}).data
+        return Response(data, headers=headers)
+
+    @extend_schema(
+        operation_id="cases_intake_update",
+        summary="Save intake fields while the case is in intake (company liaisons)",
+        request=IntakeSerializer,
+        responses={200: CaseDetailSerializer, **problems(*WRITE_PROBLEMS)},
+    )
+    def patch(self, request, number: str):
+        case = get_case(request, number)
+        body = IntakeSerializer(data=request.data, partial=True)
+        body.is_valid(raise_exception=True)
+        case_services.update_intake(case=case, actor=request.user, data=body.validated_data)
+        case = get_case(request, number, detail_queryset(request.user))
+        return Response(CaseDetailSerializer(case, context={"request": request}).data)
+
+
+def status_key(who: str, number: str) -> str:
+    return f"casestatus:{who}:{number}:{timezone.localdate().isoformat()}"
+
+
+class CaseStatusView(PortalAPIView):
+    def initial(self, request, *args, **kwargs):
+        # The token check and this view read the shared cache: one round trip for both.
+        number, digest = kwargs.get("number", ""), bearer_digest(request)
+        if digest and generations.enabled() and CACHEABLE_NUMBER.fullmatch(number):
+            request._request.cache_prefetch = generations.prefetch(
+                [
+                    token_key(digest),
+                    status_key(f"t:{digest}", number),
+                    generations.ACCESS,
+                    generations.case_generation(number),
+                ]
+            )
+        super().initial(request, *args, **kwargs)
+
+    @extend_schema(
+        operation_id="cases_status",
+        summary="A case's status, compact, for polling with If-None-Match",
+        parameters=CONDITIONAL_PARAMETERS,
+        responses={200: CaseStatusSerializer, **NOT_MODIFIED, **problems(*READ_PROBLEMS)},
+    )
+    def get(self, request, number: str):
+        # Polled often and rarely changed: kept in the shared cache per token (or
+        # person) and case, used only while no change of the case or of anyone's
+        # access came since.
+        def load() -> dict:
+            case = get_case(
+                request,
+                number,
+                visible_cases(request.user).only(
+                    "pk", "number", "status", "status_changed_at", "updated_at"
+                ),
+            )
+            return {
+                "etag": case_etag(case, request.user, "status"),
+                "updated_at": case.updated_at,
+                "body": dict(CaseStatusSerializer(case).data),
+            }
+
+        if not CACHEABLE_NUMBER.fullmatch(number):
+            found = load()  # no case has such a number: a 404, never a cache key
+        else:
+            if isinstance(request.auth, ApiToken):
+                key = status_key(f"t:{request.auth.secret_sha256}", number)
+            else:
+                key = status_key(f"u:{request.user.pk}", number)
+            found = generations.cached(
+                key,
+                generations.ACCESS,
+                generations.case_generation(number),
+                load=load,
+                prefetched=getattr(request._request, "cache_prefetch", None),
+            )
+        case = SimpleNamespace(updated_at=found["updated_at"])
+        headers = conditional_headers(case, found["etag"])
+        if is_not_modified(request, case, found["etag"]):
+            return Response(status=status.HTTP_304_NOT_MODIFIED, headers=headers)
+        return Response(found["body"], headers=headers)
+
+
+# --- the timeline ---------------------------------------------------------------------
+
+
+class EventSerializer(serializers.ModelSerializer):
+    actor = serializers.SerializerMethodField()
+    label = serializers.CharField(source="verb_label")
+    details = serializers.DictField()
+
+    class Meta:
+        model = CaseEvent
+        fields = [
+            "seq",
+            "verb",
+            "label",
+            "actor",
+            "from_status",
+            "to_status",
+            "details",
+            "internal",
+            "created_at",
+            "hash",
+        ]
+
+    @extend_schema_field(serializers.CharField(allow_null=True))
+    def get_actor(self, event: CaseEvent):
+        return str(event.actor) if event.actor_id else None
+
+
+class TimelineView(PortalGenericAPIView):
+    pagination_class = TimelinePagination
+    serializer_class = EventSerializer
+
+    @extend_schema(
+        operation_id="cases_timeline",
+        summary="The case's timeline, oldest first (a company never sees internal events)",
+        responses={200: EventSerializer(many=True), **problems(400, *READ_PROBLEMS)},
+    )
+    def get(self, request, number: str):
+        case = get_case(request, number)
+        events = (
+            CaseEvent.objects.visible_to(request.user).filter(case=case).select_related("actor")
+        )
+        page = self.paginate_queryset(events)
+        return self.get_paginated_response(self.get_serializer(page, many=True).data)
+
+
+# --- lifecycle actions ------------------------------------------------------------------
+
+
+def _action_body_field(param: Param, actions: list) -> serializers.Field:
+    """The API's field for one parameter of the table (optional for actions without it)."""
+    names = ", ".join(a.value for a in actions)
+    help_text = f"{names}: {param.help_text}"
+    if param.kind == ParamKind.CASE_MANAGER:
+        return serializers.EmailField(
+            required=False, help_text=f"{names}: the case manager's email."
+        )
+    return serializers.CharField(
+        required=False, allow_blank=not param.required, help_text=help_text
+    )
+
+
+# One body for every action, its fields those of the lifecycle table.
+ActionParamsSerializer = type(
+    "ActionParamsSerializer",
+    (serializers.Serializer,),
+    {
+        name: _action_body_field(param, actions)
+        for name, (param, actions) in parameters_by_name().items()
+    },
+)
+
+
+class ActionView(PortalAPIView):
+    @extend_schema(
+        operation_id="cases_action",
+        summary="Take a lifecycle action, with the same checks and gates as the web pages",
+        description="Actions: " + ", ".join(TRANSITIONS) + ". A refusal is a 409 whose "
+        "`blockers` say what the case still lacks.",
+        request=ActionParamsSerializer,
+        responses={200: CaseStatusSerializer, **problems(*WRITE_PROBLEMS)},
+    )
+    def post(self, request, number: str, action: str):
+        case = get_case(request, number)
+        if action not in TRANSITIONS:
+            raise exceptions.NotFound(f"There is no action “{action}”.")
+        body = ActionParamsSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        params = dict(body.validated_data)
+        unknown = sorted(set(params) - TRANSITIONS[action].accepts)
+        if unknown:
+            raise exceptions.ValidationError(
+                {name: [f"{action} takes no {name}."] for name in unknown}
+            )
+        if "manager" in params:
+            manager = User.objects.filter(
+                email__iexact=params["manager"], staff_role=Role.CASE_MANAGER
+            ).first()
+            if manager is None:
+                raise exceptions.ValidationError({"manager": ["No case manager has that email."]})
+            params["manager"] = manager
+        case = services.perform(case=case, actor=request.user, action=action, **params)
+        return Response(CaseStatusSerializer(case).data)

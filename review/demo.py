@@ -1,0 +1,236 @@
+"""Demo and test data: brings a case up to each gate through the services.
+
+`seed_demo` and the test suite share these steps, so the demo shows exactly
+what the tests exercise.
+"""
+
+import datetime as dt
+import hashlib
+
+from django.core.files.base import ContentFile
+from django.utils import timezone
+
+from cases import services
+from cases.models import Case, ReleaseType
+from findings import services as findings_services
+from findings.models import Category, Finding, FindingResponse, FindingState, Severity
+from review.services import (
+    accept_documentation,
+    assign_case_manager,
+    assign_evaluator,
+    issue_clearance,
+    share_findings,
+    submit_intake,
+    verify_access,
+)
+from submissions import services as submissions_services
+from submissions.models import (
+    REQUIRED_DOCUMENT_KINDS,
+    AccessGrant,
+    AccessMethod,
+    Document,
+    DocumentKind,
+    ModelVersion,
+    Packaging,
+    SafetyReportType,
+)
+
+
+def fill_intake(case: Case, liaison, *, days_to_release: int = 180) -> Case:
+    """Complete every intake field and record a first model version."""
+    case = services.update_intake(
+        case=case,
+        actor=liaison,
+        data={
+            "description": f"{case.model_name}: a general-purpose language model.",
+            "architecture": "Decoder-only transformer, mixture of experts",
+            "parameter_count": 70_000_000_000,
+            "training_compute": "3.1e24 FLOP",
+            "training_data_description": "Licensed and public web text up to 2026-03.",
+            "intended_uses": "Assistant for drafting, coding and analysis.",
+            "modality": "text",
+            "release_type": ReleaseType.RESTRICTED_API,
+            "planned_release_date": timezone.localdate() + dt.timedelta(days=days_to_release),
+        },
+    )
+    add_version(case, liaison, label="v1.0-rc1")
+    return case
+
+
+def add_version(case: Case, liaison, *, label: str) -> ModelVersion:
+    digest = hashlib.sha256(f"{case.number}:{label}".encode()).hexdigest()
+    return submissions_services.add_version(
+        case=case,
+        actor=liaison,
+        label=label,
+        vcs_reference=f"git:{digest[:12]}",
+        artifact_sha256=digest,
+        packaging=Packaging.CONTAINER_IMAGE,
+        changelog=f"{label}: the build shared for review.",
+    )
+
+
+def grant_access(case: Case, liaison) -> AccessGrant:
+    now = timezone.now()
+    return submissions_services.grant_access(
+        case=case,
+        actor=liaison,
+        method=AccessMethod.API_ENDPOINT,
+        endpoint_url="https://models.example/v1/eval",
+        instructions="Use the evaluation tenant; rate limit 50 requests/s.",
+        credentials="eval-tenant-key-7f3a9c",
+        nda_reference="NDA-2026-117",
+        nda_signed_on=timezone.localdate(),
+        valid_from=now,
+        valid_until=now + dt.timedelta(days=90),
+    )
+
+
+DEMO_MODEL_CARD = """---
+license: other
+---
+# {model} model card
+
+## Model details and technical specifications
+Decoder-only transformer, mixture of experts.
+
+## Uses
+### Intended uses
+Drafting, coding and analysis through the restricted API.
+
+### Out-of-scope uses
+Autonomous decisions about people; weapons uplift.
+
+## Bias, risks and limitations
+Hallucinates citations; weaker in low-resource languages.
+
+## Training data
+Licensed and public web text up to 2026-03.
+
+## Evaluation
+Internal red-teaming, bias audit and stress tests; see the safety report.
+
+## Environmental impact
+3.1e24 FLOP on 8,192 accelerators for 41 days.
+"""
+
+
+def provide_documents(case: Case, liaison, manager) -> list[Document]:
+    """Upload the four required documents as small Markdown files and accept them."""
+    documents = []
+    for kind in REQUIRED_DOCUMENT_KINDS:
+        if kind == DocumentKind.MODEL_CARD:
+            text = DEMO_MODEL_CARD.format(model=case.model_name)
+        else:
+            text = f"# {kind.label} for {case.model_name}\n\nSummary prepared for the review.\n"
+        doc = submissions_services.upload_document(
+            case=case,
+            actor=liaison,
+            kind=kind,
+            file=ContentFile(text.encode()),
+            original_name=f"{kind.value.replace('_', '-')}.md",
+            title=kind.label,
+            report_type=SafetyReportType.RED_TEAMING if kind == DocumentKind.SAFETY_REPORT else "",
+        )
+        accepted = submissions_services.review_document(document=doc, actor=manager, accept=True)
+        documents.append(accepted)
+    return documents
+
+
+def record_evaluation(case: Case, evaluator, *, severity: str = Severity.HIGH) -> Finding:
+    """Record a completed jailbreak run and draft one finding from it."""
+
+    run = findings_services.record_evaluation_run(
+        case=case,
+        actor=evaluator,
+        category=Category.ADVERSARIAL_ROBUSTNESS,
+        title="Jailbreak robustness suite",
+        summary="Multi-turn jailbreak attempts across 400 prompts.",
+        metrics={"attack_success_rate": 0.042},
+    )
+    return findings_services.draft_finding(
+        case=case,
+        actor=evaluator,
+        evaluation=run,
+        sample_ids=["jb-017", "jb-233"],
+        severity=severity,
+        category=Category.ADVERSARIAL_ROBUSTNESS,
+        title="Role-play prompts bypass the refusal policy",
+        description="Two multi-turn role-play prompts elicited disallowed instructions.",
+    )
+
+
+def resolve_findings(case: Case, manager) -> None:
+    """Have the company answer each open finding with a mitigation, and CAISI accept it."""
+
+    liaison = case.created_by
+    for finding in case.findings.exclude(state=FindingState.RESOLVED):
+        if finding.state == FindingState.SHARED:
+            findings_services.respond_to_finding(
+                finding=finding,
+                actor=liaison,
+                kind=FindingResponse.Kind.MITIGATED,
+                mitigation="An output classifier now blocks the role-play pattern.",
+            )
+            finding.refresh_from_db()
+        if finding.state == FindingState.ANSWERED:
+            findings_services.review_finding_response(
+                finding=finding,
+                actor=manager,
+                verdict=FindingResponse.Verdict.ACCEPTED,
+                note="Mitigation confirmed on the evaluation tenant.",
+            )
+
+
+def advance(case: Case, target: str, cast: dict) -> Case:
+    """Walk the case forward through the services until it reaches `target`."""
+    liaison, manager = cast["liaison"], cast["manager"]
+    steps = [
+        ("triage", lambda c: submit_intake(case=fill_intake(c, liaison), actor=liaison)),
+        (
+            "access",
+            lambda c: assign_case_manager(case=c, actor=manager, manager=manager),
+        ),
+        (
+            "documentation",
+            lambda c: (grant_access(c, liaison), verify_access(case=c, actor=manager))[1],
+        ),
+        (
+            "testing",
+            lambda c: (
+                provide_documents(c, liaison, manager),
+                accept_documentation(case=c, actor=manager),
+            )[1],
+        ),
+        (
+            "findings",
+            lambda c: (
+                assign_evaluator(case=c, actor=manager, evaluator=cast["evaluator"]),
+                record_evaluation(c, cast["evaluator"]),
+                share_findings(case=c, actor=manager),
+            )[2],
+        ),
+        (
+            "cleared",
+            lambda c: (
+                resolve_findings(c, manager),
+                issue_clearance(
+                    case=c,
+                    actor=cast["official"],
+                    scope=f"{c.model_name} as deployed behind the restricted API.",
+                    conditions="Re-review before enabling fine-tuning access.",
+                ),
+            )[1],
+        ),
+    ]
+    order = ["intake"] + [status for status, _ in steps]
+    for status, step in steps:
+        if case.status == target:
+            break
+        if order.index(status) <= order.index(case.status):
+            continue
+        case = step(case)
+        case.refresh_from_db()
+    if case.status != target:
+        raise ValueError(f"Cannot advance {case.number} to {target}.")
+    return case

@@ -1,0 +1,38 @@
+"""The form of a lifecycle action, built from the parameters the table gives it."""
+
+from django import forms
+
+from accounts.models import ConflictOfInterest, Role, User
+from cases.models import Case
+from review.lifecycle import ParamKind, Transition
+
+
+class ManagerChoiceField(forms.ModelChoiceField):
+    def __init__(self, case: Case, **kwargs):
+        self.conflicts = {}
+        for c in ConflictOfInterest.objects.active().filter(organization_id=case.organization_id):
+            self.conflicts.setdefault(c.user_id, []).append(c.reason)
+        queryset = User.objects.filter(staff_role=Role.CASE_MANAGER, is_active=True)
+        super().__init__(queryset=queryset, **kwargs)
+
+    def label_from_instance(self, obj):
+        reasons = self.conflicts.get(obj.pk)
+        return f"{obj} — declared conflict: {'; '.join(reasons)}" if reasons else str(obj)
+
+
+class ActionForm(forms.Form):
+    """What the actor supplies with an action: one field per parameter in the table."""
+
+    def __init__(self, *args, transition: Transition, case: Case, **kwargs):
+        super().__init__(*args, **kwargs)
+        for param in transition.parameters:
+            if param.kind == ParamKind.CASE_MANAGER:
+                field = ManagerChoiceField(case, label="Case manager", help_text=param.help_text)
+            else:
+                field = forms.CharField(
+                    widget=forms.Textarea(attrs={"rows": 3}),
+                    required=param.required,
+                    max_length=4000,
+                    help_text=param.help_text,
+                )
+            self.fields[param.name] = field

@@ -1,0 +1,104 @@
+"""The gates of the lifecycle: each returns the blockers, an empty list when open.
+
+A blocker is a sentence a person can act on; the case page lists them beside
+the action they hold back, and a refused action shows them.
+"""
+
+from django.utils import timezone
+
+from accounts.models import ConflictOfInterest, Role
+from cases.intake import INTAKE_REQUIRED
+from cases.models import Case
+from findings import selectors as findings_selectors
+from submissions.models import REQUIRED_DOCUMENT_KINDS, DocumentState
+
+
+def always(case: Case, **params) -> list[str]:
+    return []
+
+
+def intake_complete(case: Case, **params) -> list[str]:
+    blockers = [
+        f"The intake is missing the {field.label}."
+        for field in INTAKE_REQUIRED
+        if getattr(case, field.name) in (None, "")
+    ]
+    if case.planned_release_date and case.planned_release_date < timezone.localdate():
+        blockers.append("The planned release date is in the past.")
+    versions = list(case.versions.all())
+    if not versions:
+        blockers.append("No model version is recorded: add its version label and VCS reference.")
+    elif not any(v.vcs_reference and v.digest for v in versions):
+        blockers.append(
+            "No model version has both a VCS reference and an artifact or image digest."
+        )
+    return blockers
+
+
+def case_manager_without_conflict(case: Case, *, manager=None, **params) -> list[str]:
+    if manager is None:  # previewing the gate before a manager is chosen
+        return []
+    if manager.role != Role.CASE_MANAGER or not manager.is_active:
+        return [f"{manager} is not an active case manager."]
+    conflicts = ConflictOfInterest.objects.active().filter(
+        user=manager, organization_id=case.organization_id
+    )
+    return [
+        f"{manager} has declared a conflict of interest with {case.organization}: {c.reason}"
+        for c in conflicts
+    ]
+
+
+def access_granted(case: Case, **params) -> list[str]:
+    grants = list(case.access_grants.all())
+    if not grants:
+        return ["No model access has been granted yet."]
+    live = [g for g in grants if g.is_live()]
+    if not live:
+        return ["No access grant is live: each is revoked, expired, or has no expiry set."]
+    # One live grant must carry everything: the NDA, and for uploaded weights a
+    # verified checksum. The blockers name what the grants lack.
+    if any(g.has_nda and g.is_ready() for g in live):
+        return []
+    blockers = []
+    if not any(g.has_nda for g in live):
+        blockers.append("No live access grant has an NDA recorded (reference and signing date).")
+    if not any(g.is_ready() for g in live):
+        blockers.append("The uploaded weights' checksum has not been verified.")
+    if not blockers:
+        blockers.append("The grant with the NDA recorded has no verified weights upload yet.")
+    return blockers
+
+
+def documentation_accepted(case: Case, **params) -> list[str]:
+    latest = case.documents.latest_per_kind()
+    blockers = []
+    for kind in REQUIRED_DOCUMENT_KINDS:
+        doc = latest.get(kind)
+        if doc is None:
+            blockers.append(f"The {kind.label.lower()} is missing.")
+        elif doc.state != DocumentState.ACCEPTED:
+            blockers.append(
+                f"The {kind.label.lower()} (version {doc.version_number}) is "
+                f"{doc.get_state_display().lower()}."
+            )
+    return blockers
+
+
+def testing_complete(case: Case, **params) -> list[str]:
+    """Open when the version under test has a completed run and nothing waits on the company."""
+    return [b.text for b in findings_selectors.testing_blockers(case)]
+
+
+def revised_version_ready(case: Case, **params) -> list[str]:
+    pending = [v for v in case.versions.all() if v.submitted_at is None]
+    if not pending:
+        return ["Add the revised model version before resubmitting."]
+    if not any(v.vcs_reference and v.digest for v in pending):
+        return ["The revised version needs a VCS reference and an artifact or image digest."]
+    return []
+
+
+def findings_addressed(case: Case, **params) -> list[str]:
+    """Open when every critical and high finding is resolved and no request is open."""
+    return [b.text for b in findings_selectors.clearance_blockers(case)]

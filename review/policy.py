@@ -1,0 +1,19 @@
+"""Who may take which lifecycle action now: the right role, the right status, a visible case.
+
+Gates are separate (`review.gates`): they say what the case still lacks, not
+who may act.
+"""
+
+from cases.access import can_view
+from review.lifecycle import TRANSITIONS
+
+
+def can_take(user, case, action: str) -> bool:
+    transition = TRANSITIONS.get(action)
+    if transition is None or not user.is_authenticated:
+        return False
+    return (
+        user.role in transition.actors
+        and case.status in transition.sources
+        and can_view(user, case)
+    )

@@ -1,0 +1,146 @@
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
+from django.http import Http404, HttpResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_http_methods
+
+from cases import access
+from cases import services as case_services
+from cases.forms import IntakeForm, NewCaseForm
+from cases.models import Case, CaseEvent
+from cases.selectors import get_visible_case
+from cases.status import STEPS
+from core.web import run_form, submitted
+from review import policy, services
+from review.forms import ActionForm
+from review.lifecycle import TRANSITIONS, actions_from
+
+
+@login_required
+def dashboard(request):
+    cases = (
+        Case.objects.visible_to(request.user)
+        .select_related("organization", "case_manager")
+        .order_by("-updated_at")
+    )
+    page = Paginator(cases, 50).get_page(request.GET.get("page"))
+    return render(
+        request,
+        "cases/dashboard.html",
+        {"page": page, "can_create": access.can_create_case(request.user)},
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def case_new(request):
+    if not access.can_create_case(request.user):
+        raise PermissionDenied("Only a company liaison can open a case.")
+    form = NewCaseForm(submitted(request))
+    if request.method == "POST" and form.is_valid():
+        case = case_services.open_case(actor=request.user, **form.cleaned_data)
+        messages.success(request, f"Case {case.number} opened. Complete the intake next.")
+        return redirect("cases:intake", number=case.number)
+    return render(
+        request, "cases/case_new.html", {"form": form}, status=400 if form.errors else 200
+    )
+
+
+def _action_options(user, case: Case) -> list[dict]:
+    return [
+        {"transition": t, "blockers": services.gate_blockers(case, t.action)}
+        for t in actions_from(case.status)
+        if policy.can_take(user, case, t.action)
+    ]
+
+
+@login_required
+def case_detail(request, number):
+    case = get_visible_case(request.user, number)
+    events = CaseEvent.objects.filter(case=case).select_related("actor").order_by("-seq")
+    if not access.can_see_internal(request.user):
+        events = events.filter(internal=False)
+    return render(
+        request,
+        "cases/case_detail.html",
+        {
+            "case": case,
+            "steps": STEPS,
+            "events": events,
+            "actions": _action_options(request.user, case),
+            "can_edit_intake": access.can_edit_intake(request.user, case),
+            "can_see_internal": access.can_see_internal(request.user),
+        },
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def intake_edit(request, number):
+    case = get_visible_case(request.user, number)
+    if not access.can_edit_intake(request.user, case):
+        raise PermissionDenied("The intake can only be edited by the company while in intake.")
+    form = IntakeForm(submitted(request), instance=case)
+    if request.method == "POST":
+        if form.is_valid():
+            case_services.update_intake(case=case, actor=request.user, data=form.cleaned_data)
+            messages.success(request, "Draft saved. Nothing reaches CAISI until you submit.")
+            if "return" in request.POST:
+                return redirect(case)
+            if "add_version" in request.POST:
+                return redirect("submissions:version_new", number=case.number)
+            return redirect("cases:intake", number=case.number)
+        messages.error(request, "Nothing was saved: correct the fields marked below.")
+    days = form.days_to_release()
+    lead_time = settings.REVIEW_LEAD_TIME_DAYS
+    return render(
+        request,
+        "cases/intake_form.html",
+        {
+            "case": case,
+            "form": form,
+            "blockers": services.gate_blockers(case, "submit_intake"),
+            "versions": case.versions.all(),
+            "days_to_release": days,
+            "lead_time_days": lead_time,
+            "short_lead_time": days is not None and 0 <= days < lead_time,
+        },
+        status=400 if form.errors else 200,
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def case_action(request, number, action):
+    case = get_visible_case(request.user, number)
+    transition = TRANSITIONS.get(action)
+    if transition is None:
+        raise Http404("No such action.")
+    if not policy.can_take(request.user, case, action):
+        raise PermissionDenied(f"You cannot {transition.action.label.lower()} on this case now.")
+    form = ActionForm(submitted(request), transition=transition, case=case)
+    status = run_form(
+        request,
+        form,
+        lambda data: services.perform(case=case, actor=request.user, action=action, **data),
+        success=f"{transition.action.label}: done.",
+        then=case,
+    )
+    if isinstance(status, HttpResponse):
+        return status
+    # A refusal's reasons are on the form; otherwise preview what the gate still lacks.
+    refused = status == services.ActionRefused.http_status
+    return render(
+        request,
+        "cases/action_form.html",
+        {
+            "case": case,
+            "transition": transition,
+            "form": form,
+            "blockers": [] if refused else services.gate_blockers(case, action),
+        },
+        status=status,
+    )

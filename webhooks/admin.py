@@ -1,0 +1,17 @@
+from django.contrib import admin
+
+from core.admin import ReadOnlyAdmin
+from webhooks.models import Webhook, WebhookDelivery
+
+
+@admin.register(Webhook)
+class WebhookAdmin(ReadOnlyAdmin):
+    list_display = ["url", "owner", "active", "created_at"]
+    list_select_related = ["owner"]
+    exclude = ["secret_encrypted"]
+
+
+@admin.register(WebhookDelivery)
+class WebhookDeliveryAdmin(ReadOnlyAdmin):
+    list_display = ["event_uid", "webhook", "status", "attempts", "response_code", "created_at"]
+    list_select_related = ["webhook"]
