@@ -1,9 +1,11 @@
-"""scripts/provision installs the missing packages of system-packages.txt.
+"""scripts/provision installs the missing packages of system-packages.txt, and the Makefile
+and CI install them through it alone.
 
 The system's package manager is not touched: `dpkg-query`, `apt-get` and `id` are small
 stubs put first on PATH, which write down how they were called."""
 
 import os
+import re
 import shutil
 import subprocess
 from pathlib import Path
@@ -129,3 +131,22 @@ def test_every_listed_package_belongs_to_a_set():
     packages = listed()
     assert set(packages.values()) == {"run", "test"}
     assert {"chromium", "poppler-utils"} <= set(packages)
+
+
+@pytest.mark.parametrize(
+    ("name", "provisioned_by"),
+    [
+        ("Makefile", "scripts/provision test"),
+        ("Makefile", "scripts/provision run"),
+        (".ci/run", "make test"),
+    ],
+)
+def test_no_other_file_lists_packages_of_its_own(name, provisioned_by):
+    text = (ROOT / name).read_text()
+    assert provisioned_by in text
+    for package in listed():
+        assert not re.search(rf"(?<![\w.-]){re.escape(package)}(?![\w.-])", text), (
+            name,
+            package,
+        )
+    assert "apt-get install" not in text
