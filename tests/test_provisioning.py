@@ -1,5 +1,5 @@
-"""scripts/provision installs the missing packages of system-packages.txt, and the Makefile
-and CI install them through it alone.
+"""scripts/provision installs the missing packages of system-packages.txt, and the Makefile,
+CI and the image install them through it alone.
 
 The system's package manager is not touched: `dpkg-query`, `apt-get` and `id` are small
 stubs put first on PATH, which write down how they were called."""
@@ -139,6 +139,7 @@ def test_every_listed_package_belongs_to_a_set():
         ("Makefile", "scripts/provision test"),
         ("Makefile", "scripts/provision run"),
         (".ci/run", "make test"),
+        ("Dockerfile", "scripts/provision run"),
     ],
 )
 def test_no_other_file_lists_packages_of_its_own(name, provisioned_by):
