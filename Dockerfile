@@ -1,10 +1,10 @@
 FROM python:3.11-slim-bookworm
-# WeasyPrint needs Pango and fonts; poppler-utils is not needed at run time.
-RUN apt-get update \
-    && apt-get install -y --no-install-recommends libpango-1.0-0 libpangoft2-1.0-0 \
-       libharfbuzz-subset0 fonts-dejavu-core \
-    && rm -rf /var/lib/apt/lists/*
 WORKDIR /app
+# WeasyPrint's system libraries and fonts: the "run" set of system-packages.txt
+# (the "test" set is for the tests only).
+COPY system-packages.txt ./
+COPY scripts/provision scripts/
+RUN scripts/provision run && rm -rf /var/lib/apt/lists/*
 COPY pyproject.toml README.md ./
 RUN pip install --no-cache-dir .
 COPY . .

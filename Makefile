@@ -9,7 +9,7 @@ STAMP := $(VENV)/.installed
 TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/caisi
 TEST_BROKER_URL ?= redis://127.0.0.1:6379/0
 
-.PHONY: run test lint install migrate seed clean
+.PHONY: run test lint install migrate seed clean provision provision-run
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -19,14 +19,23 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP)
 
-run: $(STAMP)
+# System packages, listed in system-packages.txt: `make run` needs the "run"
+# set, `make test` all of them. Missing ones are installed as root; otherwise
+# the command to install them is printed and make stops.
+provision:
+	scripts/provision test
+
+provision-run:
+	scripts/provision run
+
+run: provision-run $(STAMP)
 	DEBUG=1 $(PY) manage.py migrate --noinput
 	DEBUG=1 $(PY) manage.py create_signing_identity
 	DEBUG=1 $(PY) manage.py seed_demo
 	DEBUG=1 $(PY) manage.py runserver 127.0.0.1:8000
 
 # Uploaded files of the test run go to a fresh folder, removed afterwards.
-test: $(STAMP)
+test: provision $(STAMP)
 	media=$$(mktemp -d) && trap 'rm -rf "$$media"' EXIT && \
 	MEDIA_ROOT=$${MEDIA_ROOT:-$$media} \
 	DATABASE_URL=$${DATABASE_URL:-$(TEST_DATABASE_URL)} \
