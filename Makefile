@@ -42,8 +42,12 @@ test: provision $(STAMP)
 	CELERY_BROKER_URL=$${CELERY_BROKER_URL:-$(TEST_BROKER_URL)} \
 	$(PY) -m pytest $(PYTEST_ARGS)
 
+# Style, the layers of DESIGN.md (an import may only go down), no import cycle
+# between apps (function-local imports included), and no missing migration.
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .
+	$(VENV)/bin/lint-imports
+	$(PY) scripts/import_cycles.py
 	$(PY) manage.py makemigrations --check --dry-run
 
 clean:
