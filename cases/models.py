@@ -18,7 +18,7 @@ from django.db.models.functions import Coalesce, Greatest, Least
 from django.urls import reverse
 from django.utils import timezone
 
-from accounts.models import Role
+from cases.access import Scope, can_see_internal, scope_of
 from cases.status import OPEN_STATUSES, STEP_OF_STATUS, Status
 
 CASE_NUMBER_PATTERN = r"CAISI-\d{4}-\d{4,}"
@@ -30,17 +30,27 @@ class ReleaseType(models.TextChoices):
     OPEN_WEIGHTS = "open_weights", "Open weights"
 
 
+def lead_time_horizon(today: dt.date | None = None) -> dt.date:
+    """Return the first release date that leaves a review its usual time: the one rule.
+
+    A planned release before it is a short lead time, flagged from intake on.
+    """
+    today = today or timezone.localdate()
+    return today + dt.timedelta(days=settings.REVIEW_LEAD_TIME_DAYS)
+
+
 class CaseQuerySet(models.QuerySet):
     def visible_to(self, user) -> "CaseQuerySet":
-        """Return the cases this user may see: the one place confidentiality is decided."""
-        if user is None or not user.is_authenticated or not user.is_active:
-            return self.none()
-        role = user.role
-        if role in (Role.CASE_MANAGER, Role.CLEARANCE_OFFICIAL, Role.AUDITOR):
+        """Return the cases this user may see: the one place confidentiality is decided.
+
+        It reads the role table of `cases.access`, as `can_view` does for one case.
+        """
+        scope = scope_of(user)
+        if scope == Scope.ALL:
             return self.all()
-        if role == Role.EVALUATOR:
+        if scope == Scope.ASSIGNED:
             return self.filter(evaluators=user)
-        if role == Role.LIAISON:
+        if scope == Scope.ORGANIZATION:
             return self.filter(organization_id=user.membership.organization_id)
         return self.none()
 
@@ -88,9 +98,7 @@ class CaseQuerySet(models.QuerySet):
 
     def short_lead_time(self, today=None) -> "CaseQuerySet":
         """Return open cases whose planned release is closer than a review usually takes."""
-        today = today or timezone.localdate()
-        horizon = today + dt.timedelta(days=settings.REVIEW_LEAD_TIME_DAYS)
-        return self.open().filter(planned_release_date__lt=horizon)
+        return self.open().filter(planned_release_date__lt=lead_time_horizon(today))
 
 
 class Case(models.Model):
@@ -178,8 +186,7 @@ class Case(models.Model):
         """Whether the planned release leaves less time than a review usually takes."""
         if self.planned_release_date is None or not self.is_open:
             return False
-        days = (self.planned_release_date - timezone.localdate()).days
-        return days < settings.REVIEW_LEAD_TIME_DAYS
+        return self.planned_release_date < lead_time_horizon()
 
     def paused_since_status_change(self, now=None) -> dt.timedelta:
         """Return how long the clock stood still since the status last changed."""
@@ -221,7 +228,7 @@ class CaseEventQuerySet(models.QuerySet):
     def visible_to(self, user) -> "CaseEventQuerySet":
         """Return the events of visible cases, without internal ones for companies."""
         qs = self.filter(case__in=Case.objects.visible_to(user))
-        if user.is_authenticated and user.role == Role.LIAISON:
+        if not can_see_internal(user):
             qs = qs.filter(internal=False)
         return qs
 
@@ -304,7 +311,7 @@ class MessageQuerySet(models.QuerySet):
     def visible_to(self, user) -> "MessageQuerySet":
         """Return the messages of visible cases, without internal ones for companies."""
         qs = self.filter(case__in=Case.objects.visible_to(user))
-        if not user.is_authenticated or not user.is_caisi_staff:
+        if not can_see_internal(user):
             qs = qs.filter(internal=False)
         return qs
 

@@ -18,6 +18,7 @@ from cases.services import record_event
 from clearance.models import ClearanceStatement
 from clearance.pdf import render_pdf, sign_pdf
 from core import outbox
+from submissions.models import ModelVersion
 
 Status = ClearanceStatement.StatementStatus
 logger = logging.getLogger(__name__)
@@ -34,7 +35,7 @@ def create_statement(*, case: Case, official, scope: str, conditions: str) -> Cl
 
     The caller holds the case row lock, so statement numbers stay consecutive.
     """
-    version = case.versions.filter(submitted_at__isnull=False).order_by("-submitted_at", "-pk")[0]
+    version = ModelVersion.objects.under_test(case)
     now = timezone.now()
     statement = ClearanceStatement.objects.create(
         number=_statement_number(case),

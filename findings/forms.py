@@ -60,9 +60,7 @@ class CloseClarificationForm(forms.Form):
 
 
 def _submitted_versions(case: Case):
-    return ModelVersion.objects.filter(case=case, submitted_at__isnull=False).order_by(
-        "-submitted_at"
-    )
+    return ModelVersion.objects.filter(case=case).submitted()
 
 
 class EvaluationRunForm(forms.Form):

@@ -3,6 +3,7 @@ from django.db import models
 from django.urls import reverse
 from django.utils import timezone
 
+from cases.access import can_see_internal
 from cases.models import Case
 
 
@@ -154,9 +155,8 @@ class Resolution(models.TextChoices):
 class FindingQuerySet(models.QuerySet):
     def visible_to(self, user) -> "FindingQuerySet":
         """Return the findings of cases this user may see; drafts only for CAISI."""
-
         qs = self.filter(case__in=Case.objects.visible_to(user))
-        if not user.is_authenticated or not user.is_caisi_staff:
+        if not can_see_internal(user):
             qs = qs.exclude(state=FindingState.DRAFT)
         return qs
 

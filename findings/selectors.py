@@ -6,6 +6,7 @@ from django.db.models import Exists, OuterRef
 from django.urls import reverse
 
 from findings.models import ClarificationRequest, EvaluationRun, Finding, FindingState
+from submissions.models import ModelVersion
 
 
 def with_overdue_request(cases, today=None):
@@ -39,7 +40,7 @@ def _open_clarifications(case) -> list[Blocker]:
 
 
 def version_under_test(case):
-    return case.versions.filter(submitted_at__isnull=False).order_by("-submitted_at").first()
+    return ModelVersion.objects.under_test(case)
 
 
 def testing_blockers(case) -> list[Blocker]:

@@ -55,7 +55,7 @@ def _version_under_test(case: Case, version: ModelVersion | None) -> ModelVersio
         if version.submitted_at is None:
             raise ActionRefused(f"Version {version.label} has not been submitted for review yet.")
         return version
-    latest = case.versions.filter(submitted_at__isnull=False).order_by("-submitted_at").first()
+    latest = ModelVersion.objects.under_test(case)
     if latest is None:
         raise ActionRefused("The case has no submitted model version to evaluate.")
     return latest

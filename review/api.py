@@ -45,7 +45,7 @@ from findings.models import Finding, FindingState, Severity
 from findings.selectors import with_overdue_request
 from review import policy, services
 from review.lifecycle import TRANSITIONS, Param, ParamKind, actions_from, parameters_by_name
-from submissions.models import REQUIRED_DOCUMENT_KINDS, DocumentState
+from submissions.models import REQUIRED_DOCUMENT_KINDS, DocumentState, latest_of_each_kind
 
 # Bumped whenever a representation changes shape, so old ETags stop matching.
 REPRESENTATION_VERSION = "1"
@@ -300,9 +300,7 @@ class CaseDetailSerializer(CaseSummarySerializer):
     def get_documents(self, case: Case):
 
         documents = list(case.documents.all())
-        latest = {}
-        for doc in sorted(documents, key=lambda d: -d.version_number):
-            latest.setdefault(doc.kind, doc)
+        latest = latest_of_each_kind(documents)
         by_state = Counter(doc.state for doc in latest.values())
         return {
             "total": len(documents),

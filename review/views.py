@@ -1,3 +1,5 @@
+import datetime as dt
+
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -5,12 +7,13 @@ from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils import timezone
 from django.views.decorators.http import require_http_methods
 
 from cases import access
 from cases import services as case_services
 from cases.forms import IntakeForm, NewCaseForm
-from cases.models import Case, CaseEvent
+from cases.models import Case, CaseEvent, lead_time_horizon
 from cases.selectors import get_visible_case
 from cases.status import STEPS
 from core.web import run_form, submitted
@@ -106,7 +109,10 @@ def intake_edit(request, number):
             "versions": case.versions.all(),
             "days_to_release": days,
             "lead_time_days": lead_time,
-            "short_lead_time": days is not None and 0 <= days < lead_time,
+            # A date already past has its own error on the form, not this warning.
+            "short_lead_time": days is not None
+            and days >= 0
+            and timezone.localdate() + dt.timedelta(days=days) < lead_time_horizon(),
         },
         status=400 if form.errors else 200,
     )

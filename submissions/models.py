@@ -15,6 +15,14 @@ class ModelVersionQuerySet(models.QuerySet):
         """Return the versions not yet sent to CAISI (still editable)."""
         return self.filter(submitted_at__isnull=True)
 
+    def submitted(self) -> "ModelVersionQuerySet":
+        """Return the versions sent to CAISI, the most recently submitted first."""
+        return self.filter(submitted_at__isnull=False).order_by("-submitted_at", "-pk")
+
+    def under_test(self, case) -> "ModelVersion | None":
+        """Return the version CAISI is testing: the one submitted last (the one rule for it)."""
+        return self.filter(case=case).submitted().first()
+
 
 class ModelVersion(models.Model):
     """One version of the model under review, pinned by VCS reference and digest.
@@ -161,13 +169,18 @@ class DocumentState(models.TextChoices):
     CHANGES_REQUESTED = "changes_requested", "Changes requested"
 
 
+def latest_of_each_kind(documents) -> dict[str, "Document"]:
+    """Return the newest version of each kind among these documents (the one rule for it)."""
+    latest: dict[str, Document] = {}
+    for doc in sorted(documents, key=lambda d: (d.kind, -d.version_number)):
+        latest.setdefault(doc.kind, doc)
+    return latest
+
+
 class DocumentQuerySet(models.QuerySet):
     def latest_per_kind(self) -> dict[str, "Document"]:
         """Return the newest version of each kind, read in one query."""
-        latest: dict[str, Document] = {}
-        for doc in self.order_by("kind", "-version_number"):
-            latest.setdefault(doc.kind, doc)
-        return latest
+        return latest_of_each_kind(self.all())
 
 
 class Document(models.Model):

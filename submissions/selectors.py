@@ -12,6 +12,7 @@ from submissions.models import (
     DocumentKind,
     DocumentState,
     PracticeStatus,
+    latest_of_each_kind,
 )
 
 
@@ -35,10 +36,9 @@ class KindStatus:
 
 def documentation_completeness(documents: list[Document]) -> list[KindStatus]:
     """Return, per document kind, the latest version and how many versions exist."""
-    latest: dict[str, Document] = {}
+    latest = latest_of_each_kind(documents)
     counts: dict[str, int] = {}
-    for doc in sorted(documents, key=lambda d: (d.kind, -d.version_number)):
-        latest.setdefault(doc.kind, doc)
+    for doc in documents:
         counts[doc.kind] = counts.get(doc.kind, 0) + 1
     rows = [
         KindStatus(kind, True, latest.get(kind.value), counts.get(kind.value, 0))
