@@ -50,6 +50,9 @@ def enqueue(*signatures: Signature) -> None:
                 f"not {sorted(signature.kwargs) + sorted(signature.options)}"
             )
     if current_app.conf.task_always_eager:
+        # Run in-process by name: the apps' task modules must be loaded first, as a
+        # worker loads them at start (Celery's autodiscovery, not an import of ours).
+        current_app.loader.import_default_modules()
         for signature in signatures:
             # robust: work that fails in-process must not fail the committed action.
             transaction.on_commit(signature.delay, robust=True)

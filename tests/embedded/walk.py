@@ -14,7 +14,6 @@ import django
 
 django.setup()
 
-from cases.management.commands.seed_demo import COMPANIES, STAFF  # noqa: E402
 from django.core.management import call_command  # noqa: E402
 from django.test import Client  # noqa: E402
 from django.utils import timezone  # noqa: E402
@@ -24,6 +23,7 @@ from accounts import session_keys  # noqa: E402
 from accounts.models import User  # noqa: E402
 from cases.models import Case  # noqa: E402
 from deadlines import services as deadlines  # noqa: E402
+from review.management.commands.seed_demo import COMPANIES, STAFF  # noqa: E402
 from tests.security.urlwalk import every_route  # noqa: E402
 
 # Everyone seed_demo signs up: a liaison of each company and each CAISI role.

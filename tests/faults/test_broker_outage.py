@@ -47,9 +47,9 @@ def test_action_taken_while_redis_is_stopped_gets_its_work_done_once_redis_is_ba
     event = CaseEvent.objects.filter(case=case).latest("seq")
     assert event.verb == "assign_case_manager"
     assert sorted(PendingTask.objects.values_list("task_name", "args")) == [
-        ("webhooks.tasks.dispatch_webhooks", [event.pk]),
-        ("notifications.tasks.notify_case_event", [event.pk]),
         ("deadlines.tasks.sync_case_deadlines", [case.pk]),
+        ("notifications.tasks.notify_case_event", [event.pk]),
+        ("webhooks.tasks.dispatch_webhooks", [event.pk]),
     ]
     time.sleep(1)  # the worker, were the work to reach it anyway, would have done it by now
     assert not Notification.objects.filter(event=event).exists()

@@ -67,9 +67,9 @@ def test_after_commit_the_work_is_published_and_the_rows_deleted(broker_queue, c
     assign_case_manager(case=case, actor=cast.manager, manager=cast.manager)
     assert not PendingTask.objects.exists()
     assert queued_task_names() == [
-        "webhooks.tasks.dispatch_webhooks",
-        "notifications.tasks.notify_case_event",
         "deadlines.tasks.sync_case_deadlines",
+        "notifications.tasks.notify_case_event",
+        "webhooks.tasks.dispatch_webhooks",
     ]
 
 
