@@ -114,10 +114,17 @@ TEMPLATES = [
     },
 ]
 
+# Persistent connections: opening a PostgreSQL connection for every request
+# (a backend forked, authentication) left the status API a tenth of the
+# throughput it has with them. With DEBUG off each connection is kept 60 s and
+# checked before its first use in a request, so one the server dropped is
+# replaced instead of failing that request. DEBUG keeps 0: runserver serves each
+# request in a new thread, whose connection would never be reused, only held.
 DATABASES = {
     "default": dj_database_url.parse(
         env("DATABASE_URL", f"sqlite:///{BASE_DIR / 'db.sqlite3'}"),
-        conn_max_age=env_int("DATABASE_CONN_MAX_AGE", 0),
+        conn_max_age=env_int("DATABASE_CONN_MAX_AGE", 0 if DEBUG else 60),
+        conn_health_checks=True,
     )
 }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":

@@ -1,7 +1,8 @@
 """The deployment files: the compose file names real entry points; production settings pass
-`check --deploy`."""
+`check --deploy` and keep database connections."""
 
 import importlib
+import json
 import os
 import re
 import shlex
@@ -103,3 +104,41 @@ def test_production_settings_refuse_to_start_without_a_secret_key():
     )
     assert result.returncode != 0
     assert "SECRET_KEY must be set" in result.stderr
+
+
+def settings_in_subprocess(env: dict, expression: str):
+    """Return the JSON value of `expression`, evaluated once settings are loaded from `env`."""
+    script = (
+        "import json, django; django.setup(); "
+        "from django.conf import settings; "
+        "from django.core.files.storage import default_storage; "
+        f"print(json.dumps({expression}))"
+    )
+    result = subprocess.run(  # noqa: S603 - the tests' own script
+        [sys.executable, "-c", script],
+        cwd=ROOT,
+        env={**env, "DJANGO_SETTINGS_MODULE": "caisi_portal.settings"},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stderr
+    return json.loads(result.stdout.strip().splitlines()[-1])
+
+
+def test_production_keeps_database_connections_and_checks_them_before_reuse():
+    env = {
+        **production_environ(),
+        "DEBUG": "0",
+        "SECRET_KEY": "a production secret key for this test only, long enough",
+    }
+    env.pop("DATABASE_CONN_MAX_AGE", None)
+    database = 'settings.DATABASES["default"]'
+    expression = f'[{database}["CONN_MAX_AGE"], {database}["CONN_HEALTH_CHECKS"]]'
+
+    assert settings_in_subprocess(env, expression) == [60, True]
+    # runserver's thread per request would never reuse a connection.
+    assert settings_in_subprocess({**env, "DEBUG": "1"}, expression) == [0, True]
+    compose_env = compose()["x-portal"]["environment"]
+    assert compose_env["DATABASE_CONN_MAX_AGE"] == "60"
+
