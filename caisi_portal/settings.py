@@ -173,9 +173,19 @@ STORAGES = {
     },
 }
 if env("AWS_STORAGE_BUCKET_NAME"):
-    # S3-compatible storage through django-storages, configured by its own
-    # AWS_* variables (endpoint, keys, region).
-    STORAGES["default"] = {"BACKEND": "storages.backends.s3.S3Storage"}
+    # S3-compatible storage through django-storages (the `s3` extra). The keys
+    # come from boto3's own sources: AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY,
+    # or the host's role. A name already stored is never overwritten: Inspect
+    # logs keep the uploaded file name, which two cases may share.
+    STORAGES["default"] = {
+        "BACKEND": "storages.backends.s3.S3Storage",
+        "OPTIONS": {
+            "bucket_name": env("AWS_STORAGE_BUCKET_NAME"),
+            "endpoint_url": env("AWS_S3_ENDPOINT_URL") or None,
+            "region_name": env("AWS_S3_REGION_NAME") or None,
+            "file_overwrite": False,
+        },
+    }
 
 CRISPY_ALLOWED_TEMPLATE_PACKS = "bootstrap5"
 CRISPY_TEMPLATE_PACK = "bootstrap5"

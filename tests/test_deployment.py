@@ -1,5 +1,5 @@
 """The deployment files: the compose file names real entry points; production settings pass
-`check --deploy` and keep database connections."""
+`check --deploy`, keep database connections and can store uploads in S3."""
 
 import importlib
 import json
@@ -8,6 +8,7 @@ import re
 import shlex
 import subprocess
 import sys
+import tomllib
 from pathlib import Path
 
 import yaml
@@ -142,3 +143,35 @@ def test_production_keeps_database_connections_and_checks_them_before_reuse():
     compose_env = compose()["x-portal"]["environment"]
     assert compose_env["DATABASE_CONN_MAX_AGE"] == "60"
 
+
+def test_a_bucket_name_stores_uploads_in_s3_through_the_declared_extra():
+    pyproject = tomllib.loads((ROOT / "pyproject.toml").read_text())
+    extras = pyproject["project"]["optional-dependencies"]
+    assert any(req.startswith("django-storages[s3]") for req in extras["s3"])
+    assert any(req.startswith("django-storages[s3]") for req in extras["dev"])
+    env = {
+        **production_environ(),
+        "AWS_STORAGE_BUCKET_NAME": "caisi-uploads",
+        # Nothing listens there: the storage must be built without the network.
+        "AWS_S3_ENDPOINT_URL": "http://127.0.0.1:9",
+        "AWS_S3_REGION_NAME": "us-east-1",
+        "AWS_ACCESS_KEY_ID": "AKIDEXAMPLE",
+        "AWS_SECRET_ACCESS_KEY": "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY",
+        "AWS_EC2_METADATA_DISABLED": "true",
+    }
+    expression = (
+        "{'s3': isinstance(default_storage, __import__('storages.backends.s3', "
+        "fromlist=['S3Storage']).S3Storage), 'bucket': default_storage.bucket_name, "
+        "'overwrite': default_storage.file_overwrite, "
+        "'url': default_storage.url('documents/0123abcd')}"
+    )
+
+    storage = settings_in_subprocess(env, expression)
+
+    assert storage["s3"] is True
+    assert storage["bucket"] == "caisi-uploads"
+    # Inspect logs keep their uploaded names: one case's must never replace another's.
+    assert storage["overwrite"] is False
+    # A signed link to the endpoint named, computed locally.
+    assert storage["url"].startswith("http://127.0.0.1:9/caisi-uploads/documents/0123abcd?")
+    assert "Signature=" in storage["url"]
