@@ -6,7 +6,8 @@ COPY system-packages.txt ./
 COPY scripts/provision scripts/
 RUN scripts/provision run && rm -rf /var/lib/apt/lists/*
 COPY pyproject.toml README.md ./
-RUN pip install --no-cache-dir .
+# With the s3 extra, so AWS_STORAGE_BUCKET_NAME can move uploads to S3.
+RUN pip install --no-cache-dir ".[s3]"
 COPY . .
 ENV PYTHONUNBUFFERED=1
 EXPOSE 8000

@@ -18,6 +18,8 @@ SESSION = os.environ.get("BENCH_SESSION", "")
 POOL = (
     json.loads(Path(os.environ["BENCH_POOL"]).read_text()) if os.environ.get("BENCH_POOL") else {}
 )
+# What the TLS proxy in front of the compose file's web service adds to every request.
+PROXY = {"X-Forwarded-Proto": "https"}
 
 
 def request_for(scenario: str) -> tuple[str, dict[str, str], int]:
@@ -56,7 +58,11 @@ class Client(FastHttpUser):
     def request(self):
         path, headers, expected = request_for(SCENARIO)
         with self.client.get(
-            path, headers=headers, name=SCENARIO, catch_response=True, allow_redirects=False
+            path,
+            headers={**PROXY, **headers},
+            name=SCENARIO,
+            catch_response=True,
+            allow_redirects=False,
         ) as r:
             if r.status_code != expected:
                 r.failure(f"status {r.status_code}, expected {expected}")

@@ -1,10 +1,17 @@
 """`make bench`: seed (or reuse) the bench database, serve it with gunicorn, measure, report.
 
     python -m bench.run [--cases 100000] [--duration 20] [--users 32] [--upload-mib 1024]
+                        [--only ROW ... [--record]]
 
-Every load goes to 127.0.0.1 only, from locust in a separate process, for a
-bounded time. The figures are printed as one table and written to
-bench/RESULTS.md with the machine they were measured on.
+The server runs as docker-compose.yml configures the web service: its gunicorn
+command and the portal's environment (x-portal), with only the bench's own
+PostgreSQL database, Redis databases and folders in place of the compose
+file's, the secrets a .env would hold (DOTENV), and bench.settings (the
+measuring middleware and the baseline view). Every load goes to 127.0.0.1
+only, from locust in a separate process, for a bounded time. The figures are
+printed as one table and written to bench/RESULTS.md with the machine they
+were measured on; a run of some rows (--only) writes them only with --record,
+between the file's <!-- rows --> markers.
 """
 
 import argparse
@@ -16,6 +23,7 @@ import json
 import os
 import platform
 import secrets
+import shlex
 import signal
 import statistics
 import subprocess
@@ -24,6 +32,7 @@ import tempfile
 import threading
 import time
 from pathlib import Path
+from urllib.parse import urlsplit
 
 ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
@@ -44,6 +53,24 @@ SCENARIOS = {
 # The list pages, held to ≤ 8 queries and ≤ 150 ms of server time.
 LIST_PAGES = ("case_list", "triage_queue", "web_case_list")
 HOST = "127.0.0.1"
+COMPOSE_FILE = ROOT / "docker-compose.yml"
+# Every request carries what the TLS proxy in front of the compose file's web
+# service adds (USE_X_FORWARDED_PROTO=1), so the SSL redirect stays on as deployed.
+PROXY_HEADERS = {"X-Forwarded-Proto": "https"}
+# What a deployment's .env holds (its secrets and its own names), as the bench
+# sets it. The throttle is raised so that the load never meets a 429; each
+# request is still counted against it, at the same cost.
+DOTENV = {
+    "ALLOWED_HOSTS": HOST,
+    "SITE_URL": f"https://{HOST}",
+    "CREDENTIAL_ENCRYPTION_KEYS": "bench-unused-" + "A" * 31 + "=",
+    "API_THROTTLE_RATE": "1000000/min",
+}
+# The compose file's services the bench replaces with its own: a URL keeps its
+# scheme and gets the bench's host and database; a folder becomes a temporary one.
+SUBSTITUTED = ("DATABASE_URL", "CELERY_BROKER_URL", "CACHE_URL", "MEDIA_ROOT", "STATIC_ROOT")
+# Taken from the driver's own environment: what any process needs to run.
+PASSED_THROUGH = ("PATH", "HOME", "LANG", "LC_ALL", "TMPDIR", "VIRTUAL_ENV")
 
 
 def log(message: str) -> None:
@@ -139,53 +166,98 @@ def prepare(*, clients: int, pool_size: int = 200) -> dict:
 # --- the server -------------------------------------------------------------------------
 
 
-def server_environment(database_url: str, media_root: str, cache_url: str) -> dict[str, str]:
-    return {
-        **os.environ,
-        "DJANGO_SETTINGS_MODULE": "bench.settings",
-        "DEBUG": "0",
-        # The driver made the sessions with this key (see main).
-        "SECRET_KEY": os.environ["SECRET_KEY"],
-        "ALLOWED_HOSTS": HOST,
-        "SECURE_SSL_REDIRECT": "0",
-        "DATABASE_URL": database_url,
-        "CACHE_URL": cache_url,
-        # Persistent connections, as a production deployment runs them.
-        "DATABASE_CONN_MAX_AGE": "600",
-        "CREDENTIAL_ENCRYPTION_KEYS": "bench-unused-" + "A" * 31 + "=",
-        # Counted as in production, but high enough that the load never meets a 429.
-        "API_THROTTLE_RATE": "1000000/min",
+def compose() -> dict:
+    import yaml
+
+    return yaml.safe_load(COMPOSE_FILE.read_text())
+
+
+def compose_environment() -> dict[str, str]:
+    """Return the environment docker-compose.yml gives the portal's services (x-portal)."""
+    return {name: str(value) for name, value in compose()["x-portal"]["environment"].items()}
+
+
+def gunicorn_command(port: int) -> list[str]:
+    """Return the compose file's web command, bound to 127.0.0.1:port instead of 0.0.0.0:8000."""
+    argv = shlex.split(compose()["services"]["web"]["command"])
+    if argv[0] != "gunicorn" or "--bind" not in argv:
+        raise SystemExit(f"{COMPOSE_FILE.name}: the web service does not run gunicorn --bind")
+    argv[0] = str(BIN / "gunicorn")
+    argv[argv.index("--bind") + 1] = f"{HOST}:{port}"
+    return argv
+
+
+def substitute_url(deployed: str, bench: str) -> str:
+    """Return the bench's URL for a service the compose file names, refusing another scheme."""
+    if urlsplit(deployed).scheme != urlsplit(bench).scheme:
+        raise SystemExit(f"the bench's {bench} cannot stand in for the deployment's {deployed}")
+    return bench
+
+
+def server_environment(
+    *,
+    database_url: str,
+    broker_url: str,
+    cache_url: str,
+    media_root: str,
+    static_root: str,
+    secret_key: str,
+) -> dict[str, str]:
+    """Return the server's environment: docker-compose.yml's, with the bench's services.
+
+    Nothing of the driver's own environment reaches the server beyond
+    PASSED_THROUGH, so a variable set in the shell cannot change what is measured.
+    """
+    deployed = compose_environment()
+    bench = {
+        "DATABASE_URL": substitute_url(deployed["DATABASE_URL"], database_url),
+        "CELERY_BROKER_URL": substitute_url(deployed["CELERY_BROKER_URL"], broker_url),
+        "CACHE_URL": substitute_url(deployed["CACHE_URL"], cache_url),
         "MEDIA_ROOT": media_root,
-        "LOG_LEVEL": "WARNING",
-        # Reads schedule no task; an upload's after-commit work runs in-process.
-        "CELERY_BROKER_URL": "",
+        "STATIC_ROOT": static_root,
+    }
+    assert set(bench) == set(SUBSTITUTED)  # noqa: S101
+    return {
+        **{name: os.environ[name] for name in PASSED_THROUGH if name in os.environ},
+        **DOTENV,
+        # The driver made the sessions with this key (see main).
+        "SECRET_KEY": secret_key,
+        **deployed,
+        **bench,
+        # The portal's settings plus the measuring middleware and the baseline view.
+        "DJANGO_SETTINGS_MODULE": "bench.settings",
     }
 
 
-class Server:
-    """gunicorn with two sync workers on 127.0.0.1, for as long as the `with` lasts."""
+def collect_static(env: dict[str, str]) -> None:
+    """Collect the static files as the compose file's migrate service does."""
+    subprocess.run(
+        [sys.executable, "manage.py", "collectstatic", "--noinput"],
+        cwd=ROOT,
+        env=env,
+        check=True,
+        stdout=subprocess.DEVNULL,
+    )
 
-    def __init__(self, env: dict[str, str], port: int):
+
+class Server:
+    """gunicorn as the compose file's web service runs it, on 127.0.0.1, while the `with` lasts."""
+
+    def __init__(self, env: dict[str, str], port: int, log_dir: str):
         self.env, self.port = env, port
+        self.log = Path(log_dir) / "gunicorn.log"
 
     def __enter__(self) -> "Server":
-        self.process = subprocess.Popen(
-            [
-                str(BIN / "gunicorn"),
-                "caisi_portal.wsgi:application",
-                "--bind",
-                f"{HOST}:{self.port}",
-                "--workers",
-                "2",
-                "--timeout",
-                "600",
-                "--log-level",
-                "warning",
-            ],
-            cwd=ROOT,
-            env=self.env,
-            start_new_session=True,
-        )
+        with open(self.log, "wb") as log_file:
+            self.process = subprocess.Popen(
+                gunicorn_command(self.port),
+                cwd=ROOT,
+                env=self.env,
+                start_new_session=True,
+                # The access log (stdout) is written, as deployed, and dropped.
+                stdout=subprocess.DEVNULL,
+                stderr=log_file,
+            )
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
             try:
@@ -194,7 +266,9 @@ class Server:
             except OSError:
                 time.sleep(0.3)
         self.__exit__()
-        raise SystemExit("gunicorn did not answer within a minute")
+        raise SystemExit(
+            "gunicorn did not answer within a minute:\n" + self.log.read_text()[-3000:]
+        )
 
     def workers(self):
         import psutil
@@ -212,7 +286,7 @@ class Server:
 def request(port: int, path: str, headers: dict | None = None):
     """Return (status, headers) of one GET, the body read and dropped."""
     conn = http.client.HTTPConnection(HOST, port, timeout=60)
-    conn.request("GET", path, headers=headers or {})
+    conn.request("GET", path, headers={**PROXY_HEADERS, **(headers or {})})
     response = conn.getresponse()
     response.read()
     conn.close()
@@ -407,6 +481,10 @@ def upload(server: Server, prepared: dict, path: Path, sha256: str) -> dict:
     conn.putheader("Content-Length", str(len(head) + size + len(tail)))
     conn.putheader("Cookie", f"sessionid={prepared['liaison_session']}; csrftoken={csrf}")
     conn.putheader("X-CSRFToken", csrf)
+    # Over HTTPS (the proxy's header) Django's CSRF check also wants the origin.
+    conn.putheader("Origin", f"https://{HOST}:{server.port}")
+    for name, value in PROXY_HEADERS.items():
+        conn.putheader(name, value)
     conn.putheader("Accept", "application/json")
     conn.endheaders()
     conn.send(head)
@@ -567,7 +645,8 @@ def report(results: dict, info: dict, args) -> str:
     header = [
         f"Measured {results['when']} on {info['cores']} cores ({info['cpu']}), "
         f"{info['memory']} memory, Python {info['python']}; load average {info['load']}.",
-        f"{results['cases']:,} cases; gunicorn with 2 sync workers; locust with "
+        f"{results['cases']:,} cases; served as docker-compose.yml configures the web service "
+        f"(`gunicorn {results['gunicorn']}`; {results['environment']}); locust with "
         f"{args.users} users, no think time, {args.duration} s per row, on the same machine.",
         "",
     ]
@@ -586,6 +665,11 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--upload-mib", type=int, default=1024)
     parser.add_argument("--only", nargs="*", default=None, help="scenarios, sweep, pdf, upload")
     parser.add_argument("--results", default=str(ROOT / "bench" / "RESULTS.md"))
+    parser.add_argument(
+        "--record",
+        action="store_true",
+        help="with --only, write the rows between the <!-- rows --> markers of the results",
+    )
     parser.add_argument(
         "--profile", action="store_true", help="py-spy one worker; bench/profiles/<row>.txt"
     )
@@ -609,9 +693,14 @@ def main(argv: list[str] | None = None) -> None:
     os.environ["SECRET_KEY"] = secrets.token_urlsafe(40)
     sys.path.insert(0, str(ROOT))
     prepared = prepare(clients=args.users)
+    deployed = compose_environment()
     results = {
         "when": dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC"),
         "cases": prepared["cases"],
+        "gunicorn": shlex.join(gunicorn_command(args.port)[1:]),
+        "environment": ", ".join(
+            f"{name}={value}" for name, value in deployed.items() if name not in SUBSTITUTED
+        ),
         "http": {},
     }
 
@@ -623,8 +712,17 @@ def main(argv: list[str] | None = None) -> None:
 
         # The data was seeded without the server: nothing cached may predate it.
         redis.Redis.from_url(cache_url).flushdb()
-        env = server_environment(database_url, str(media), cache_url)
-        with Server(env, args.port) as server:
+        env = server_environment(
+            database_url=database_url,
+            broker_url=broker_url,
+            cache_url=cache_url,
+            media_root=str(media),
+            static_root=str(Path(workdir) / "static"),
+            secret_key=os.environ["SECRET_KEY"],
+        )
+        log("collecting static files, as the compose file's migrate service does")
+        collect_static(env)
+        with Server(env, args.port, workdir) as server:
             api = {"Authorization": f"Bearer {prepared['token']}"}
             etags = {
                 n: request(args.port, f"/api/v1/cases/{n}/status/", api)[1]["ETag"]
@@ -679,16 +777,18 @@ def main(argv: list[str] | None = None) -> None:
     table = report(results, info, args)
     print()
     print(table)
-    if args.only is None:
+    if args.only is None or args.record:
         results_path = Path(args.results)
         text = results_path.read_text() if results_path.exists() else ""
-        marker = "<!-- table -->"
+        marker = "<!-- table -->" if args.only is None else "<!-- rows -->"
         if marker in text:
             start, rest = text.split(marker, 1)
             end = rest.split(marker, 1)[1] if marker in rest else ""
             text = f"{start}{marker}\n{table}{marker}{end}"
-        else:
+        elif args.only is None:
             text = f"# Benchmark results\n\n{marker}\n{table}{marker}\n"
+        else:
+            text = f"{text}\n{marker}\n{table}{marker}\n"
         results_path.write_text(text)
         log(f"written to {results_path}")
 

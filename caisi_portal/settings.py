@@ -120,10 +120,17 @@ TEMPLATES = [
     },
 ]
 
+# Persistent connections: opening a PostgreSQL connection for every request
+# (a backend forked, authentication) left the status API a tenth of the
+# throughput it has with them. With DEBUG off each connection is kept 60 s and
+# checked before its first use in a request, so one the server dropped is
+# replaced instead of failing that request. DEBUG keeps 0: runserver serves each
+# request in a new thread, whose connection would never be reused, only held.
 DATABASES = {
     "default": dj_database_url.parse(
         env("DATABASE_URL", f"sqlite:///{BASE_DIR / 'db.sqlite3'}"),
-        conn_max_age=env_int("DATABASE_CONN_MAX_AGE", 0),
+        conn_max_age=env_int("DATABASE_CONN_MAX_AGE", 0 if DEBUG else 60),
+        conn_health_checks=True,
     )
 }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
@@ -172,9 +179,19 @@ STORAGES = {
     },
 }
 if env("AWS_STORAGE_BUCKET_NAME"):
-    # S3-compatible storage through django-storages, configured by its own
-    # AWS_* variables (endpoint, keys, region).
-    STORAGES["default"] = {"BACKEND": "storages.backends.s3.S3Storage"}
+    # S3-compatible storage through django-storages (the `s3` extra). The keys
+    # come from boto3's own sources: AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY,
+    # or the host's role. A name already stored is never overwritten: Inspect
+    # logs keep the uploaded file name, which two cases may share.
+    STORAGES["default"] = {
+        "BACKEND": "storages.backends.s3.S3Storage",
+        "OPTIONS": {
+            "bucket_name": env("AWS_STORAGE_BUCKET_NAME"),
+            "endpoint_url": env("AWS_S3_ENDPOINT_URL") or None,
+            "region_name": env("AWS_S3_REGION_NAME") or None,
+            "file_overwrite": False,
+        },
+    }
 
 CRISPY_ALLOWED_TEMPLATE_PACKS = "bootstrap5"
 CRISPY_TEMPLATE_PACK = "bootstrap5"

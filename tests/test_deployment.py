@@ -1,12 +1,14 @@
 """The deployment files: the compose file names real entry points; production settings pass
-`check --deploy`."""
+`check --deploy`, keep database connections and can store uploads in S3."""
 
 import importlib
+import json
 import os
 import re
 import shlex
 import subprocess
 import sys
+import tomllib
 from pathlib import Path
 
 import yaml
@@ -103,3 +105,73 @@ def test_production_settings_refuse_to_start_without_a_secret_key():
     )
     assert result.returncode != 0
     assert "SECRET_KEY must be set" in result.stderr
+
+
+def settings_in_subprocess(env: dict, expression: str):
+    """Return the JSON value of `expression`, evaluated once settings are loaded from `env`."""
+    script = (
+        "import json, django; django.setup(); "
+        "from django.conf import settings; "
+        "from django.core.files.storage import default_storage; "
+        f"print(json.dumps({expression}))"
+    )
+    result = subprocess.run(  # noqa: S603 - the tests' own script
+        [sys.executable, "-c", script],
+        cwd=ROOT,
+        env={**env, "DJANGO_SETTINGS_MODULE": "caisi_portal.settings"},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stderr
+    return json.loads(result.stdout.strip().splitlines()[-1])
+
+
+def test_production_keeps_database_connections_and_checks_them_before_reuse():
+    env = {
+        **production_environ(),
+        "DEBUG": "0",
+        "SECRET_KEY": "a production secret key for this test only, long enough",
+    }
+    env.pop("DATABASE_CONN_MAX_AGE", None)
+    database = 'settings.DATABASES["default"]'
+    expression = f'[{database}["CONN_MAX_AGE"], {database}["CONN_HEALTH_CHECKS"]]'
+
+    assert settings_in_subprocess(env, expression) == [60, True]
+    # runserver's thread per request would never reuse a connection.
+    assert settings_in_subprocess({**env, "DEBUG": "1"}, expression) == [0, True]
+    compose_env = compose()["x-portal"]["environment"]
+    assert compose_env["DATABASE_CONN_MAX_AGE"] == "60"
+
+
+def test_a_bucket_name_stores_uploads_in_s3_through_the_declared_extra():
+    pyproject = tomllib.loads((ROOT / "pyproject.toml").read_text())
+    extras = pyproject["project"]["optional-dependencies"]
+    assert any(req.startswith("django-storages[s3]") for req in extras["s3"])
+    assert any(req.startswith("django-storages[s3]") for req in extras["dev"])
+    env = {
+        **production_environ(),
+        "AWS_STORAGE_BUCKET_NAME": "caisi-uploads",
+        # Nothing listens there: the storage must be built without the network.
+        "AWS_S3_ENDPOINT_URL": "http://127.0.0.1:9",
+        "AWS_S3_REGION_NAME": "us-east-1",
+        "AWS_ACCESS_KEY_ID": "AKIDEXAMPLE",
+        "AWS_SECRET_ACCESS_KEY": "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY",
+        "AWS_EC2_METADATA_DISABLED": "true",
+    }
+    expression = (
+        "{'s3': isinstance(default_storage, __import__('storages.backends.s3', "
+        "fromlist=['S3Storage']).S3Storage), 'bucket': default_storage.bucket_name, "
+        "'overwrite': default_storage.file_overwrite, "
+        "'url': default_storage.url('documents/0123abcd')}"
+    )
+
+    storage = settings_in_subprocess(env, expression)
+
+    assert storage["s3"] is True
+    assert storage["bucket"] == "caisi-uploads"
+    # Inspect logs keep their uploaded names: one case's must never replace another's.
+    assert storage["overwrite"] is False
+    # A signed link to the endpoint named, computed locally.
+    assert storage["url"].startswith("http://127.0.0.1:9/caisi-uploads/documents/0123abcd?")
+    assert "Signature=" in storage["url"]
