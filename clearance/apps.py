@@ -1,5 +1,25 @@
+import datetime as dt
+
 from django.apps import AppConfig
+from django.db.models import Q
+
+from core.work import Work
+
+# A statement waits for its signed PDF. The render is locked and done once, so
+# the sweep may hand every statement still without it to a worker again on
+# each of its rounds (CLEARANCE_RENDER_SWEEP_SECONDS), claiming each once a round.
+STATEMENT_RENDER = Work(
+    name="statement render",
+    model="clearance.ClearanceStatement",
+    task="clearance.tasks.render_statement",
+    pending=Q(pdf=""),
+    published="render_published_at",
+    created="issued_at",
+    after=dt.timedelta(0),
+    swept_by="clearance.tasks.render_pending_statements",
+)
 
 
 class ClearanceConfig(AppConfig):
     name = "clearance"
+    background_work = (STATEMENT_RENDER,)

@@ -69,6 +69,8 @@ class ClearanceStatement(models.Model):
     pdf = models.FileField(upload_to="statements/", blank=True)
     pdf_sha256 = models.CharField(max_length=64, blank=True)
     pdf_rendered_at = models.DateTimeField(null=True, blank=True)
+    # When its render was last handed to the broker: the sweep's claim mark.
+    render_published_at = models.DateTimeField(null=True, blank=True)
 
     objects = ClearanceStatementQuerySet.as_manager()
 

@@ -112,10 +112,3 @@ def render_statement_pdf(*, statement_id: int) -> ClearanceStatement | None:
             details={"statement": statement.number, "sha256": statement.pdf_sha256},
         )
     return statement
-
-
-def statements_to_render() -> list[int]:
-    """Return the ids of statements still waiting for their PDF, oldest first."""
-    return list(
-        ClearanceStatement.objects.without_pdf().order_by("issued_at").values_list("pk", flat=True)
-    )

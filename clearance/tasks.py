@@ -3,7 +3,9 @@ import logging
 from celery import shared_task
 
 from clearance import services
+from clearance.apps import STATEMENT_RENDER
 from clearance.pdf import SigningIdentityMissing
+from core import workrows
 
 logger = logging.getLogger(__name__)
 
@@ -25,8 +27,5 @@ def render_statement(self, statement_id: int) -> str | None:
 
 @shared_task(acks_late=True)
 def render_pending_statements() -> int:
-    """Enqueue a render for every statement still without its PDF; return how many."""
-    pending = services.statements_to_render()
-    for statement_id in pending:
-        render_statement.delay(statement_id)
-    return len(pending)
+    """Hand every statement still without its PDF to a worker again; return how many."""
+    return workrows.republish_lost(kinds={STATEMENT_RENDER.name})[STATEMENT_RENDER.name]

@@ -23,6 +23,9 @@ class Work:
     created: str = "created_at"
     after: dt.timedelta = dt.timedelta(minutes=15)  # how long a published row may take
     chunk: int = 1
+    # The periodic task that sweeps this kind on its own schedule, if any; the
+    # general sweep (core.workrows.sweep_lost_work) takes every other kind.
+    swept_by: str = ""
 
     def model_class(self):
         return apps.get_model(self.model)

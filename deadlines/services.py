@@ -240,8 +240,12 @@ def sweep_reminders(*, now: dt.datetime | None = None, batch: int = 500) -> int:
             _move_batch(moved)
             claimed = _claim_batch(claims, now)
             if claimed:
-                # Through the outbox, in the claim's own transaction: never lost between.
-                publish(REMINDER_DELIVERY, claimed, chunk=DELIVERY_CHUNK)
+                # Published once the claims are committed; one lost on the way is
+                # published again by the sweep of lost work (core.workrows).
+                transaction.on_commit(
+                    lambda ids=claimed: publish(REMINDER_DELIVERY, ids, chunk=DELIVERY_CHUNK),
+                    robust=True,
+                )
             sent += len(claimed)
     redeliver_lost_reminders(now=now)
     return sent

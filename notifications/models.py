@@ -62,6 +62,8 @@ class Notification(models.Model):
         max_length=16, choices=EmailState.choices, default=EmailState.PENDING
     )
     emailed_at = models.DateTimeField(null=True, blank=True)
+    # When its immediate email was last handed to the broker: the sweep's claim mark.
+    email_published_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         db_table = "cases_notification"

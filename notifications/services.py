@@ -15,7 +15,8 @@ from django.utils.functional import SimpleLazyObject
 
 from accounts.models import Membership, Role, User
 from cases.models import Case, CaseEvent
-from core import outbox
+from core import workrows
+from notifications.apps import IMMEDIATE_EMAIL
 from notifications.models import (
     Delivery,
     DigestRun,
@@ -130,12 +131,13 @@ def create_notifications(
             reminder=reminder,
             delivery=Delivery.IMMEDIATE,
             email_state=EmailState.PENDING,
+            email_published_at__isnull=True,  # queued already by an earlier call
         ).values_list("pk", flat=True)
     )
     if immediate:
-        outbox.enqueue(
-            *(outbox.task("notifications.tasks.email_notification", pk) for pk in immediate)
-        )
+        # The claim mark and the publish go together: a lost message is found again.
+        Notification.objects.filter(pk__in=immediate).update(email_published_at=timezone.now())
+        workrows.publish(IMMEDIATE_EMAIL, immediate)
     return created
 
 
