@@ -5,9 +5,9 @@ WORKDIR /app
 COPY system-packages.txt ./
 COPY scripts/provision scripts/
 RUN scripts/provision run && rm -rf /var/lib/apt/lists/*
-COPY pyproject.toml README.md ./
+COPY pyproject.toml README.md constraints.txt ./
 # With the s3 extra, so AWS_STORAGE_BUCKET_NAME can move uploads to S3.
-RUN pip install --no-cache-dir ".[s3]"
+RUN pip install --no-cache-dir -c constraints.txt ".[s3]"
 COPY . .
 ENV PYTHONUNBUFFERED=1
 EXPOSE 8000

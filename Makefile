@@ -11,10 +11,10 @@ TEST_BROKER_URL ?= redis://127.0.0.1:6379/0
 
 .PHONY: run test lint install migrate seed clean provision provision-run
 
-$(STAMP): pyproject.toml
+$(STAMP): pyproject.toml constraints.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PIP) install --quiet --upgrade pip
-	$(PIP) install --quiet -e ".[dev]"
+	$(PIP) install --quiet -c constraints.txt -e ".[dev]"
 	touch $(STAMP)
 
 install: $(STAMP)
