@@ -126,7 +126,7 @@ RECOVERY_DEVICE_NAME = "Recovery codes"
 def requires_second_factor(user) -> bool:
     """Return whether this person must pass a second factor after their password."""
 
-    return user.is_caisi_staff or user_has_device(user)
+    return user.must_pass_second_factor or user_has_device(user)
 
 
 @transaction.atomic

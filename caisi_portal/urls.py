@@ -7,8 +7,6 @@ from rest_framework.permissions import AllowAny
 from caisi_portal import api_urls
 from caisi_portal.health import healthz
 
-admin.site.site_header = "CAISI Review Portal administration"
-
 urlpatterns = [
     path("healthz", healthz, name="healthz"),
     path("admin/", admin.site.urls),
