@@ -232,6 +232,9 @@ CELERY_TIMEZONE = TIME_ZONE
 OUTBOX_PUBLISH_TIMEOUT_SECONDS = env_int("OUTBOX_PUBLISH_TIMEOUT_SECONDS", 1)
 OUTBOX_DRAIN_SECONDS = env_int("OUTBOX_DRAIN_SECONDS", 60)
 OUTBOX_DRAIN_BATCH = env_int("OUTBOX_DRAIN_BATCH", 500)
+# /healthz: how long each process reuses its public answer (status only; staff and
+# API tokens get the detail, checked on every request).
+HEALTHZ_PUBLIC_SECONDS = env_int("HEALTHZ_PUBLIC_SECONDS", 5)
 # How often one sweep publishes again the background work whose message was lost.
 WORK_SWEEP_SECONDS = env_int("WORK_SWEEP_SECONDS", 300)
 
