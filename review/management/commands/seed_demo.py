@@ -108,7 +108,7 @@ class Command(BaseCommand):
             )
 
     def _second_factor_how_to(self, staff) -> None:
-        """Give each demo staff user an authenticator with a random key, printed so every role works."""
+        """Give each demo staff user an authenticator with a random key, and print the keys."""
 
         self.stdout.write(
             "CAISI staff also need a code after the password (two-step verification). "
