@@ -17,6 +17,7 @@ from accounts.models import Membership, User
 from cases import services as case_services
 from tests.accounts.test_mfa import code_for, key_on_page
 from tests.conftest import confirmed_authenticator, current_totp_code
+from tests.security.test_security_log import named, security_log  # noqa: F401
 
 PASSWORD = "admin-pass-for-tests-2026"
 ADMIN_PAGES = [
@@ -129,3 +130,33 @@ def test_the_admin_site_itself_refuses_a_session_without_a_second_factor(superus
     assert admin.site.has_permission(request) is False
     request.session = {session_keys.SECOND_FACTOR_DEVICE: "otp_totp.totpdevice/1"}
     assert admin.site.has_permission(request) is True
+
+
+def test_moving_a_membership_in_the_admin_is_on_the_security_log(
+    client,
+    cast,
+    superuser,
+    security_log,  # noqa: F811
+):
+    membership = Membership.objects.get(user=cast.liaison)
+    acme = membership.organization
+    globex = Membership.objects.get(user=cast.other_liaison).organization
+    client.force_login(superuser)  # with its second factor passed
+    response = client.post(
+        f"/admin/accounts/membership/{membership.pk}/change/",
+        {
+            "user": cast.liaison.pk,
+            "organization": globex.pk,
+            "role": "liaison",
+            "created_at_0": "2026-01-05",
+            "created_at_1": "09:00:00",
+        },
+    )
+    assert response.status_code == 302
+    membership.refresh_from_db()
+    assert membership.organization == globex
+    (event,) = named(security_log, "membership_changed_in_admin")
+    assert event["user_id"] == superuser.pk
+    assert event["member_id"] == cast.liaison.pk
+    assert event["previous_organization_id"] == acme.pk
+    assert event["organization_id"] == globex.pk
