@@ -9,6 +9,27 @@ from accounts.models import (
     SignedInSession,
     User,
 )
+from core.security_log import security_event
+
+
+def log_membership_change(request, form, *, deleted: bool = False) -> None:
+    """Put a membership added, moved or removed in the admin on the security log.
+
+    Which company a person belongs to decides which cases they see; such a
+    change must never pass unrecorded.
+    """
+    membership = form.instance
+    if not deleted and not form.has_changed():
+        return
+    before = form.initial.get("organization")
+    security_event(
+        "membership_removed_in_admin" if deleted else "membership_changed_in_admin",
+        request=request,
+        member_id=membership.user_id,
+        organization_id=membership.organization_id,
+        previous_organization_id=before,
+        changed=",".join(form.changed_data),
+    )
 
 
 class MembershipInline(admin.StackedInline):
@@ -33,6 +54,13 @@ class UserAdmin(DjangoUserAdmin):
     )
     add_fieldsets = ((None, {"classes": ("wide",), "fields": ("email", "password1", "password2")}),)
 
+    def save_formset(self, request, form, formset, change):
+        super().save_formset(request, form, formset, change)
+        if formset.model is Membership:
+            removed = formset.deleted_forms if formset.can_delete else []
+            for inline_form in formset.forms:
+                log_membership_change(request, inline_form, deleted=inline_form in removed)
+
 
 @admin.register(Organization)
 class OrganizationAdmin(admin.ModelAdmin):
@@ -46,6 +74,19 @@ class MembershipAdmin(admin.ModelAdmin):
     list_display = ["user", "organization", "role"]
     list_filter = ["organization"]
     autocomplete_fields = ["user", "organization"]
+
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        log_membership_change(request, form)
+
+    def delete_model(self, request, obj):
+        security_event(
+            "membership_removed_in_admin",
+            request=request,
+            member_id=obj.user_id,
+            previous_organization_id=obj.organization_id,
+        )
+        super().delete_model(request, obj)
 
 
 @admin.register(ConflictOfInterest)

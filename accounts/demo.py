@@ -1,23 +1,19 @@
-"""The demo's authenticators: keys derived from the demo password, so `make run` is usable."""
+"""The demo's authenticators: a random key each, stored on the device and printed by seed_demo."""
 
-import hashlib
-import hmac
+import secrets
 
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 DEMO_DEVICE_NAME = "Demo authenticator"
+# 160 bits, the length RFC 4226 recommends for an HOTP/TOTP key.
+DEMO_KEY_BYTES = 20
 
 
-def demo_key(*, email: str, password: str) -> str:
-    """Return the hex TOTP key of a demo user: the same on every machine with this password."""
-    return hmac.new(password.encode(), f"totp:{email}".encode(), hashlib.sha256).hexdigest()[:40]
-
-
-def demo_authenticator(*, user, password: str) -> TOTPDevice:
-    """Give a demo user the confirmed authenticator with their derived key (once)."""
+def demo_authenticator(*, user) -> TOTPDevice:
+    """Give a demo user a confirmed authenticator with a random key (once; later runs keep it)."""
     device, _ = TOTPDevice.objects.get_or_create(
         user=user,
         name=DEMO_DEVICE_NAME,
-        defaults={"key": demo_key(email=user.email, password=password), "confirmed": True},
+        defaults={"key": secrets.token_bytes(DEMO_KEY_BYTES).hex(), "confirmed": True},
     )
     return device

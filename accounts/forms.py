@@ -1,4 +1,8 @@
+from urllib.parse import urlsplit
+
 from django import forms
+from django.conf import settings
+from django.contrib.auth.forms import PasswordResetForm
 
 from accounts.models import Organization
 
@@ -22,3 +26,17 @@ class ConflictForm(forms.Form):
         if start and end and end < start:
             self.add_error("valid_until", "The conflict cannot end before it begins.")
         return data
+
+
+class SiteUrlPasswordResetForm(PasswordResetForm):
+    """Send the reset link on SITE_URL, never on the host the request named.
+
+    A request's Host (any allowed name, any port) is the client's to choose; a
+    link built from it could send the person, and their reset token, elsewhere.
+    """
+
+    def save(self, **kwargs):
+        site = urlsplit(settings.SITE_URL)
+        kwargs["domain_override"] = site.netloc
+        kwargs["use_https"] = site.scheme == "https"
+        return super().save(**kwargs)

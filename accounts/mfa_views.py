@@ -135,7 +135,7 @@ def mfa_enrol(request):
             "form": form,
             "qr_svg": mark_safe(_qr_svg(device.config_url)),  # noqa: S308  (generated here)
             "manual_key": " ".join(secret[i : i + 4] for i in range(0, len(secret), 4)),
-            "required": request.user.is_caisi_staff,
+            "required": request.user.must_pass_second_factor,
             "next": _next_url(request),
         },
         status=status,
@@ -169,7 +169,7 @@ def security_settings(request):
         "accounts/settings/security.html",
         {
             "enabled": user_has_device(request.user),
-            "required": request.user.is_caisi_staff,
+            "required": request.user.must_pass_second_factor,
             "recovery_left": StaticToken.objects.filter(device__user=request.user).count(),
         },
     )

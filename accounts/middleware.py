@@ -39,7 +39,7 @@ def second_factor_pending(request) -> bool:
         return False
     if request.session.get(keys.SECOND_FACTOR_DEVICE):
         return False
-    return user.is_caisi_staff or bool(request.session.get(keys.SECOND_FACTOR_REQUIRED))
+    return user.must_pass_second_factor or bool(request.session.get(keys.SECOND_FACTOR_REQUIRED))
 
 
 class SessionTimeoutMiddleware:

@@ -121,6 +121,16 @@ class User(AbstractUser):
     def is_caisi_staff(self) -> bool:
         return bool(self.staff_role)
 
+    @property
+    def must_pass_second_factor(self) -> bool:
+        """Return whether this account sees other companies' material, so owes a second factor.
+
+        CAISI staff read every company they are assigned to; an admin account
+        (`is_staff`, `is_superuser`, made by `createsuperuser` with no staff
+        role) can read and change any record.
+        """
+        return self.is_caisi_staff or self.is_staff or self.is_superuser
+
     def role_label(self) -> str:
         return Role(self.role).label if self.role else "No role"
 

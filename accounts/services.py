@@ -15,6 +15,7 @@ from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from accounts.models import ApiToken, ConflictOfInterest, Organization, SignedInSession
+from core import cache as generations
 from core.errors import ActionRefused
 
 
@@ -105,6 +106,24 @@ def revoke_api_token(*, actor, token: ApiToken) -> ApiToken:
     return token
 
 
+@transaction.atomic
+def end_access_after_password_change(*, user) -> tuple[int, int]:
+    """Revoke the person's API tokens and end their sessions; return how many of each.
+
+    A new password means the old one may be known to someone else, who may have
+    made a token or kept a session with it: neither outlives the change. The page
+    that changed the password keeps its own browser signed in, under a new session.
+    """
+
+    revoked = ApiToken.objects.filter(user=user, revoked_at__isnull=True).update(
+        revoked_at=timezone.now()
+    )
+    if revoked:
+        # A queryset update sends no post_save: tokens are cached under the access generation.
+        generations.bump(generations.ACCESS)
+    return revoked, end_sessions_of(user=user)
+
+
 def note_api_token_use(*, token: ApiToken, at: dt.datetime | None = None) -> None:
     """Record that the token was used, at most once a minute."""
     at = at or timezone.now()
@@ -126,7 +145,7 @@ RECOVERY_DEVICE_NAME = "Recovery codes"
 def requires_second_factor(user) -> bool:
     """Return whether this person must pass a second factor after their password."""
 
-    return user.is_caisi_staff or user_has_device(user)
+    return user.must_pass_second_factor or user_has_device(user)
 
 
 @transaction.atomic

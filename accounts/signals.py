@@ -54,3 +54,18 @@ def end_sessions_of_deactivated(sender, instance, update_fields=None, **kwargs):
         security_event(
             "sessions_ended_on_deactivation", user=None, user_id=instance.pk, count=ended
         )
+
+
+@receiver(post_save, sender=User)
+def end_access_on_password_change(sender, instance, created=False, **kwargs):
+    # However the password changes (the settings page, a reset link, the admin,
+    # `changepassword`), tokens and sessions made with the old one end. Django
+    # holds the new password in `_password` until the save that stores it, and
+    # clears it for a mere hash upgrade at sign-in, which is no change of password.
+    if created or getattr(instance, "_password", None) is None:
+        return
+    revoked, ended = services.end_access_after_password_change(user=instance)
+    # (A field named for tokens would be dropped from the log as a possible secret.)
+    security_event(
+        "password_changed", user=None, user_id=instance.pk, revoked=revoked, sessions_ended=ended
+    )

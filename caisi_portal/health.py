@@ -1,4 +1,14 @@
-"""`/healthz`: the health of the database, the broker and the workers, as JSON."""
+"""`/healthz`: the health of the database, the broker and the workers, as JSON.
+
+Anyone gets the status alone, from a database check made at most once every
+HEALTHZ_PUBLIC_SECONDS in each process: enough for a load balancer or a
+container's healthcheck, and no way to make the portal ping its broker and
+wait on its workers at will. Signed-in CAISI staff and administrators, and
+any valid API token (a monitoring job's), get every detail.
+"""
+
+import threading
+import time
 
 from django.conf import settings
 from django.db import connection
@@ -7,9 +17,17 @@ from django.http import JsonResponse
 from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
+from rest_framework.exceptions import AuthenticationFailed
+from rest_framework.request import Request
 
+from accounts.authentication import BearerTokenAuthentication
+from accounts.middleware import second_factor_pending
 from caisi_portal.celery import app
 from core.models import PendingTask
+
+# This process's last public answer: (good until, on the monotonic clock; body; status).
+_public_answer: tuple[float, dict, int] = (0.0, {}, 200)
+_public_lock = threading.Lock()
 
 
 def _database() -> dict:
@@ -62,6 +80,45 @@ def _broker_and_workers() -> tuple[dict, dict]:
 @never_cache
 @require_GET
 def healthz(request):
+    if request.headers.get("Authorization"):
+        try:
+            signed = BearerTokenAuthentication().authenticate(Request(request))
+        except AuthenticationFailed as refusal:
+            signed = None
+            reason = str(refusal.detail)
+        else:
+            reason = "Send the token as “Authorization: Bearer <token>”."
+        if signed is None:
+            return JsonResponse(
+                {"status": "unauthorized", "detail": reason},
+                status=401,
+                headers={"WWW-Authenticate": 'Bearer realm="api"'},
+            )
+        return _detailed_answer()
+    user = request.user
+    if (
+        user.is_authenticated
+        and user.must_pass_second_factor
+        and not second_factor_pending(request)
+    ):
+        return _detailed_answer()
+    return _public()
+
+
+def _public() -> JsonResponse:
+    """Return whether this process can serve (its database answers), checked now and then."""
+    global _public_answer
+    with _public_lock:  # one check at a time; the others wait for its answer
+        until, body, status = _public_answer
+        now = time.monotonic()
+        if now >= until:
+            up = _database()["ok"]
+            body, status = {"status": "ok" if up else "unavailable"}, 200 if up else 503
+            _public_answer = (now + settings.HEALTHZ_PUBLIC_SECONDS, body, status)
+    return JsonResponse(body, status=status)
+
+
+def _detailed_answer() -> JsonResponse:
     database = _database()
     broker, workers = _broker_and_workers()
     outbox = _outbox() if database["ok"] else {"ok": False}

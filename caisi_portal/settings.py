@@ -48,7 +48,8 @@ CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")
 SITE_URL = env("SITE_URL", "http://127.0.0.1:8000").rstrip("/")
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    # The admin, behind the portal's second factor (accounts/admin_site.py).
+    "accounts.admin_site.PortalAdminConfig",
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -231,6 +232,9 @@ CELERY_TIMEZONE = TIME_ZONE
 OUTBOX_PUBLISH_TIMEOUT_SECONDS = env_int("OUTBOX_PUBLISH_TIMEOUT_SECONDS", 1)
 OUTBOX_DRAIN_SECONDS = env_int("OUTBOX_DRAIN_SECONDS", 60)
 OUTBOX_DRAIN_BATCH = env_int("OUTBOX_DRAIN_BATCH", 500)
+# /healthz: how long each process reuses its public answer (status only; staff and
+# API tokens get the detail, checked on every request).
+HEALTHZ_PUBLIC_SECONDS = env_int("HEALTHZ_PUBLIC_SECONDS", 5)
 # How often one sweep publishes again the background work whose message was lost.
 WORK_SWEEP_SECONDS = env_int("WORK_SWEEP_SECONDS", 300)
 

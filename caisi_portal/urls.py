@@ -4,10 +4,9 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 from rest_framework.permissions import AllowAny
 
+from accounts import password_views
 from caisi_portal import api_urls
 from caisi_portal.health import healthz
-
-admin.site.site_header = "CAISI Review Portal administration"
 
 urlpatterns = [
     path("healthz", healthz, name="healthz"),
@@ -30,6 +29,9 @@ urlpatterns = [
         ),
         name="api-docs",
     ),
+    # Before Django's own: the reset link on SITE_URL, a change that records the new session.
+    path("accounts/password_reset/", password_views.password_reset, name="password_reset"),
+    path("accounts/password_change/", password_views.password_change, name="password_change"),
     path("accounts/", include("django.contrib.auth.urls")),
     path("", include("accounts.urls")),
     path("", include("clearance.urls")),

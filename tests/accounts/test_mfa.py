@@ -270,6 +270,7 @@ def test_a_successful_sign_in_resets_the_failure_count(client, cast, settings):
 def test_seed_demo_prints_how_every_staff_user_completes_the_second_factor(
     db, client, capsys, settings
 ):
+    settings.DEBUG = True  # the demo runs only there (tests/security/test_demo_keys.py)
     call_command("seed_demo")
     out = capsys.readouterr().out
     for email in ["manager", "evaluator", "official", "auditor"]:

@@ -15,6 +15,7 @@ DEMO_USERS = {
 
 def test_seed_demo_creates_the_public_cast_and_is_idempotent(db, client, capsys, settings):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    settings.DEBUG = True  # the demo runs only there (tests/security/test_demo_keys.py)
     call_command("seed_demo")
     out = capsys.readouterr().out
     assert "demo-pass-2026" in out

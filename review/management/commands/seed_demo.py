@@ -2,7 +2,7 @@ import base64
 import datetime as dt
 
 from django.conf import settings
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 from django.utils import timezone
 
@@ -39,6 +39,12 @@ class Command(BaseCommand):
 
     @transaction.atomic
     def handle(self, *args, **options):
+        if not settings.DEBUG:
+            # The demo's people share a published password: never on a real portal.
+            raise CommandError(
+                "seed_demo runs only with DEBUG=1 (the embedded demo): its accounts share "
+                "a published password and would open a real portal to anyone."
+            )
         password = settings.DEMO_PASSWORD
         organizations = {}
         liaisons = {}
@@ -77,7 +83,7 @@ class Command(BaseCommand):
         for email in [f"liaison@{slug}.example" for _, slug in COMPANIES] + [s[0] for s in STAFF]:
             self.stdout.write(f"  {email}")
         self.stdout.write(f"Password for every demo user: {password}")
-        self._second_factor_how_to(staff.values(), password)
+        self._second_factor_how_to(staff.values())
 
     def _conversation(self, case: Case, cast: dict) -> None:
         """Give the desk something to read: a thread, and a question waiting on the company."""
@@ -101,8 +107,8 @@ class Command(BaseCommand):
                 due_date=timezone.localdate() + dt.timedelta(days=10),
             )
 
-    def _second_factor_how_to(self, staff, password: str) -> None:
-        """Give each demo staff user an authenticator whose key is printed, so every role works."""
+    def _second_factor_how_to(self, staff) -> None:
+        """Give each demo staff user an authenticator with a random key, and print the keys."""
 
         self.stdout.write(
             "CAISI staff also need a code after the password (two-step verification). "
@@ -110,7 +116,7 @@ class Command(BaseCommand):
             "current code with `python manage.py demo_code EMAIL`:"
         )
         for user in staff:
-            device = demo_authenticator(user=user, password=password)
+            device = demo_authenticator(user=user)
             key = base64.b32encode(device.bin_key).decode()
             self.stdout.write(f"  {user.email}: key {key}")
         self.stdout.write(
