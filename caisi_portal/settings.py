@@ -87,6 +87,8 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "caisi_portal.middleware.RejectNulInPathMiddleware",
     "caisi_portal.middleware.DatabaseUnavailableMiddleware",
+    # Before the CSRF check, which reads the body: every file is capped as it arrives.
+    "caisi_portal.middleware.UploadPipelineMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     # Before the session timeout, which tells the person why they must sign in again.
@@ -240,6 +242,12 @@ REST_FRAMEWORK = {
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    # Bounded bodies, and files through the one upload pipeline (core/parsers.py).
+    "DEFAULT_PARSER_CLASSES": [
+        "core.parsers.BoundedJSONParser",
+        "core.parsers.BoundedFormParser",
+        "core.parsers.UploadPipelineParser",
+    ],
     # The API's views (core/api.py) add the per-token throttle and problem-details errors.
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
 }
