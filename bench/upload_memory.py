@@ -30,7 +30,8 @@ django.setup()
 from django.conf import settings  # noqa: E402
 from django.core.handlers.wsgi import WSGIRequest  # noqa: E402
 
-from submissions.uploads import prepare_upload, store_stream  # noqa: E402
+from core.uploads import prepare_upload  # noqa: E402
+from submissions.uploads import store_stream  # noqa: E402
 
 BOUNDARY = "----bench-boundary"
 CHUNK = 1024 * 1024

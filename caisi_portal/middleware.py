@@ -7,6 +7,7 @@ from django.http import Http404, HttpResponse
 from django.template.loader import render_to_string
 
 from core.api import nowhere, problem_response
+from core.uploads import prepare_upload, upload_limit
 
 logger = logging.getLogger(__name__)
 
@@ -32,6 +33,26 @@ class RejectNulInPathMiddleware:
                 return nowhere(request)
             raise Http404("No such page.")
         return self.get_response(request)
+
+
+class UploadPipelineMiddleware:
+    """Put every request's files through the one upload pipeline (core/uploads.py).
+
+    It must come before anything that can read the body: Django's CSRF
+    middleware and DRF's session authentication both read request.POST, and
+    handlers installed after that are too late. Each file then streams to
+    disk under the cap its view declares (none for a view that declares
+    none), whatever the route and however the request is authenticated.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        return self.get_response(request)
+
+    def process_view(self, request, view_func, view_args, view_kwargs):
+        prepare_upload(request, max_bytes=upload_limit(view_func))
 
 
 class DatabaseUnavailableMiddleware:

@@ -88,6 +88,8 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "caisi_portal.middleware.RejectNulInPathMiddleware",
     "caisi_portal.middleware.DatabaseUnavailableMiddleware",
+    # Before the CSRF check, which reads the body: every file is capped as it arrives.
+    "caisi_portal.middleware.UploadPipelineMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     # Before the session timeout, which tells the person why they must sign in again.
@@ -244,6 +246,12 @@ REST_FRAMEWORK = {
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    # Bounded bodies, and files through the one upload pipeline (core/parsers.py).
+    "DEFAULT_PARSER_CLASSES": [
+        "core.parsers.BoundedJSONParser",
+        "core.parsers.BoundedFormParser",
+        "core.parsers.UploadPipelineParser",
+    ],
     # The API's views (core/api.py) add the per-token throttle and problem-details errors.
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
 }
@@ -309,6 +317,8 @@ DIGEST_HOUR = env_int("DIGEST_HOUR", 8)
 # submissions/uploads.py); these caps are checked while the bytes arrive.
 SUBMISSION_ARTIFACT_MAX_BYTES = env_int("SUBMISSION_ARTIFACT_MAX_BYTES", 2 * 1024**3)
 SUBMISSION_DOCUMENT_MAX_BYTES = env_int("SUBMISSION_DOCUMENT_MAX_BYTES", 50 * 1024**2)
+# Inspect AI logs CAISI's evaluators import (step 5).
+INSPECT_LOG_MAX_BYTES = env_int("INSPECT_LOG_MAX_BYTES", 200 * 1024**2)
 # Fernet keys for access credentials, newest first; older keys still decrypt
 # until `manage.py reencrypt_credentials` has moved every row to the newest.
 # Without any, DEBUG derives one from SECRET_KEY; production must set them

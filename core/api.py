@@ -11,6 +11,12 @@ import math
 from django.conf import settings
 from django.core.cache import cache
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.core.exceptions import (
+    RequestDataTooBig,
+    SuspiciousMultipartForm,
+    TooManyFieldsSent,
+    TooManyFilesSent,
+)
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404, JsonResponse
 from django.utils.text import slugify
@@ -28,6 +34,7 @@ from rest_framework.views import APIView, exception_handler
 from core.cache import redis_client
 from core.clients import client_address
 from core.errors import ActionRefused, CaseNotFound
+from core.parsers import RequestTooLarge
 
 logger = logging.getLogger(__name__)
 
@@ -117,6 +124,10 @@ def _as_api_exception(exc):
         if exc.http_status == 403:
             return exceptions.PermissionDenied("; ".join(exc.blockers))
         return Conflict(exc.blockers)
+    if isinstance(exc, RequestDataTooBig):
+        return RequestTooLarge()
+    if isinstance(exc, TooManyFieldsSent | TooManyFilesSent | SuspiciousMultipartForm):
+        return exceptions.ParseError(f"The form was not accepted: {exc}")
     if isinstance(exc, DjangoValidationError):
         return exceptions.ValidationError(
             exc.message_dict if hasattr(exc, "error_dict") else {"non_field_errors": exc.messages}

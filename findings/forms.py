@@ -4,6 +4,7 @@ from django import forms
 from django.utils import timezone
 
 from cases.models import Case
+from core.safejson import BoundedJSONField
 from findings.models import Category, EvaluationRun, FindingResponse, Severity
 from findings.services import INSPECT_LOG_SUFFIXES
 from submissions.models import ModelVersion
@@ -70,7 +71,7 @@ class EvaluationRunForm(forms.Form):
     status = forms.ChoiceField(
         choices=EvaluationRun.RunStatus.choices, initial=EvaluationRun.RunStatus.COMPLETED
     )
-    metrics = forms.JSONField(
+    metrics = BoundedJSONField(
         required=False,
         initial=dict,
         help_text='Summary metrics as JSON, for example {"attack_success_rate": 0.04}.',

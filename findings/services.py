@@ -13,6 +13,7 @@ import tempfile
 from collections.abc import Iterable
 from typing import Any
 
+from django.conf import settings
 from django.core.files.uploadedfile import UploadedFile
 from django.db import IntegrityError, transaction
 from django.utils import timezone
@@ -20,8 +21,9 @@ from django.utils import timezone
 from cases.access import can_view
 from cases.models import Case
 from cases.services import pause_clock, record_event, resume_clock
+from core import sandbox
 from core.errors import ActionRefused, BadInput, CaseNotFound
-from findings import policy
+from findings import inspectlog, policy
 from findings.models import (
     Category,
     ClarificationRequest,
@@ -35,7 +37,6 @@ from findings.models import (
 from submissions.models import ModelVersion
 
 INSPECT_LOG_SUFFIXES = (".eval", ".json")
-INSPECT_LOG_MAX_BYTES = 200 * 1024 * 1024
 
 
 def _lock(case: Case, actor) -> Case:
@@ -144,50 +145,6 @@ class InspectLogRejected(BadInput):
     """The uploaded file is not an Inspect log this portal can read."""
 
 
-def read_inspect_header(path: str) -> dict[str, Any]:
-    """Read an Inspect AI log's header and return what an evaluation run stores."""
-    from inspect_ai.log import read_eval_log
-
-    try:
-        log = read_eval_log(path, header_only=True)
-    except Exception as error:  # the reader raises many kinds; each means "unreadable"
-        raise InspectLogRejected(
-            "The file could not be read as an Inspect AI log: it is corrupt, truncated, "
-            "or not an Inspect log. Upload the .eval or .json file Inspect wrote."
-        ) from error
-    spec = log.eval
-    scores = []
-    metrics: dict[str, float] = {}
-    results = log.results
-    for score in (results.scores if results else None) or []:
-        values = {name: metric.value for name, metric in score.metrics.items()}
-        scores.append({"name": score.name, "scorer": score.scorer, "metrics": values})
-        for name, value in values.items():
-            metrics[f"{score.name}/{name}"] = value
-    revision = spec.revision
-    return {
-        "inspect_eval_id": spec.eval_id,
-        "inspect_run_id": spec.run_id,
-        "inspect_task": spec.task,
-        "inspect_task_version": str(spec.task_version),
-        "inspect_model": spec.model,
-        "inspect_dataset": (spec.dataset.name or "") if spec.dataset else "",
-        "inspect_sample_count": (
-            results.total_samples
-            if results and results.total_samples
-            else (spec.dataset.samples if spec.dataset else None)
-        ),
-        "inspect_revision": (
-            f"{revision.type}:{revision.commit}" if revision and revision.commit else ""
-        ),
-        "inspect_status": log.status,
-        "inspect_scores": scores,
-        "metrics": metrics,
-        "started_at": log.stats.started_at if log.stats else "",
-        "completed_at": log.stats.completed_at if log.stats else "",
-    }
-
-
 def _parse_time(value: str) -> dt.datetime | None:
     try:
         parsed = dt.datetime.fromisoformat(value)
@@ -225,8 +182,11 @@ def import_inspect_log(
         raise InspectLogRejected(
             f"“{name}” is not an Inspect log: upload the .eval or .json file Inspect wrote."
         )
-    if upload.size > INSPECT_LOG_MAX_BYTES:
-        raise InspectLogRejected("The log is larger than 200 MB; upload the header-only export.")
+    limit = settings.INSPECT_LOG_MAX_BYTES
+    if upload.size > limit:
+        raise InspectLogRejected(
+            f"The log is larger than {limit // 2**20} MiB; upload the header-only export."
+        )
     digest = hashlib.sha256()
     # The reader wants a path with the right suffix; the upload may live only in memory.
     with tempfile.NamedTemporaryFile(suffix=suffix) as copy:
@@ -234,7 +194,12 @@ def import_inspect_log(
             digest.update(chunk)
             copy.write(chunk)
         copy.flush()
-        header = read_inspect_header(copy.name)
+        try:
+            header = inspectlog.read_header(copy.name)
+        except sandbox.Refused as refusal:
+            raise InspectLogRejected(str(refusal)) from None
+        except sandbox.LimitExceeded as limit:
+            raise InspectLogRejected(f"The log was not read: {limit}.") from None
     if EvaluationRun.objects.filter(case=case, inspect_eval_id=header["inspect_eval_id"]).exists():
         raise InspectLogRejected(
             f"The Inspect log {header['inspect_eval_id']} is already imported on this case."

@@ -15,6 +15,7 @@ from cases.access import can_post_internal, can_post_message, can_see_internal
 from cases.models import Message
 from cases.selectors import get_visible_case
 from core.errors import ActionRefused, CaseNotFound
+from core.uploads import accepts_uploads
 from core.web import run_form, submitted
 from findings import policy, services
 from findings.forms import (
@@ -200,6 +201,7 @@ def evaluation_new(request, number):
     )
 
 
+@accepts_uploads("INSPECT_LOG_MAX_BYTES")
 @login_required
 @require_http_methods(["GET", "POST"])
 def evaluation_import(request, number):
@@ -208,6 +210,8 @@ def evaluation_import(request, number):
         raise PermissionDenied("Evaluations are recorded by the case's evaluators during testing.")
     posted = request.method == "POST"
     form = InspectImportForm(submitted(request), request.FILES if posted else None, case=case)
+    for problem in request.upload_problems:  # a log over the limit was dropped as it arrived
+        form.add_error("log", problem)
 
     def import_log(data):
         data = dict(data)

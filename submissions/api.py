@@ -3,16 +3,16 @@
 Writes call `submissions.services`, the same functions the web pages call.
 """
 
-from django.conf import settings
 from django.urls import reverse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_field
 from rest_framework import exceptions, serializers, status
-from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.response import Response
 
 from cases.selectors import get_case
 from core.api import READ_PROBLEMS, WRITE_PROBLEMS, PortalAPIView, problems
+from core.parsers import BoundedFormParser, UploadPipelineParser, uploaded_data
+from core.uploads import accepts_uploads
 from submissions import services
 from submissions.models import (
     AccessGrant,
@@ -23,7 +23,6 @@ from submissions.models import (
     Packaging,
     SafetyReportType,
 )
-from submissions.uploads import prepare_upload
 
 # --- model versions -------------------------------------------------------------------
 
@@ -205,8 +204,9 @@ class DocumentUploadSerializer(serializers.Serializer):
     )
 
 
+@accepts_uploads("SUBMISSION_DOCUMENT_MAX_BYTES")
 class DocumentListView(PortalAPIView):
-    parser_classes = [MultiPartParser, FormParser]
+    parser_classes = [UploadPipelineParser, BoundedFormParser]
 
     @extend_schema(
         operation_id="documents_list",
@@ -227,17 +227,8 @@ class DocumentListView(PortalAPIView):
         responses={201: DocumentSerializer, **problems(*WRITE_PROBLEMS)},
     )
     def post(self, request, number: str):
-        case = get_case(request, number)  # an outsider gets a 404 before any byte is read
-        # Spool the upload to disk under the size cap before the body is parsed.
-        try:
-            prepare_upload(request._request, max_bytes=settings.SUBMISSION_DOCUMENT_MAX_BYTES)
-        except AttributeError:
-            # A signed-in browser's CSRF check has read the body already.
-            request._request.upload_problems = []
-        body = DocumentUploadSerializer(data=request.data)
-        upload_problems = request._request.upload_problems
-        if upload_problems:
-            raise exceptions.ValidationError({"file": upload_problems})
+        case = get_case(request, number)  # a token's outsider gets a 404 before any byte is read
+        body = DocumentUploadSerializer(data=uploaded_data(request, field="file"))
         body.is_valid(raise_exception=True)
         data = body.validated_data
         version = None

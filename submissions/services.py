@@ -23,6 +23,7 @@ from cases.services import record_event
 from cases.status import Status
 from core import crypto
 from core.errors import ActionRefused, BadInput, CaseNotFound, NotAllowed
+from core.uploads import name_problem
 from submissions.checklist import PRACTICES
 from submissions.modelcard import check_model_card
 from submissions.models import (
@@ -36,13 +37,7 @@ from submissions.models import (
     PracticeStatus,
     SafetyReportType,
 )
-from submissions.uploads import (
-    UploadRefused,
-    display_name,
-    document_type,
-    name_problem,
-    store_stream,
-)
+from submissions.uploads import UploadRefused, display_name, document_type, store_stream
 
 SHA256 = re.compile(r"^[0-9a-f]{64}$")
 IMAGE_WITH_DIGEST = re.compile(r"^[\w.\-/:]+@sha256:[0-9a-f]{64}$")

@@ -1,13 +1,13 @@
-"""Streaming uploads: size caps while the bytes arrive, safe names, type sniffing.
+"""Stored uploads: safe names, type sniffing, and the chunked copy to storage.
 
-A request's files are spooled to temporary files chunk by chunk (never held
-whole in memory), then copied to the storage backend in chunks while their
-SHA-256 is computed. Nothing here writes to the database.
+A request's files arrive through the one upload pipeline (core/uploads.py:
+spooled to temporary files under a size cap while the bytes arrive), then are
+copied here to the storage backend in chunks while their SHA-256 is computed.
+Nothing here writes to the database.
 """
 
 import codecs
 import hashlib
-import json
 import os
 import unicodedata
 import uuid
@@ -15,94 +15,22 @@ from dataclasses import dataclass
 
 from django.core.files import File
 from django.core.files.storage import default_storage
-from django.core.files.uploadhandler import SkipFile, TemporaryFileUploadHandler
-from django.http.multipartparser import MultiPartParser
+
+from core import safejson, sandbox
+from core.uploads import MAX_NAME_LENGTH
 
 CHUNK_SIZE = 1024 * 1024
-MAX_NAME_LENGTH = 255
+# A JSON document of the 50 MiB the upload allows takes a few seconds and
+# several hundred MiB to parse; a crafted one is stopped at these.
+JSON_CHECK_SECONDS = 20
+JSON_CHECK_MEMORY = 1024 * 1024 * 1024
 
 
 class UploadRefused(Exception):
     """The upload cannot be accepted; the message says why in plain words."""
 
 
-# --- receiving: caps and names, before anything is stored -----------------------
-
-
-class CappedUploadHandler(TemporaryFileUploadHandler):
-    """Spool every file to disk and drop one that grows past the cap."""
-
-    def __init__(self, request, *, max_bytes: int):
-        super().__init__(request)
-        self.max_bytes = max_bytes
-
-    def receive_data_chunk(self, raw_data, start):
-        if start + len(raw_data) > self.max_bytes:
-            self.request.upload_problems.append(
-                f"“{self.file_name}” is larger than the limit of {_human(self.max_bytes)}."
-            )
-            self.skipped = True
-            self.file.close()  # a temporary file deletes itself on close
-            raise SkipFile
-        return super().receive_data_chunk(raw_data, start)
-
-    def upload_interrupted(self):
-        # Django also reports a file skipped for its size as interrupted.
-        if not getattr(self, "skipped", False):
-            self.request.upload_problems.append(
-                "The upload was cut off before the whole file arrived; nothing was kept."
-            )
-        super().upload_interrupted()
-
-
-class StrictMultiPartParser(MultiPartParser):
-    """Refuse file names that try to name a path, hide characters, or run too long.
-
-    Django quietly strips such names to a basename; a refusal tells the person
-    what was wrong instead of storing the file under a name they did not choose.
-    """
-
-    def __init__(self, *args, problems: list[str], **kwargs):
-        super().__init__(*args, **kwargs)
-        self.problems = problems
-
-    def sanitize_file_name(self, file_name):
-        problem = name_problem(file_name)
-        if problem:
-            self.problems.append(problem)
-            return None
-        return super().sanitize_file_name(file_name)
-
-
-def prepare_upload(request, *, max_bytes: int) -> None:
-    """Make this request stream its files to disk under a size cap; call before POST is read."""
-    request.upload_problems = []
-    request.upload_handlers = [CappedUploadHandler(request, max_bytes=max_bytes)]
-
-    def parse_file_upload(meta, post_data):
-        parser = StrictMultiPartParser(
-            meta,
-            post_data,
-            request.upload_handlers,
-            request.encoding,
-            problems=request.upload_problems,
-        )
-        return parser.parse()
-
-    request.parse_file_upload = parse_file_upload
-
-
-def name_problem(raw_name: str) -> str:
-    """Return why this file name is refused, or an empty string."""
-    if "/" in raw_name or "\\" in raw_name or ".." in raw_name:
-        return "A file name may not contain a path (“/”, “\\” or “..”); rename the file."
-    if any(unicodedata.category(ch) in ("Cc", "Cf", "Zl", "Zp") for ch in raw_name):
-        return "The file name contains control characters; rename the file."
-    if len(raw_name) > MAX_NAME_LENGTH:
-        return f"The file name is longer than {MAX_NAME_LENGTH} characters; shorten it."
-    if not raw_name.strip(" ."):
-        return "The file has no name."
-    return ""
+# --- names ---------------------------------------------------------------------------
 
 
 def display_name(raw_name: str) -> str:
@@ -157,13 +85,30 @@ def document_type(name: str, file) -> str:
         raise UploadRefused(f"“{name}” is an HTML or XML page, not a {extension} document.")
     _require_utf8_text(name, file)
     if content_type == "application/json":
-        try:
-            json.load(codecs.getreader("utf-8")(file))
-        except ValueError as error:
-            raise UploadRefused(f"“{name}” is not valid JSON: {error}.") from None
-        finally:
-            file.seek(0)
+        _require_json(name, file)
     return content_type
+
+
+def _require_json(name: str, file) -> None:
+    """Refuse a document that is not JSON, reading it in a child process with limits."""
+    try:
+        problem = sandbox.run(
+            _json_problem, file.read(), seconds=JSON_CHECK_SECONDS, memory_bytes=JSON_CHECK_MEMORY
+        )
+    except sandbox.LimitExceeded as limit:
+        raise UploadRefused(f"“{name}” could not be checked as JSON: {limit}.") from None
+    finally:
+        file.seek(0)
+    if problem:
+        raise UploadRefused(f"“{name}” is not valid JSON: {problem}.")
+
+
+def _json_problem(data: bytes) -> str:
+    try:
+        safejson.loads(data)
+    except ValueError as error:  # a decoding error, or nested too deep
+        return str(error)
+    return ""
 
 
 def _require_utf8_text(name: str, file) -> None:
@@ -235,11 +180,3 @@ def store_stream(file, *, folder: str, expected_sha256: str = "") -> StoredFile:
             "it was not kept. Check that the whole file was sent."
         )
     return StoredFile(name=name, size=reader.size, sha256=digest)
-
-
-def _human(size: int) -> str:
-    for unit in ("bytes", "KiB", "MiB", "GiB"):
-        if size < 1024 or unit == "GiB":
-            return f"{size:g} {unit}" if unit == "bytes" else f"{size:.0f} {unit}"
-        size /= 1024
-    return str(size)

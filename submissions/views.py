@@ -1,6 +1,5 @@
 """The company's submission pages and CAISI's review of them: thin views over services."""
 
-from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
@@ -16,6 +15,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from cases import access
 from cases.selectors import get_visible_case
 from core.errors import ActionRefused
+from core.uploads import accepts_uploads
 from core.web import run_form, submitted
 from submissions import services
 from submissions.forms import (
@@ -28,7 +28,7 @@ from submissions.forms import (
 )
 from submissions.models import AccessGrant, AccessMethod, ChecklistEntry, Document, ModelVersion
 from submissions.selectors import checklist_summary, documentation_completeness
-from submissions.uploads import ascii_fallback, prepare_upload
+from submissions.uploads import ascii_fallback
 
 
 def _require_contributor(user, case) -> None:
@@ -273,14 +273,13 @@ def _run_upload(request, form, store, *, template, context, then):
     return _upload_success(request, url, message)
 
 
+@accepts_uploads("SUBMISSION_ARTIFACT_MAX_BYTES")
 @csrf_exempt
 @login_required
 def artifact_upload(request, number, pk):
-    # Upload handlers must be set before anything reads the body, which the
-    # CSRF check does; so the check runs inside, once the handlers are in place.
-    _visible_grant(request, number, pk)  # an outsider gets a 404 before any byte is read
-    if request.method == "POST":
-        prepare_upload(request, max_bytes=settings.SUBMISSION_ARTIFACT_MAX_BYTES)
+    # The CSRF check reads the body; it runs inside, so that an outsider gets
+    # a 404 before any byte is read (the upload pipeline caps it either way).
+    _visible_grant(request, number, pk)
     return _artifact_upload(request, number, pk)
 
 
@@ -312,12 +311,11 @@ def _artifact_upload(request, number, pk):
     )
 
 
+@accepts_uploads("SUBMISSION_DOCUMENT_MAX_BYTES")
 @csrf_exempt
 @login_required
 def document_upload(request, number):
     get_visible_case(request.user, number)  # an outsider gets a 404 before any byte is read
-    if request.method == "POST":
-        prepare_upload(request, max_bytes=settings.SUBMISSION_DOCUMENT_MAX_BYTES)
     return _document_upload(request, number)
 
 

@@ -5,7 +5,8 @@ import unicodedata
 from hypothesis import given
 from hypothesis import strategies as st
 
-from submissions.uploads import ascii_fallback, display_name, name_problem
+from core.uploads import name_problem
+from submissions.uploads import ascii_fallback, display_name
 
 
 @given(st.text(min_size=1, max_size=400))
