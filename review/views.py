@@ -19,7 +19,7 @@ from cases.status import STEPS
 from core.web import run_form, submitted
 from review import policy, services
 from review.forms import ActionForm
-from review.lifecycle import TRANSITIONS, actions_from
+from review.lifecycle import TRANSITIONS, Action, actions_from
 
 
 @login_required
@@ -76,6 +76,8 @@ def case_detail(request, number):
             "actions": _action_options(request.user, case),
             "can_edit_intake": access.can_edit_intake(request.user, case),
             "can_see_internal": access.can_see_internal(request.user),
+            # The findings panel offers the share; whether this person may is the table's.
+            "can_share_findings": policy.can_take(request.user, case, Action.SHARE_FINDINGS),
         },
     )
 

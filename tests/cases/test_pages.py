@@ -94,3 +94,13 @@ def test_dashboard_queries_do_not_grow_with_the_number_of_cases(
     with django_assert_max_num_queries(8) as many:
         client.get(reverse("cases:dashboard"))
     assert len(many.captured_queries) == len(few.captured_queries)
+
+
+def test_the_case_page_offers_sharing_the_findings_to_the_case_manager_alone(client, cast, case_at):
+    case = case_at("testing")
+    share = reverse("cases:action", args=[case.number, "share_findings"])
+    client.force_login(cast.manager)
+    assert share in client.get(case.get_absolute_url()).content.decode()
+    for person in (cast.liaison, cast.official, cast.auditor):
+        client.force_login(person)
+        assert share not in client.get(case.get_absolute_url()).content.decode()
