@@ -13,7 +13,7 @@ class ConflictForm(forms.Form):
         required=False,
         widget=forms.DateInput(attrs={"type": "date"}),
         label="Until",
-        help_text="Leave empty for a conflict with no end date.",
+        help_text="Its last day. Leave empty for a conflict with no end date.",
     )
 
     def clean(self):
@@ -22,3 +22,12 @@ class ConflictForm(forms.Form):
         if start and end and end < start:
             self.add_error("valid_until", "The conflict cannot end before it begins.")
         return data
+
+
+class ConflictEndForm(forms.Form):
+    reason = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 2}),
+        max_length=4000,
+        label="Why it ends early",
+        help_text="Kept on record with your name, on the conflicts page and the company's cases.",
+    )
