@@ -144,6 +144,25 @@ class InspectLogRejected(BadInput):
     """The uploaded file is not an Inspect log this portal can read."""
 
 
+def take_inspect_log(*, run: EvaluationRun, actor):
+    """Return the run's Inspect log to download, with the download on the case's timeline.
+
+    The log is CAISI's own working material, as the run is: the download is
+    internal, so the company cannot time CAISI's evaluations by it.
+    """
+    case = run.case
+    if not can_view(actor, case) or not run.inspect_log:
+        raise CaseNotFound(case.number)
+    record_event(
+        case=case,
+        actor=actor,
+        verb="inspect_log_downloaded",
+        details={"evaluation": run.pk, "role": actor.role_label()},
+        internal=True,
+    )
+    return run.inspect_log
+
+
 def read_inspect_header(path: str) -> dict[str, Any]:
     """Read an Inspect AI log's header and return what an evaluation run stores."""
     from inspect_ai.log import read_eval_log
