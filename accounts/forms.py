@@ -17,7 +17,7 @@ class ConflictForm(forms.Form):
         required=False,
         widget=forms.DateInput(attrs={"type": "date"}),
         label="Until",
-        help_text="Leave empty for a conflict with no end date.",
+        help_text="Its last day. Leave empty for a conflict with no end date.",
     )
 
     def clean(self):
@@ -40,3 +40,12 @@ class SiteUrlPasswordResetForm(PasswordResetForm):
         kwargs["domain_override"] = site.netloc
         kwargs["use_https"] = site.scheme == "https"
         return super().save(**kwargs)
+
+
+class ConflictEndForm(forms.Form):
+    reason = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 2}),
+        max_length=4000,
+        label="Why it ends early",
+        help_text="Kept on record with your name, on the conflicts page and the company's cases.",
+    )

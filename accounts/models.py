@@ -2,7 +2,7 @@ from functools import cached_property
 
 from django.contrib.auth.models import AbstractUser, BaseUserManager
 from django.db import models
-from django.db.models import Q
+from django.db.models import F, Q
 from django.utils import timezone
 
 
@@ -159,6 +159,7 @@ class Membership(models.Model):
 
 class ConflictQuerySet(models.QuerySet):
     def active(self, on=None):
+        """Return the conflicts in force on this day: from their first through their last day."""
         on = on or timezone.localdate()
         return self.filter(valid_from__lte=on).filter(
             Q(valid_until__isnull=True) | Q(valid_until__gte=on)
@@ -174,14 +175,28 @@ class ConflictOfInterest(models.Model):
     )
     reason = models.TextField()
     valid_from = models.DateField(default=timezone.localdate)
-    valid_until = models.DateField(null=True, blank=True)
+    valid_until = models.DateField(
+        null=True, blank=True, help_text="The last day the conflict is in force."
+    )
     declared_at = models.DateTimeField(default=timezone.now)
+    # Ended early: by another case manager, never by the person, with the reason on record.
+    ended_at = models.DateTimeField(null=True, blank=True)
+    ended_by = models.ForeignKey(
+        User, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    end_reason = models.TextField(blank=True)
 
     objects = ConflictQuerySet.as_manager()
 
     class Meta:
         verbose_name_plural = "conflicts of interest"
         ordering = ["-declared_at"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(valid_until__isnull=True) | Q(valid_until__gte=F("valid_from")),
+                name="conflict_ends_on_or_after_it_begins",
+            )
+        ]
 
     def __str__(self) -> str:
         return f"{self.user} conflicted with {self.organization}"

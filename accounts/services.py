@@ -1,4 +1,8 @@
-"""Writes about people: conflicts of interest, API tokens, second factors and sessions."""
+"""Writes about people: API tokens, second factors and sessions.
+
+Conflicts of interest change who sees and works on cases, so their use cases
+live with the assignments they undo (`review.services`).
+"""
 
 import datetime as dt
 import hashlib
@@ -14,52 +18,9 @@ from django_otp import user_has_device, verify_token
 from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from accounts.models import ApiToken, ConflictOfInterest, Organization, SignedInSession
+from accounts.models import ApiToken, SignedInSession
 from core import cache as generations
 from core.errors import ActionRefused
-
-
-@transaction.atomic
-def declare_conflict(
-    *,
-    actor,
-    organization: Organization,
-    reason: str,
-    valid_from: dt.date | None = None,
-    valid_until: dt.date | None = None,
-) -> ConflictOfInterest:
-    """Declare the actor's conflict of interest with a company; assignments then refuse them."""
-    if not actor.is_authenticated or not actor.is_caisi_staff:
-        raise ActionRefused("Conflicts of interest are declared by CAISI staff.")
-    reason = reason.strip()
-    if not reason:
-        raise ActionRefused("Give the reason for the conflict.")
-    valid_from = valid_from or timezone.localdate()
-    if valid_until is not None and valid_until < valid_from:
-        raise ActionRefused("The conflict cannot end before it begins.")
-    return ConflictOfInterest.objects.create(
-        user=actor,
-        organization=organization,
-        reason=reason,
-        valid_from=valid_from,
-        valid_until=valid_until,
-    )
-
-
-@transaction.atomic
-def end_conflict(*, actor, conflict: ConflictOfInterest, on: dt.date | None = None):
-    """End one of the actor's own declared conflicts (it stays on record)."""
-    conflict = ConflictOfInterest.objects.select_for_update().get(pk=conflict.pk)
-    if conflict.user_id != actor.pk:
-        raise ActionRefused("Only the person who declared a conflict can end it.")
-    on = on or timezone.localdate()
-    if conflict.valid_until is not None and conflict.valid_until < on:
-        raise ActionRefused("This conflict has ended already.")
-    # It ends the day before, so from `on` the person may be assigned again.
-    conflict.valid_until = on - dt.timedelta(days=1)
-    conflict.save(update_fields=["valid_until"])
-    return conflict
-
 
 # --- API tokens -------------------------------------------------------------------
 

@@ -1,12 +1,7 @@
 from django.urls import path
 
-from accounts import views
-
 app_name = "accounts"
-urlpatterns = [
-    path("me/conflicts/", views.conflicts, name="conflicts"),
-    path("me/conflicts/<int:pk>/end/", views.conflict_end, name="conflict_end"),
-]
+urlpatterns = []
 
 # Settings for programs: personal API tokens.
 from accounts import settings_views  # noqa: E402

@@ -137,7 +137,8 @@ def make_tables() -> dict[str, Table]:
             "cases_case",
             "id number title status model_name description architecture parameter_count "
             "training_compute training_data_description intended_uses modality release_type "
-            "planned_release_date created_at updated_at status_changed_at case_manager_id "
+            "planned_release_date created_at updated_at company_updated_at submitted_at "
+            "status_changed_at case_manager_id "
             "created_by_id organization_id",
         ),
         "evaluators": ("cases_case_evaluators", "id case_id user_id"),
@@ -391,6 +392,8 @@ class CaseWriter:
             planned_release_date=planned,
             created_at=opened,
             updated_at=events[-1][6],
+            company_updated_at=next(e[6] for e in reversed(events) if not e[5]),
+            submitted_at=next((e[6] for e in events if e[1] == "submit_intake"), None),
             status_changed_at=status_changed_at,
             case_manager_id=manager if reached >= 2 else None,
             created_by_id=liaison,

@@ -162,6 +162,8 @@ AUTH_PASSWORD_VALIDATORS = [
 ]
 
 LANGUAGE_CODE = "en-us"
+# Companies see "CAISI evaluator" rather than an evaluator's name, unless this is set.
+SHOW_STAFF_NAMES_TO_COMPANIES = env_bool("SHOW_STAFF_NAMES_TO_COMPANIES", False)
 TIME_ZONE = env("TIME_ZONE", "America/New_York")
 USE_I18N = True
 USE_TZ = True

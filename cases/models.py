@@ -18,7 +18,7 @@ from django.db.models.functions import Coalesce, Greatest, Least
 from django.urls import reverse
 from django.utils import timezone
 
-from cases.access import Scope, can_see_internal, scope_of
+from cases.access import SEES_DRAFTS, Scope, can_see_internal, conflicted_organizations, scope_of
 from cases.status import OPEN_STATUSES, STEP_OF_STATUS, Status
 
 CASE_NUMBER_PATTERN = r"CAISI-\d{4}-\d{4,}"
@@ -46,20 +46,23 @@ class CaseQuerySet(models.QuerySet):
         It reads the role table of `cases.access`, as `can_view` does for one case.
         """
         scope = scope_of(user)
-        if scope == Scope.ALL:
-            return self.all()
-        if scope == Scope.ASSIGNED:
-            return self.filter(evaluators=user)
+        if scope is None:
+            return self.none()
         if scope == Scope.ORGANIZATION:
             return self.filter(organization_id=user.membership.organization_id)
-        return self.none()
+        cases = self.exclude(organization_id__in=conflicted_organizations(user))
+        if scope not in SEES_DRAFTS:
+            cases = cases.submitted()
+        if scope == Scope.ASSIGNED:
+            return cases.filter(evaluators=user)
+        return cases if scope == Scope.ALL else self.none()
 
     def open(self) -> "CaseQuerySet":
         return self.filter(status__in=OPEN_STATUSES)
 
     def submitted(self) -> "CaseQuerySet":
-        """Leave out cases still in intake: the company's drafts, not yet CAISI's to work on."""
-        return self.exclude(status=Status.INTAKE)
+        """Leave out the company's drafts: cases never submitted, even if withdrawn since."""
+        return self.filter(submitted_at__isnull=False)
 
     def with_clock(self, now=None) -> "CaseQuerySet":
         """Annotate the time paused in the current status and when its clock effectively began.
@@ -143,6 +146,12 @@ class Case(models.Model):
     )
     created_at = models.DateTimeField(default=timezone.now, editable=False)
     updated_at = models.DateTimeField(default=timezone.now)
+    # What the company sees last changed: moved only by events shown to it, so
+    # CAISI's internal work cannot be timed from its ETag, dates or order.
+    company_updated_at = models.DateTimeField(default=timezone.now)
+    submitted_at = models.DateTimeField(
+        null=True, blank=True, help_text="When the company submitted the intake; empty for a draft."
+    )
     status_changed_at = models.DateTimeField(default=timezone.now)
 
     objects = CaseQuerySet.as_manager()
@@ -150,7 +159,7 @@ class Case(models.Model):
     class Meta:
         ordering = ["-updated_at"]
         indexes = [
-            models.Index(fields=["organization", "-updated_at"]),
+            models.Index(fields=["organization", "-company_updated_at"]),
             models.Index(fields=["status", "-updated_at"]),
             # Staff lists of every case, most recently changed first (the API's cursor
             # order): without it, each page sorts the whole table.

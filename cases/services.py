@@ -56,7 +56,10 @@ def record_event(
         )
         event.hash = event.compute_hash(locked.number)
         event.save()
-        Case.objects.filter(pk=case.pk).update(updated_at=event.created_at)
+        moved = {"updated_at": event.created_at}
+        if not internal:
+            moved["company_updated_at"] = event.created_at
+        Case.objects.filter(pk=case.pk).update(**moved)
 
         # The apps that react to an event sit above the timeline: it names their tasks.
         work = [outbox.task(NOTIFY_CASE_EVENT, event.pk)]
@@ -116,6 +119,7 @@ def open_case(*, actor, title: str, model_name: str, **intake) -> Case:
         created_by=actor,
         created_at=now,
         updated_at=now,
+        company_updated_at=now,
         status_changed_at=now,
         **intake,
     )

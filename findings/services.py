@@ -145,6 +145,25 @@ class InspectLogRejected(BadInput):
     """The uploaded file is not an Inspect log this portal can read."""
 
 
+def take_inspect_log(*, run: EvaluationRun, actor):
+    """Return the run's Inspect log to download, with the download on the case's timeline.
+
+    The log is CAISI's own working material, as the run is: the download is
+    internal, so the company cannot time CAISI's evaluations by it.
+    """
+    case = run.case
+    if not can_view(actor, case) or not run.inspect_log:
+        raise CaseNotFound(case.number)
+    record_event(
+        case=case,
+        actor=actor,
+        verb="inspect_log_downloaded",
+        details={"evaluation": run.pk, "role": actor.role_label()},
+        internal=True,
+    )
+    return run.inspect_log
+
+
 def _parse_time(value: str) -> dt.datetime | None:
     try:
         parsed = dt.datetime.fromisoformat(value)

@@ -284,13 +284,12 @@ def evaluation_finish(request, number, pk):
 def evaluation_log(request, number, pk):
     case = get_visible_case(request.user, number)
     run = _visible_run(request.user, case, pk)
-    if not run.inspect_log:
-        raise Http404("This run has no Inspect log.")
-    return FileResponse(
-        run.inspect_log.open("rb"),
-        as_attachment=True,
-        filename=run.inspect_log.name.rsplit("/", 1)[-1],
-    )
+    run.case = case
+    try:
+        log = services.take_inspect_log(run=run, actor=request.user)
+    except CaseNotFound:
+        raise Http404("This run has no Inspect log.") from None
+    return FileResponse(log.open("rb"), as_attachment=True, filename=log.name.rsplit("/", 1)[-1])
 
 
 # --- findings ------------------------------------------------------------------------------

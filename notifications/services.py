@@ -14,6 +14,7 @@ from django.utils import timezone
 from django.utils.functional import SimpleLazyObject
 
 from accounts.models import Membership, Role, User
+from cases import access
 from cases.models import Case, CaseEvent
 from core import workrows
 from notifications.apps import IMMEDIATE_EMAIL
@@ -27,6 +28,8 @@ from notifications.models import (
 )
 
 MESSAGE_VERBS = {"message_posted", "clarification_requested", "clarification_answered"}
+# Events the whole desk hears of even while no case manager is named.
+CAISI_MUST_HEAR = {"access_revoked"}
 
 
 def active_case_managers() -> list[int]:
@@ -50,9 +53,11 @@ def people_concerned(
     """Return who hears of the case: its company's members, CAISI's side, or both.
 
     CAISI's side is the case manager, or every active case manager while none is
-    named. `members` and `case_managers`, when given, spare their queries.
+    named; nobody at CAISI hears of a draft the company has not submitted.
+    `members` and `case_managers`, when given, spare their queries.
     """
     people: list[int] = []
+    caisi = caisi and case.submitted_at is not None
     if company:
         if members is None:
             members = list(
@@ -257,13 +262,16 @@ def notify_event(*, event_id: int) -> int:
     if event is None:
         return 0
     case = event.case
-    people = set(case.evaluators.values_list("pk", flat=True))
+    draft = access.during_draft(event, case)
+    people = set() if draft else set(case.evaluators.values_list("pk", flat=True))
     people.update(
         people_concerned(
             case=case,
             company=not event.internal,
-            # Until a case manager is named, the whole desk hears of the case's moves only.
-            caisi=bool(case.case_manager_id or event.to_status),
+            # Until a case manager is named, the whole desk hears of the case's moves
+            # and of what stops CAISI's work; of a draft, nobody at CAISI hears.
+            caisi=not draft
+            and bool(case.case_manager_id or event.to_status or event.verb in CAISI_MUST_HEAR),
         )
     )
     people.discard(event.actor_id)

@@ -7,7 +7,6 @@ sees exactly what its user sees; a case the user may not see is a 404.
 import hashlib
 import re
 from collections import Counter
-from types import SimpleNamespace
 
 from django.db.models import Count
 from django.urls import reverse
@@ -56,35 +55,45 @@ CACHEABLE_NUMBER = re.compile(r"[A-Za-z0-9-]{1,20}")
 # --- conditional requests -----------------------------------------------------------
 
 
+def changed_at(case: Case, user):
+    """Return when what this user is shown of the case last changed.
+
+    A company's view moves only with events shown to it (`cases.access`), so
+    CAISI's internal work cannot be timed from the ETag, dates or order.
+    """
+    return getattr(case, access.changed_at_field(user))
+
+
 def case_etag(case: Case, user, view: str) -> str:
     """Return a strong ETag for what this user is shown of the case.
 
-    Every change to a case appends a timeline event, which moves `updated_at`;
-    the role is part of it because companies and CAISI see different bodies,
-    and the date because flags such as a short lead time or an overdue request
-    turn with the calendar, not with an event.
+    Every change to a case appends a timeline event, which moves the time it
+    last changed for those shown the event; the role is part of it because
+    companies and CAISI see different bodies, and the date because flags such
+    as a short lead time or an overdue request turn with the calendar, not
+    with an event.
     """
     key = f"{REPRESENTATION_VERSION}:{view}:{case.pk}:{case.status}:"
-    key += f"{case.updated_at.isoformat()}:{user.role}:{timezone.localdate().isoformat()}"
+    key += f"{changed_at(case, user).isoformat()}:{user.role}:{timezone.localdate().isoformat()}"
     return '"' + hashlib.sha256(key.encode()).hexdigest()[:40] + '"'
 
 
-def conditional_headers(case: Case, etag: str) -> dict[str, str]:
+def conditional_headers(last_change, etag: str) -> dict[str, str]:
     return {
         "ETag": etag,
-        "Last-Modified": http_date(case.updated_at.timestamp()),
+        "Last-Modified": http_date(last_change.timestamp()),
         # Clients may keep the body but must ask again before using it.
         "Cache-Control": "private, no-cache",
     }
 
 
-def is_not_modified(request, case: Case, etag: str) -> bool:
+def is_not_modified(request, last_change, etag: str) -> bool:
     if_none_match = request.headers.get("If-None-Match")
     if if_none_match:
         tags = parse_etags(if_none_match)
         return "*" in tags or etag in tags or etag in (t.removeprefix("W/") for t in tags)
     since = parse_http_date_safe(request.headers.get("If-Modified-Since", ""))
-    return since is not None and int(case.updated_at.timestamp()) <= since
+    return since is not None and int(last_change.timestamp()) <= since
 
 
 CONDITIONAL_PARAMETERS = [
@@ -119,8 +128,20 @@ class PersonSerializer(serializers.Serializer):
     email = serializers.EmailField()
 
 
+class ChangedAtField(serializers.DateTimeField):
+    """When what the requesting user is shown of the case last changed."""
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("help_text", "When what you are shown of the case last changed.")
+        super().__init__(source="*", read_only=True, **kwargs)
+
+    def to_representation(self, case):
+        return super().to_representation(changed_at(case, self.context["request"].user))
+
+
 class CaseSummarySerializer(serializers.ModelSerializer):
     organization = OrganizationSerializer()
+    updated_at = ChangedAtField()
     status_label = serializers.CharField(source="get_status_display")
     step = serializers.IntegerField(allow_null=True, help_text="The review step, 1–7.")
     case_manager = PersonSerializer(allow_null=True)
@@ -161,6 +182,7 @@ class CaseStatusSerializer(serializers.ModelSerializer):
     status_label = serializers.CharField(source="get_status_display")
     step = serializers.IntegerField(allow_null=True, help_text="The review step, 1–7.")
     is_open = serializers.BooleanField()
+    updated_at = ChangedAtField()
 
     class Meta:
         model = Case
@@ -438,8 +460,16 @@ class CaseFilterSerializer(serializers.Serializer):
         return value
 
 
+class CaseChangePagination(LastChangePagination):
+    """The cases most recently changed first, as far as the requesting user is shown them."""
+
+    def paginate_queryset(self, queryset, request, view=None):
+        self.ordering = (f"-{access.changed_at_field(request.user)}", "-pk")
+        return super().paginate_queryset(queryset, request, view)
+
+
 class CaseListView(PortalGenericAPIView):
-    pagination_class = LastChangePagination
+    pagination_class = CaseChangePagination
     serializer_class = CaseSummarySerializer
 
     def get_queryset(self):
@@ -458,7 +488,8 @@ class CaseListView(PortalGenericAPIView):
         if "organization" in data:
             queryset = queryset.filter(organization__slug=data["organization"])
         if "updated_after" in data:
-            queryset = queryset.filter(updated_at__gt=data["updated_after"])
+            field = access.changed_at_field(self.request.user)
+            queryset = queryset.filter(**{f"{field}__gt": data["updated_after"]})
         if data.get("short_lead_time") is not None:
             short = Case.objects.short_lead_time().values("pk")
             queryset = (
@@ -508,11 +539,14 @@ class CaseDetailView(PortalAPIView):
     def get(self, request, number: str):
         # Only what the ETag needs is read before deciding on a 304.
         head = get_case(
-            request, number, visible_cases(request.user).only("pk", "status", "updated_at")
+            request,
+            number,
+            visible_cases(request.user).only("pk", "status", access.changed_at_field(request.user)),
         )
         etag = case_etag(head, request.user, "detail")
-        headers = conditional_headers(head, etag)
-        if is_not_modified(request, head, etag):
+        last_change = changed_at(head, request.user)
+        headers = conditional_headers(last_change, etag)
+        if is_not_modified(request, last_change, etag):
             return Response(status=status.HTTP_304_NOT_MODIFIED, headers=headers)
         case = get_case(request, number, detail_queryset(request.user))
         data = CaseDetailSerializer(case, context={"request": request}).data
@@ -567,13 +601,17 @@ class CaseStatusView(PortalAPIView):
                 request,
                 number,
                 visible_cases(request.user).only(
-                    "pk", "number", "status", "status_changed_at", "updated_at"
+                    "pk",
+                    "number",
+                    "status",
+                    "status_changed_at",
+                    access.changed_at_field(request.user),
                 ),
             )
             return {
                 "etag": case_etag(case, request.user, "status"),
-                "updated_at": case.updated_at,
-                "body": dict(CaseStatusSerializer(case).data),
+                "updated_at": changed_at(case, request.user),
+                "body": dict(CaseStatusSerializer(case, context={"request": request}).data),
             }
 
         if not CACHEABLE_NUMBER.fullmatch(number):
@@ -590,9 +628,8 @@ class CaseStatusView(PortalAPIView):
                 load=load,
                 prefetched=getattr(request._request, "cache_prefetch", None),
             )
-        case = SimpleNamespace(updated_at=found["updated_at"])
-        headers = conditional_headers(case, found["etag"])
-        if is_not_modified(request, case, found["etag"]):
+        headers = conditional_headers(found["updated_at"], found["etag"])
+        if is_not_modified(request, found["updated_at"], found["etag"]):
             return Response(status=status.HTTP_304_NOT_MODIFIED, headers=headers)
         return Response(found["body"], headers=headers)
 
@@ -622,7 +659,9 @@ class EventSerializer(serializers.ModelSerializer):
 
     @extend_schema_field(serializers.CharField(allow_null=True))
     def get_actor(self, event: CaseEvent):
-        return str(event.actor) if event.actor_id else None
+        if not event.actor_id:
+            return None
+        return access.name_shown(event.actor, self.context["request"].user)
 
 
 class TimelineView(PortalGenericAPIView):
@@ -699,4 +738,4 @@ class ActionView(PortalAPIView):
                 raise exceptions.ValidationError({"manager": ["No case manager has that email."]})
             params["manager"] = manager
         case = services.perform(case=case, actor=request.user, action=action, **params)
-        return Response(CaseStatusSerializer(case).data)
+        return Response(CaseStatusSerializer(case, context={"request": request}).data)

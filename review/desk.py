@@ -1,4 +1,5 @@
-"""CAISI's desk: the triage queue, bulk assignment, evaluator assignment and the dashboard.
+"""CAISI's desk: the triage queue, bulk assignment, evaluator assignment, conflicts of interest
+and the dashboard.
 
 Every page reads cases through `Case.objects.visible_to`, so an evaluator's
 desk holds only the cases they are assigned to. The queue's queries do not
@@ -17,13 +18,14 @@ from django.db import connection
 from django.db.models import CharField, Count, Exists, F, OuterRef, Prefetch, Q, Value
 from django.db.models.functions import Coalesce, NullIf
 from django.http import HttpResponse
-from django.shortcuts import redirect, render
+from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import format_html_join
 from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_http_methods, require_POST
 
+from accounts.forms import ConflictEndForm, ConflictForm
 from accounts.models import ConflictOfInterest, Organization, Role, User
 from cases import access
 from cases.models import Case, ClockPause
@@ -338,6 +340,82 @@ def assign_evaluators(request, number):
             .select_related("user"),
         },
         status=status,
+    )
+
+
+# --- conflicts of interest ----------------------------------------------------------------
+
+
+def _conflicts_page(request, *, form, end_form=None, ending=None, status=200):
+    user = request.user
+    mine = ConflictOfInterest.objects.filter(user=user).select_related("organization", "ended_by")
+    others = ConflictOfInterest.objects.none()
+    if user.role == Role.CASE_MANAGER:
+        others = (
+            ConflictOfInterest.objects.exclude(user=user)
+            .filter(Q(pk__in=ConflictOfInterest.objects.active()) | Q(ended_at__isnull=False))
+            .select_related("user", "organization", "ended_by")
+            .order_by("organization__name", "user__email", "-declared_at")
+        )
+    return render(
+        request,
+        "accounts/conflicts.html",
+        {
+            "form": form,
+            "conflicts": mine,
+            "colleagues": others,
+            "active_ids": set(ConflictOfInterest.objects.active().values_list("pk", flat=True)),
+            "can_end": user.role == Role.CASE_MANAGER,
+            "end_form": end_form or ConflictEndForm(),
+            "ending": ending,
+        },
+        status=status,
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def conflicts(request):
+    """List and declare the signed-in staff member's conflicts (and, for case managers, others')."""
+    if not request.user.is_caisi_staff:
+        raise PermissionDenied("Conflicts of interest are declared by CAISI staff.")
+    form = ConflictForm(submitted(request))
+    status = run_form(
+        request,
+        form,
+        lambda data: services.declare_conflict(actor=request.user, **data),
+        success=lambda c: (
+            f"Conflict with {c.organization} declared: you no longer see its cases "
+            "and were taken off those you were assigned to."
+        ),
+        then="cases:conflicts",
+    )
+    if isinstance(status, HttpResponse):
+        return status
+    return _conflicts_page(request, form=form, status=status)
+
+
+@login_required
+@require_POST
+def conflict_end(request, pk):
+    """End a colleague's conflict early, with a reason (another case manager only)."""
+    if request.user.role != Role.CASE_MANAGER:
+        raise PermissionDenied("Only a case manager can end a conflict of interest early.")
+    conflict = get_object_or_404(ConflictOfInterest, pk=pk)
+    form = ConflictEndForm(request.POST)
+    status = run_form(
+        request,
+        form,
+        lambda data: services.end_conflict(
+            actor=request.user, conflict=conflict, reason=data["reason"]
+        ),
+        success=lambda c: f"The conflict of {c.user} with {c.organization} ends today.",
+        then="cases:conflicts",
+    )
+    if isinstance(status, HttpResponse):
+        return status
+    return _conflicts_page(
+        request, form=ConflictForm(), end_form=form, ending=conflict.pk, status=status
     )
 
 

@@ -5,6 +5,7 @@ parameters and the gate, changes the status, appends one timeline event, and
 leaves the work that follows (notices, deadlines, webhooks) to the outbox.
 """
 
+import datetime as dt
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -13,12 +14,14 @@ from typing import Any
 from django.db import transaction
 from django.utils import timezone
 
-from accounts.models import ConflictOfInterest, Role
+from accounts.models import ConflictOfInterest, Organization, Role
 from cases import access
 from cases.models import Case
 from cases.services import record_event
+from cases.status import OPEN_STATUSES, Status
 from clearance.services import create_statement, revoke_statements
-from core.errors import ActionRefused, CaseNotFound
+from core.errors import ActionRefused, BadInput, CaseNotFound, NotAllowed
+from core.security_log import security_event
 from findings.models import Finding, FindingState
 from review.lifecycle import TRANSITIONS, Action
 
@@ -92,6 +95,9 @@ def transition(*, case: Case, actor, action: Action, **params) -> Iterator[Step]
 def submit_intake(*, case: Case, actor) -> Case:
     """Send the completed intake to CAISI (step 1 → 2); the versions are frozen."""
     with transition(case=case, actor=actor, action=Action.SUBMIT_INTAKE) as step:
+        # From now on the case is CAISI's to see (`cases.access`), not before.
+        step.case.submitted_at = step.case.status_changed_at
+        step.fields.append("submitted_at")
         step.case.versions.filter(submitted_at__isnull=True).update(submitted_at=timezone.now())
     return step.case
 
@@ -257,3 +263,120 @@ def assign_in_bulk(*, cases, actor, person) -> dict[str, list[str]]:
         except CaseNotFound:
             refusals[case.number] = ["You cannot see this case."]
     return refusals
+
+
+# --- conflicts of interest -----------------------------------------------------------
+
+# Where a declared conflict undoes an assignment: the cases still being worked on.
+WORKED_ON = OPEN_STATUSES | {Status.CLEARED}
+
+
+@transaction.atomic
+def declare_conflict(
+    *,
+    actor,
+    organization: Organization,
+    reason: str,
+    valid_from: dt.date | None = None,
+    valid_until: dt.date | None = None,
+) -> ConflictOfInterest:
+    """Declare the actor's conflict with a company; they leave its cases at once.
+
+    While it is in force the person sees none of the company's cases
+    (`cases.access`), and on declaring it they are taken off those they were
+    assigned to, each change on that case's timeline.
+    """
+    if not actor.is_authenticated or not actor.is_caisi_staff:
+        raise ActionRefused("Conflicts of interest are declared by CAISI staff.")
+    reason = reason.strip()
+    if not reason:
+        raise ActionRefused("Give the reason for the conflict.")
+    today = timezone.localdate()
+    valid_from = valid_from or today
+    if valid_until is not None and valid_until < valid_from:
+        raise ActionRefused("The conflict cannot end before it begins.")
+    conflict = ConflictOfInterest.objects.create(
+        user=actor,
+        organization=organization,
+        reason=reason,
+        valid_from=valid_from,
+        valid_until=valid_until,
+    )
+    # Taken off at once, even for a conflict that begins later: no hand-over is
+    # left to a day nobody watches.
+    _leave_assignments(person=actor, organization=organization)
+    access.forget_conflicts(actor)
+    return conflict
+
+
+def _leave_assignments(*, person, organization: Organization) -> None:
+    """Take a conflicted person off the company's cases they were assigned to."""
+    cases = Case.objects.filter(organization=organization, status__in=WORKED_ON)
+    managed = cases.filter(case_manager=person).select_for_update()
+    for case in managed:
+        case.case_manager = None
+        case.save(update_fields=["case_manager"])
+        # The company sees its case manager leave; the reason is CAISI's own.
+        record_event(case=case, actor=person, verb="case_manager_withdrew", details={})
+    for case in cases.filter(evaluators=person).select_for_update():
+        case.evaluators.remove(person)
+        record_event(
+            case=case,
+            actor=person,
+            verb="evaluator_withdrew",
+            details={"evaluator": person.email, "reason": "declared a conflict of interest"},
+            internal=True,
+        )
+
+
+@transaction.atomic
+def end_conflict(*, actor, conflict: ConflictOfInterest, reason: str) -> ConflictOfInterest:
+    """End a colleague's conflict early: another case manager's decision, with a reason.
+
+    The conflict stays on record, in force through today; the ending is on the
+    conflicts page, on the timelines of the company's open cases and in the
+    security log.
+    """
+    if not actor.is_authenticated or actor.role != Role.CASE_MANAGER or not actor.is_active:
+        raise NotAllowed("Only a case manager can end a conflict of interest early.")
+    conflict = (
+        ConflictOfInterest.objects.select_for_update().select_related("user").get(pk=conflict.pk)
+    )
+    if conflict.user_id == actor.pk:
+        raise NotAllowed(
+            "You cannot end your own conflict of interest: another case manager decides that."
+        )
+    reason = reason.strip()
+    if not reason:
+        raise BadInput("Give the reason for ending the conflict early.")
+    today = timezone.localdate()
+    if conflict.valid_until is not None and conflict.valid_until < today:
+        raise ActionRefused("This conflict has ended already.")
+    if conflict.valid_from > today:
+        raise ActionRefused("This conflict has not begun yet, so it cannot be ended early.")
+    # Its last day is today, as the person ending it means, and never before its first.
+    conflict.valid_until = today
+    conflict.ended_at = timezone.now()
+    conflict.ended_by = actor
+    conflict.end_reason = reason
+    conflict.save(update_fields=["valid_until", "ended_at", "ended_by", "end_reason"])
+    for case in Case.objects.submitted().filter(
+        organization_id=conflict.organization_id, status__in=WORKED_ON
+    ):
+        record_event(
+            case=case,
+            actor=actor,
+            verb="conflict_ended_early",
+            details={"person": conflict.user.email, "last_day": today, "reason": reason},
+            internal=True,
+        )
+    security_event(
+        "conflict_ended_early",
+        user=actor,
+        conflict=conflict.pk,
+        person=conflict.user.email,
+        organization=conflict.organization_id,
+        reason=reason,
+    )
+    access.forget_conflicts(conflict.user)
+    return conflict

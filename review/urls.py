@@ -15,4 +15,7 @@ urlpatterns = [
     path("desk/assign/", desk.bulk_assign, name="bulk_assign"),
     path("desk/dashboard/", desk.dashboard, name="desk_dashboard"),
     path("cases/<case:number>/evaluators/", desk.assign_evaluators, name="evaluators"),
+    # Conflicts of interest: who may not see or work on a company's cases.
+    path("me/conflicts/", desk.conflicts, name="conflicts"),
+    path("me/conflicts/<int:pk>/end/", desk.conflict_end, name="conflict_end"),
 ]

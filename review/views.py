@@ -5,6 +5,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
+from django.db.models import F
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
@@ -27,7 +28,8 @@ def dashboard(request):
     cases = (
         Case.objects.visible_to(request.user)
         .select_related("organization", "case_manager")
-        .order_by("-updated_at")
+        .annotate(last_change=F(access.changed_at_field(request.user)))
+        .order_by("-last_change", "-pk")
     )
     page = Paginator(cases, 50).get_page(request.GET.get("page"))
     return render(

@@ -100,6 +100,7 @@ class AccessGrantSerializer(serializers.ModelSerializer):
             "valid_until",
             "checksum_verified",
             "revoked_at",
+            "revoke_reason",
             "is_live",
             "created_at",
         ]
@@ -272,7 +273,9 @@ class DocumentDownloadView(PortalAPIView):
         document = case.documents.filter(pk=pk).first()
         if document is None or not document.file:
             raise exceptions.NotFound("This case has no such document.")
-        return _attachment(document.file, document.original_name, document.content_type)
+        document.case = case
+        file = services.take_document(document=document, actor=request.user)
+        return _attachment(file, document.original_name, document.content_type)
 
 
 class DocumentReviewSerializer(serializers.Serializer):

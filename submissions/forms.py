@@ -75,6 +75,20 @@ class AccessGrantForm(forms.Form):
         return data
 
 
+class GrantRevokeForm(forms.Form):
+    # Both are checked by the service, so the page and any other caller ask alike.
+    reason = forms.CharField(
+        required=False,
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        label="Why you are revoking CAISI's access",
+        help_text="CAISI is told at once, with this reason; it is shown on the case page.",
+    )
+    confirm = forms.BooleanField(
+        required=False, label="I understand CAISI's access ends now, whatever testing is under way."
+    )
+
+
 class ArtifactUploadForm(forms.Form):
     expected_sha256 = forms.CharField(
         label="Expected SHA-256",

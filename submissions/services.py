@@ -263,8 +263,18 @@ def grant_access(
     return grant
 
 
-def revoke_access(*, grant: AccessGrant, actor) -> AccessGrant:
-    """Revoke a grant; the company may do so at any time, even after the review."""
+def revoke_access(*, grant: AccessGrant, actor, reason: str, confirmed: bool) -> AccessGrant:
+    """Revoke a grant, with a reason and the liaison's confirmation; CAISI hears of it at once.
+
+    The company may do so at any time, even mid-testing; the reason is on the
+    case page and the timeline.
+    """
+    reason = reason.strip()
+    problems = []
+    if not reason:
+        problems.append("Give the reason for revoking CAISI's access.")
+    if not confirmed:
+        problems.append("Confirm that CAISI's access ends now, whatever testing is under way.")
     with transaction.atomic():
         case = Case.objects.select_for_update().get(pk=grant.case_id)
         if not access.can_view(actor, case):
@@ -274,44 +284,104 @@ def revoke_access(*, grant: AccessGrant, actor) -> AccessGrant:
         locked = AccessGrant.objects.select_for_update().get(pk=grant.pk)
         if locked.revoked_at is not None:
             return locked
+        if problems:
+            raise BadInput(problems)
         locked.revoked_at = timezone.now()
         locked.revoked_by = actor
-        locked.save(update_fields=["revoked_at", "revoked_by"])
+        locked.revoke_reason = reason
+        locked.save(update_fields=["revoked_at", "revoked_by", "revoke_reason"])
         record_event(
             case=case,
             actor=actor,
             verb="access_revoked",
-            details={"grant": locked.pk, "method": locked.method},
+            details={"grant": locked.pk, "method": locked.method, "reason": reason},
         )
     return locked
 
 
-def can_reveal_credentials(user, case: Case) -> bool:
-    """Only a case manager, or an evaluator assigned to the case, may see credentials."""
+def can_take_model_access(user, case: Case) -> bool:
+    """Whether this user may reveal credentials or take the weights.
+
+    The case managers and the case's evaluators only: not the auditor, not the official.
+    """
     if not access.can_view(user, case):
         return False
     return user.role in (Role.CASE_MANAGER, Role.EVALUATOR)
 
 
+def _note_custody(*, case: Case, actor, verb: str, details: dict[str, Any]) -> None:
+    """Put CAISI's use of the company's material on the timeline the company sees."""
+    if not actor.is_caisi_staff:
+        return  # the company's own downloads are its own business
+    record_event(
+        case=case,
+        actor=actor,
+        verb=verb,
+        details={"role": Role(actor.role).label, **details},
+    )
+
+
 def reveal_credentials(*, grant: AccessGrant, actor) -> str:
-    """Return the decrypted credentials and put the reveal on the internal timeline."""
+    """Return the decrypted credentials of a live grant; the company sees the reveal."""
     case = grant.case
     if not access.can_view(actor, case):
         raise CaseNotFound(case.number)
-    if not can_reveal_credentials(actor, case):
+    if not can_take_model_access(actor, case):
         raise NotAllowed("Only a case manager or an assigned evaluator can reveal credentials.")
     if not grant.credentials_encrypted:
         raise BadInput("This grant holds no credentials.")
     with transaction.atomic():
-        plaintext = crypto.decrypt(grant.credentials_encrypted)
-        record_event(
+        locked = AccessGrant.objects.select_for_update().get(pk=grant.pk)
+        if not locked.is_live():
+            raise ActionRefused(
+                "This grant is revoked or expired: its credentials are no longer revealed."
+            )
+        plaintext = crypto.decrypt(locked.credentials_encrypted)
+        _note_custody(
             case=case,
             actor=actor,
             verb="credentials_revealed",
-            details={"grant": grant.pk, "method": grant.method},
-            internal=True,
+            details={"grant": locked.pk, "method": locked.method},
         )
     return plaintext
+
+
+def take_weights(*, grant: AccessGrant, actor):
+    """Return the uploaded weights of a grant to download; the company sees who took them.
+
+    CAISI takes them only from a live grant, and only its case managers and the
+    case's evaluators; the company may always fetch its own upload.
+    """
+    case = grant.case
+    if not access.can_view(actor, case):
+        raise CaseNotFound(case.number)
+    if actor.is_caisi_staff and not can_take_model_access(actor, case):
+        raise NotAllowed("Only a case manager or an assigned evaluator can take the weights.")
+    if not grant.artifact:
+        raise CaseNotFound(case.number)
+    if actor.is_caisi_staff and not grant.is_live():
+        raise ActionRefused("This grant is revoked or expired: its weights are no longer served.")
+    _note_custody(
+        case=case,
+        actor=actor,
+        verb="weights_downloaded",
+        details={"grant": grant.pk, "file": grant.artifact_original_name},
+    )
+    return grant.artifact
+
+
+def take_document(*, document: Document, actor):
+    """Return a document's file to download; the company sees which CAISI role took it."""
+    case = document.case
+    if not access.can_view(actor, case) or not document.file:
+        raise CaseNotFound(case.number)
+    _note_custody(
+        case=case,
+        actor=actor,
+        verb="document_downloaded",
+        details={"document": document.pk, "file": document.original_name},
+    )
+    return document.file
 
 
 def upload_artifact(

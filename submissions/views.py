@@ -14,7 +14,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from cases import access
 from cases.selectors import get_visible_case
-from core.errors import ActionRefused
+from core.errors import ActionRefused, CaseNotFound
 from core.uploads import accepts_uploads
 from core.web import run_form, submitted
 from submissions import services
@@ -24,6 +24,7 @@ from submissions.forms import (
     ChecklistForm,
     DocumentReviewForm,
     DocumentUploadForm,
+    GrantRevokeForm,
     ModelVersionForm,
 )
 from submissions.models import AccessGrant, AccessMethod, ChecklistEntry, Document, ModelVersion
@@ -209,13 +210,29 @@ def grant_reveal(request, number, pk):
 @login_required
 @require_POST
 def grant_revoke(request, number, pk):
+    """Revoke CAISI's access, with the liaison's reason and confirmation."""
     grant = _visible_grant(request, number, pk)
-    try:
-        services.revoke_access(grant=grant, actor=request.user)
-    except services.NotAllowed as refusal:
-        raise PermissionDenied(refusal.blockers[0]) from None
-    messages.success(request, "Access revoked.")
-    return redirect(grant.case)
+    form = GrantRevokeForm(request.POST)
+    status = run_form(
+        request,
+        form,
+        lambda data: services.revoke_access(
+            grant=grant, actor=request.user, reason=data["reason"], confirmed=data["confirm"]
+        ),
+        success="Access revoked: CAISI has been told, with your reason.",
+        then=grant.case,
+    )
+    if isinstance(status, HttpResponse):
+        return status
+    if status == 403:
+        raise PermissionDenied("Only the company's liaison can revoke its access grant.")
+    # Asked again with what was typed kept: nothing is revoked without both.
+    return render(
+        request,
+        "submissions/grant_revoke.html",
+        {"case": grant.case, "grant": grant, "form": form},
+        status=status,
+    )
 
 
 # --- uploads -----------------------------------------------------------------------------
@@ -425,17 +442,27 @@ def _attachment(file_field, name: str, content_type: str):
 def document_download(request, number, pk):
     case = get_visible_case(request.user, number)
     document = get_object_or_404(Document, case=case, pk=pk)
-    if not document.file:
-        raise Http404("This document has no file.")
-    return _attachment(document.file, document.original_name, document.content_type)
+    document.case = case
+    try:
+        file = services.take_document(document=document, actor=request.user)
+    except CaseNotFound:
+        raise Http404("This document has no file.") from None
+    return _attachment(file, document.original_name, document.content_type)
 
 
 @login_required
 def artifact_download(request, number, pk):
     grant = _visible_grant(request, number, pk)
-    if not grant.artifact:
-        raise Http404("No weights were uploaded to this grant.")
-    return _attachment(grant.artifact, grant.artifact_original_name, "application/octet-stream")
+    try:
+        file = services.take_weights(grant=grant, actor=request.user)
+    except CaseNotFound:
+        raise Http404("No weights were uploaded to this grant.") from None
+    except services.NotAllowed as refusal:
+        raise PermissionDenied(refusal.blockers[0]) from None
+    except ActionRefused as refusal:
+        messages.error(request, " ".join(refusal.blockers))
+        return redirect(grant.case)
+    return _attachment(file, grant.artifact_original_name, "application/octet-stream")
 
 
 # --- the deployment checklist --------------------------------------------------------------

@@ -18,7 +18,7 @@ from django.db import IntegrityError, models, transaction
 from django.urls import reverse
 from django.utils import timezone
 
-from cases.access import can_see_internal
+from cases.access import can_see_internal, during_draft
 from cases.models import Case, CaseEvent
 from core import crypto
 from core.errors import ActionRefused
@@ -78,12 +78,18 @@ def deactivate_webhook(*, actor, webhook: Webhook) -> Webhook:
 
 
 def webhook_recipients(event) -> list[Webhook]:
-    """Return the active webhooks whose owners may see this event."""
+    """Return the active webhooks whose owners may see this event.
+
+    Staff hear nothing of what happened while the case was the company's draft.
+    """
     hooks = Webhook.objects.filter(active=True, owner__is_active=True).select_related("owner")
+    draft = during_draft(event, event.case)
     recipients = []
     for hook in hooks:
         owner = hook.owner
         if event.internal and not can_see_internal(owner):
+            continue
+        if draft and owner.is_caisi_staff:
             continue
         if Case.objects.visible_to(owner).filter(pk=event.case_id).exists():
             recipients.append(hook)

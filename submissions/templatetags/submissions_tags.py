@@ -2,7 +2,7 @@ from django import template
 
 from cases.access import can_contribute
 from submissions.selectors import case_panel
-from submissions.services import can_add_version, can_reveal_credentials
+from submissions.services import can_add_version, can_take_model_access
 
 register = template.Library()
 
@@ -15,7 +15,7 @@ def submissions_panel(context):
         "case": case,
         "user": user,
         "can_contribute": can_contribute(user, case),
-        "can_reveal": can_reveal_credentials(user, case),
+        "can_reveal": can_take_model_access(user, case),
         "can_add_version": can_add_version(user, case),
         **case_panel(case),
     }

@@ -58,7 +58,7 @@ def test_the_navigation_waits_for_the_second_factor(client, cast):
     assert "Sign out" in page
     for link in [
         reverse("cases:desk"),
-        reverse("accounts:conflicts"),
+        reverse("cases:conflicts"),
         reverse("accounts:api_tokens"),
     ]:
         assert f'href="{link}"' not in page, link

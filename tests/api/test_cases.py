@@ -156,11 +156,12 @@ def all_pages(client, url: str) -> list[dict]:
 def test_cursor_paging_walks_every_case_once_newest_change_first(cast, client_for, settings):
     settings.API_PAGE_SIZE = 3
     open_cases(cast.liaison, 8)
-    rows, pages = all_pages(client_for(cast.manager), "/api/v1/cases/")
+    # Drafts are the company's alone: it pages through them by what it was shown change.
+    rows, pages = all_pages(client_for(cast.liaison), "/api/v1/cases/")
     assert pages == 3
     numbers = [r["number"] for r in rows]
     assert len(numbers) == len(set(numbers)) == 8
-    assert numbers == [c.number for c in Case.objects.order_by("-updated_at", "-pk")]
+    assert numbers == [c.number for c in Case.objects.order_by("-company_updated_at", "-pk")]
 
 
 def test_page_size_parameter_and_cursor_survive_a_change_between_pages(cast, client_for, settings):
@@ -182,19 +183,27 @@ def test_filters_by_status_organization_updated_after_lead_time_and_overdue(
     triaged = case_at("triage", title="Triaged")
     intake_only = open_cases(cast.liaison, 2, prefix="Draft")
     globex = open_cases(cast.other_liaison, 1, prefix="Globex")[0]
+    # Staff see submitted cases only: Globex's submitted one is what they filter by.
+    globex_submitted = demo.advance(
+        open_cases(cast.other_liaison, 1, prefix="Globex submitted")[0],
+        "triage",
+        {"liaison": cast.other_liaison, "manager": cast.manager},
+    )
     desk = client_for(cast.manager)
+    company = client_for(cast.liaison)
 
     def numbers(query: str, client=desk) -> set[str]:
         response = client.get(f"/api/v1/cases/?{query}")
         assert response.status_code == 200, response.json()
         return {r["number"] for r in response.json()["results"]}
 
-    assert numbers("status=triage") == {triaged.number}
-    assert numbers("status=intake") == {c.number for c in intake_only} | {globex.number}
-    assert numbers("organization=globex") == {globex.number}
+    assert numbers("status=triage") == {triaged.number, globex_submitted.number}
+    assert numbers("status=intake") == set()
+    assert numbers("status=intake", company) == {c.number for c in intake_only}
+    assert numbers("organization=globex") == {globex_submitted.number}
 
     old = timezone.now() - dt.timedelta(days=30)
-    Case.objects.exclude(pk=triaged.pk).update(updated_at=old)
+    Case.objects.exclude(pk=triaged.pk).update(updated_at=old, company_updated_at=old)
     after = (old + dt.timedelta(days=1)).isoformat()
     assert numbers(f"updated_after={after.replace('+', '%2B')}") == {triaged.number}
 
@@ -204,8 +213,8 @@ def test_filters_by_status_organization_updated_after_lead_time_and_overdue(
         actor=cast.liaison,
         data={"planned_release_date": timezone.localdate() + dt.timedelta(days=20)},
     )
-    assert numbers("short_lead_time=true") == {soon.number}
-    assert soon.number not in numbers("short_lead_time=false")
+    assert numbers("short_lead_time=true", company) == {soon.number}
+    assert soon.number not in numbers("short_lead_time=false", company)
 
     asked = findings_services.ask_clarification(
         case=triaged,
@@ -245,14 +254,14 @@ def count_queries(client, url: str, **headers) -> tuple[int, object]:
 
 
 def test_list_query_count_does_not_grow_with_page_size(cast, client_for, case_at):
-    client = client_for(cast.manager)
+    # The company lists its own drafts too; staff would not see them.
+    client = client_for(cast.liaison)
     case_at("access", title="Managed")  # a case manager to select
     open_cases(cast.liaison, 2)
     client.get("/api/v1/cases/")  # the first request notes the token's use
     few, response = count_queries(client, "/api/v1/cases/?page_size=2")
     assert len(response.json()["results"]) == 2
-    open_cases(cast.liaison, 12)
-    open_cases(cast.other_liaison, 6)
+    open_cases(cast.liaison, 18)
     many, response = count_queries(client, "/api/v1/cases/?page_size=20")
     assert len(response.json()["results"]) == 20
     assert many == few

@@ -12,9 +12,9 @@ from django.test import override_settings
 from rest_framework.test import APIClient
 
 from accounts.models import ApiToken, Membership
-from accounts.services import declare_conflict, revoke_api_token
+from accounts.services import revoke_api_token
 from core import cache as generations
-from review.services import assign_case_manager, assign_evaluator
+from review.services import assign_case_manager, assign_evaluator, declare_conflict
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("shared_cache")]
 

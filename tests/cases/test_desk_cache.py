@@ -6,7 +6,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from accounts.models import Organization, Role
-from accounts.services import declare_conflict
+from review.services import declare_conflict
 from tests.factories import StaffFactory
 
 pytestmark = pytest.mark.usefixtures("shared_cache")

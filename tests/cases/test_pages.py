@@ -50,9 +50,9 @@ def test_refused_action_shows_its_blockers_with_409(case_at, cast, client):
 
 
 def test_action_by_the_wrong_role_is_403(case_at, cast, client):
-    case = case_at("intake")
+    case = case_at("triage")  # an auditor never sees a draft at all
     client.force_login(cast.auditor)
-    url = reverse("cases:action", kwargs={"number": case.number, "action": "submit_intake"})
+    url = reverse("cases:action", kwargs={"number": case.number, "action": "withdraw"})
     assert client.post(url).status_code == 403
 
 

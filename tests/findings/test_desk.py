@@ -8,13 +8,13 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
-from accounts import services as account_services
 from accounts.models import ConflictOfInterest
 from cases import services
 from cases.models import Case, ClockPause
 from core.errors import ActionRefused
 from findings import services as findings_services
 from review import demo
+from review import services as review_services
 from review.desk import dashboard_data
 from review.services import assign_evaluator, close_case, submit_intake
 
@@ -211,7 +211,7 @@ def test_only_case_managers_assign_in_bulk(cast, client):
 
 
 def test_a_conflicted_evaluator_is_refused_with_the_reason(cast, client, acme):
-    account_services.declare_conflict(
+    review_services.declare_conflict(
         actor=cast.evaluator, organization=acme, reason="Spouse works at Acme."
     )
     case = open_cases(cast, 1)[0]
@@ -231,7 +231,7 @@ def test_a_conflicted_evaluator_is_refused_with_the_reason(cast, client, acme):
 
 
 def test_a_conflicted_case_manager_is_refused_in_bulk_with_the_reason(case_at, cast, client, acme):
-    account_services.declare_conflict(
+    review_services.declare_conflict(
         actor=cast.manager, organization=acme, reason="Former Acme employee."
     )
     case = case_at("triage")
@@ -329,9 +329,9 @@ def test_desk_pages_read_no_company_for_staff(cast, client, page):
     assert not [q for q in queries.captured_queries if "accounts_membership" in q["sql"]]
 
 
-def test_staff_declare_and_end_their_own_conflicts(cast, client, acme, globex):
+def test_staff_declare_conflicts_and_another_case_manager_ends_them(cast, client, acme, globex):
     client.force_login(cast.evaluator)
-    url = reverse("accounts:conflicts")
+    url = reverse("cases:conflicts")
     bad = client.post(
         url,
         {
@@ -345,26 +345,32 @@ def test_staff_declare_and_end_their_own_conflicts(cast, client, acme, globex):
     assert client.post(url, {"organization": acme.pk, "reason": "Advisor."}).status_code == 302
     conflict = ConflictOfInterest.objects.get(user=cast.evaluator)
     assert ConflictOfInterest.objects.active().filter(pk=conflict.pk).exists()
+    end = reverse("cases:conflict_end", args=[conflict.pk])
     client.force_login(cast.other_evaluator)
-    assert client.post(reverse("accounts:conflict_end", args=[conflict.pk])).status_code == 404
+    assert client.post(end, {"reason": "x"}).status_code == 403
+    # Nobody ends their own conflict: another case manager does, with a reason.
     client.force_login(cast.evaluator)
-    client.post(reverse("accounts:conflict_end", args=[conflict.pk]))
-    assert not ConflictOfInterest.objects.active().filter(pk=conflict.pk).exists()
-    case = open_cases(cast, 1)[0]
-    assign_evaluator(case=case, actor=cast.manager, evaluator=cast.evaluator)
+    assert client.post(end, {"reason": "Advice ended."}).status_code == 403
+    client.force_login(cast.manager)
+    assert client.post(end, {"reason": "Advice ended in March."}).status_code == 302
+    conflict.refresh_from_db()
+    assert conflict.valid_until == timezone.localdate() and conflict.ended_by == cast.manager
+    # Today is its last day; from tomorrow the evaluator may be assigned again.
+    tomorrow = timezone.localdate() + dt.timedelta(days=1)
+    assert not ConflictOfInterest.objects.active(on=tomorrow).filter(pk=conflict.pk).exists()
     client.force_login(cast.liaison)
     assert client.get(url).status_code == 403
 
 
 def test_a_future_or_expired_conflict_does_not_refuse(cast, acme):
     today = timezone.localdate()
-    account_services.declare_conflict(
+    review_services.declare_conflict(
         actor=cast.evaluator,
         organization=acme,
         reason="Joining Acme next year.",
         valid_from=today + dt.timedelta(days=100),
     )
-    account_services.declare_conflict(
+    review_services.declare_conflict(
         actor=cast.evaluator,
         organization=acme,
         reason="Consulted in 2024.",
@@ -378,7 +384,7 @@ def test_a_future_or_expired_conflict_does_not_refuse(cast, acme):
 
 def test_only_staff_declare_conflicts(cast, acme):
     with pytest.raises(ActionRefused):
-        account_services.declare_conflict(actor=cast.liaison, organization=acme, reason="x")
+        review_services.declare_conflict(actor=cast.liaison, organization=acme, reason="x")
 
 
 def test_requests_left_open_on_a_closed_case_are_not_overdue_items(case_at, cast):

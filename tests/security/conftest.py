@@ -17,15 +17,18 @@ from django.test import Client
 from django.utils import timezone
 
 from accounts import services as accounts_services
+from accounts.models import Role
 from cases import services
 from clearance import services as clearance_services
 from findings import services as findings_services
 from findings.models import Category, Severity
 from review import demo
+from review import services as review_services
 from review.services import assign_evaluator, close_case, revoke_clearance, share_findings, withdraw
 from submissions import services as submissions_services
 from submissions.models import AccessMethod, DocumentKind
 from tests.clearance.conftest import signing_identity, statement_settings  # noqa: F401
+from tests.factories import StaffFactory
 from webhooks.services import register_webhook
 
 # Strings that exist only in Globex's records: an Acme person who receives one has seen Globex.
@@ -60,6 +63,8 @@ ROLES = (
     "other_evaluator",
     "official",
     "auditor",
+    "conflicted_manager",
+    "conflicted_evaluator",
 )
 
 
@@ -190,7 +195,20 @@ def _acme_cases(case_at, cast) -> dict:
 
 
 @pytest.fixture
-def world(cast, case_at, statement_settings):  # noqa: F811
+def conflicted(db):
+    """A case manager and an evaluator who have declared a conflict with Acme (in `world`)."""
+    return SimpleNamespace(
+        manager=StaffFactory(
+            email="conflicted-manager@caisi.example", staff_role=Role.CASE_MANAGER
+        ),
+        evaluator=StaffFactory(
+            email="conflicted-evaluator@caisi.example", staff_role=Role.EVALUATOR
+        ),
+    )
+
+
+@pytest.fixture
+def world(cast, case_at, conflicted, statement_settings):  # noqa: F811
     """Every object a URL of the portal can name, for Acme and for Globex."""
     acme = _acme_cases(case_at, cast)
     rich = acme["findings"]
@@ -213,9 +231,14 @@ def world(cast, case_at, statement_settings):  # noqa: F811
     token, _ = accounts_services.create_api_token(user=cast.manager, name="ci")
     webhook, _ = register_webhook(owner=cast.manager, url="https://hooks.example/caisi")
     globex = _globex_case(cast)
-    # Declared last: a conflicted manager could not have taken the Globex case on.
-    conflict = accounts_services.declare_conflict(
-        actor=cast.manager, organization=globex.organization, reason="Former employee"
+    # The conflicted evaluator had been on Acme's cases; declaring the conflict ends that.
+    for case in (acme["testing"], rich):
+        assign_evaluator(case=case, actor=cast.manager, evaluator=conflicted.evaluator)
+    review_services.declare_conflict(
+        actor=conflicted.evaluator, organization=rich.organization, reason="Advised Acme"
+    )
+    conflict = review_services.declare_conflict(
+        actor=conflicted.manager, organization=rich.organization, reason="Former employee"
     )
     rich.refresh_from_db()
     return SimpleNamespace(
@@ -235,13 +258,20 @@ def world(cast, case_at, statement_settings):  # noqa: F811
     )
 
 
+def person_of(role: str, cast, conflicted):
+    """Return the person who plays this role of ROLES."""
+    if role.startswith("conflicted_"):
+        return getattr(conflicted, role.removeprefix("conflicted_"))
+    return getattr(cast, role)
+
+
 @pytest.fixture
-def clients(cast) -> dict[str, Client]:
+def clients(cast, conflicted) -> dict[str, Client]:
     """A signed-in test client per role, and an anonymous one."""
     result = {"anonymous": Client()}
     for role in ROLES[1:]:
         client = Client()
-        client.force_login(getattr(cast, role))
+        client.force_login(person_of(role, cast, conflicted))
         result[role] = client
     return result
 

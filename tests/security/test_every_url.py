@@ -17,66 +17,73 @@ from tests.security.conftest import (
     ACME_MARKERS,
     GLOBEX_MARKERS,
     ROLES,
+    person_of,
 )
 from tests.security.urlwalk import every_route
 
 # Columns, in the order of ROLES: anonymous, Acme's liaison, Globex's liaison, the case
 # manager, the evaluator assigned to the Acme cases, an evaluator assigned only to Globex,
-# the clearance official, the auditor. Case-scoped rows name Acme's case in findings.
+# the clearance official, the auditor, a case manager and an evaluator who declared a
+# conflict with Acme (the evaluator had been assigned to its cases before). Case-scoped rows
+# name Acme's case in findings; to the conflicted two it does not exist.
 # A GET on a POST-only page is a 405 for everyone signed in, before any case is looked up
 # (the outsiders' test checks a missing case gets the same answer); anonymous web visitors
 # are sent to sign in (302).
-#                                                     anon liai othL mgr  eval othE offi audi
+#                                         anon liai othL mgr  eval othE offi audi cnfM cnfE
 EXPECTED_GET = {
-    "": (302, 200, 200, 200, 200, 200, 200, 200),
-    "healthz": (200, 200, 200, 200, 200, 200, 200, 200),
-    "accounts/login/": (200, 200, 200, 200, 200, 200, 200, 200),
-    "accounts/logout/": (405, 405, 405, 405, 405, 405, 405, 405),
-    "accounts/password_change/": (302, 200, 200, 200, 200, 200, 200, 200),
-    "accounts/password_change/done/": (302, 200, 200, 200, 200, 200, 200, 200),
-    "accounts/password_reset/": (200, 200, 200, 200, 200, 200, 200, 200),
-    "accounts/password_reset/done/": (200, 200, 200, 200, 200, 200, 200, 200),
-    "accounts/reset/<uidb64>/<token>/": (200, 200, 200, 200, 200, 200, 200, 200),
-    "accounts/reset/done/": (200, 200, 200, 200, 200, 200, 200, 200),
+    "": (302, 200, 200, 200, 200, 200, 200, 200, 200, 200),
+    "healthz": (200, 200, 200, 200, 200, 200, 200, 200, 200, 200),
+    "accounts/login/": (200, 200, 200, 200, 200, 200, 200, 200, 200, 200),
+    "accounts/logout/": (405, 405, 405, 405, 405, 405, 405, 405, 405, 405),
+    "accounts/password_change/": (302, 200, 200, 200, 200, 200, 200, 200, 200, 200),
+    "accounts/password_change/done/": (302, 200, 200, 200, 200, 200, 200, 200, 200, 200),
+    "accounts/password_reset/": (200, 200, 200, 200, 200, 200, 200, 200, 200, 200),
+    "accounts/password_reset/done/": (200, 200, 200, 200, 200, 200, 200, 200, 200, 200),
+    "accounts/reset/<uidb64>/<token>/": (200, 200, 200, 200, 200, 200, 200, 200, 200, 200),
+    "accounts/reset/done/": (200, 200, 200, 200, 200, 200, 200, 200, 200, 200),
     # Two-step verification: everyone here has passed it already, so its page sends them on.
-    "accounts/two-step/": (302, 302, 302, 302, 302, 302, 302, 302),
-    "accounts/two-step/set-up/": (302, 200, 200, 200, 200, 200, 200, 200),
-    "accounts/two-step/recovery-codes/": (302, 200, 200, 200, 200, 200, 200, 200),
-    "me/security/": (302, 200, 200, 200, 200, 200, 200, 200),
-    "me/security/recovery-codes/": (302, 405, 405, 405, 405, 405, 405, 405),
-    "verify/<str:code>/": (200, 200, 200, 200, 200, 200, 200, 200),
-    "api/schema/": (200, 200, 200, 200, 200, 200, 200, 200),
-    "api/docs/": (200, 200, 200, 200, 200, 200, 200, 200),
-    "api/v1/": (404, 404, 404, 404, 404, 404, 404, 404),
-    # Personal pages. The conflict, token and webhook in the URLs belong to the case manager.
-    "me/conflicts/": (302, 403, 403, 200, 200, 200, 200, 200),
-    "me/conflicts/<int:pk>/end/": (302, 405, 405, 405, 405, 405, 405, 405),
-    "me/api-tokens/": (302, 200, 200, 200, 200, 200, 200, 200),
-    "me/api-tokens/<int:pk>/revoke/": (302, 405, 405, 405, 405, 405, 405, 405),
-    "me/webhooks/": (302, 200, 200, 200, 200, 200, 200, 200),
-    "me/webhooks/<int:pk>/": (302, 404, 404, 200, 404, 404, 404, 404),
-    "me/webhooks/<int:pk>/deactivate/": (302, 405, 405, 405, 405, 405, 405, 405),
-    "notifications/": (302, 200, 200, 200, 200, 200, 200, 200),
-    "notifications/read/": (302, 405, 405, 405, 405, 405, 405, 405),
-    "notifications/settings/": (302, 200, 200, 200, 200, 200, 200, 200),
-    "cases/new/": (302, 200, 200, 403, 403, 403, 403, 403),
-    "desk/": (302, 403, 403, 200, 200, 200, 200, 200),
-    "desk/assign/": (302, 405, 405, 405, 405, 405, 405, 405),
-    "desk/dashboard/": (302, 403, 403, 200, 200, 200, 200, 200),
+    "accounts/two-step/": (302, 302, 302, 302, 302, 302, 302, 302, 302, 302),
+    "accounts/two-step/set-up/": (302, 200, 200, 200, 200, 200, 200, 200, 200, 200),
+    "accounts/two-step/recovery-codes/": (302, 200, 200, 200, 200, 200, 200, 200, 200, 200),
+    "me/security/": (302, 200, 200, 200, 200, 200, 200, 200, 200, 200),
+    "me/security/recovery-codes/": (302, 405, 405, 405, 405, 405, 405, 405, 405, 405),
+    "verify/<str:code>/": (200, 200, 200, 200, 200, 200, 200, 200, 200, 200),
+    "api/schema/": (200, 200, 200, 200, 200, 200, 200, 200, 200, 200),
+    "api/docs/": (200, 200, 200, 200, 200, 200, 200, 200, 200, 200),
+    "api/v1/": (404, 404, 404, 404, 404, 404, 404, 404, 404, 404),
+    # Personal pages. The token and webhook in the URLs belong to the case manager, the
+    # conflict to the conflicted case manager.
+    "me/conflicts/": (302, 403, 403, 200, 200, 200, 200, 200, 200, 200),
+    "me/conflicts/<int:pk>/end/": (302, 405, 405, 405, 405, 405, 405, 405, 405, 405),
+    "me/api-tokens/": (302, 200, 200, 200, 200, 200, 200, 200, 200, 200),
+    "me/api-tokens/<int:pk>/revoke/": (302, 405, 405, 405, 405, 405, 405, 405, 405, 405),
+    "me/webhooks/": (302, 200, 200, 200, 200, 200, 200, 200, 200, 200),
+    "me/webhooks/<int:pk>/": (302, 404, 404, 200, 404, 404, 404, 404, 404, 404),
+    "me/webhooks/<int:pk>/deactivate/": (302, 405, 405, 405, 405, 405, 405, 405, 405, 405),
+    "notifications/": (302, 200, 200, 200, 200, 200, 200, 200, 200, 200),
+    "notifications/read/": (302, 405, 405, 405, 405, 405, 405, 405, 405, 405),
+    "notifications/settings/": (302, 200, 200, 200, 200, 200, 200, 200, 200, 200),
+    "cases/new/": (302, 200, 200, 403, 403, 403, 403, 403, 403, 403),
+    "desk/": (302, 403, 403, 200, 200, 200, 200, 200, 200, 200),
+    "desk/assign/": (302, 405, 405, 405, 405, 405, 405, 405, 405, 405),
+    "desk/dashboard/": (302, 403, 403, 200, 200, 200, 200, 200, 200, 200),
     # The case's pages.
-    "cases/<case:number>/": (302, 200, 404, 200, 200, 404, 200, 200),
-    "cases/<case:number>/intake/": (302, 403, 404, 403, 403, 404, 403, 403),
-    "cases/<case:number>/actions/<slug:action>/": (302, 200, 404, 403, 403, 404, 403, 403),
-    "cases/<case:number>/evaluators/": (302, 403, 404, 200, 200, 404, 200, 200),
-    "cases/<str:number>/statements/<str:statement>/pdf/": (302, 200, 404, 200, 200, 404, 200, 200),
-    "cases/<case:number>/versions/new/": (302, 200, 404, 403, 403, 404, 403, 403),
-    "cases/<case:number>/versions/<int:pk>/edit/": (302, 403, 404, 403, 403, 404, 403, 403),
-    "cases/<case:number>/versions/compare/": (302, 200, 404, 200, 200, 404, 200, 200),
-    "cases/<case:number>/access/new/": (302, 200, 404, 403, 403, 404, 403, 403),
-    "cases/<case:number>/access/<int:pk>/reveal/": (302, 405, 405, 405, 405, 405, 405, 405),
-    "cases/<case:number>/access/<int:pk>/revoke/": (302, 405, 405, 405, 405, 405, 405, 405),
-    "cases/<case:number>/access/<int:pk>/weights/": (302, 200, 404, 403, 403, 404, 403, 403),
-    "cases/<case:number>/access/<int:pk>/weights/download/": (
+    "cases/<case:number>/": (302, 200, 404, 200, 200, 404, 200, 200, 404, 404),
+    "cases/<case:number>/intake/": (302, 403, 404, 403, 403, 404, 403, 403, 404, 404),
+    "cases/<case:number>/actions/<slug:action>/": (
+        302,
+        200,
+        404,
+        403,
+        403,
+        404,
+        403,
+        403,
+        404,
+        404,
+    ),  # fmt: skip
+    "cases/<case:number>/evaluators/": (302, 403, 404, 200, 200, 404, 200, 200, 404, 404),
+    "cases/<str:number>/statements/<str:statement>/pdf/": (
         302,
         200,
         404,
@@ -85,14 +92,101 @@ EXPECTED_GET = {
         404,
         200,
         200,
+        404,
+        404,
     ),  # fmt: skip
-    "cases/<case:number>/documents/": (302, 200, 404, 200, 200, 404, 200, 200),
-    "cases/<case:number>/documents/upload/": (302, 200, 404, 403, 403, 404, 403, 403),
-    "cases/<case:number>/documents/<int:pk>/download/": (302, 200, 404, 200, 200, 404, 200, 200),
-    "cases/<case:number>/documents/<int:pk>/review/": (302, 405, 405, 405, 405, 405, 405, 405),
-    "cases/<case:number>/checklist/": (302, 200, 404, 200, 200, 404, 200, 200),
-    "cases/<case:number>/messages/": (302, 200, 404, 200, 200, 404, 200, 200),
-    "cases/<case:number>/clarifications/new/": (302, 403, 404, 200, 200, 404, 403, 403),
+    "cases/<case:number>/versions/new/": (302, 200, 404, 403, 403, 404, 403, 403, 404, 404),
+    "cases/<case:number>/versions/<int:pk>/edit/": (
+        302,
+        403,
+        404,
+        403,
+        403,
+        404,
+        403,
+        403,
+        404,
+        404,
+    ),  # fmt: skip
+    "cases/<case:number>/versions/compare/": (302, 200, 404, 200, 200, 404, 200, 200, 404, 404),
+    "cases/<case:number>/access/new/": (302, 200, 404, 403, 403, 404, 403, 403, 404, 404),
+    "cases/<case:number>/access/<int:pk>/reveal/": (
+        302,
+        405,
+        405,
+        405,
+        405,
+        405,
+        405,
+        405,
+        405,
+        405,
+    ),  # fmt: skip
+    "cases/<case:number>/access/<int:pk>/revoke/": (
+        302,
+        405,
+        405,
+        405,
+        405,
+        405,
+        405,
+        405,
+        405,
+        405,
+    ),  # fmt: skip
+    "cases/<case:number>/access/<int:pk>/weights/": (
+        302,
+        200,
+        404,
+        403,
+        403,
+        404,
+        403,
+        403,
+        404,
+        404,
+    ),  # fmt: skip
+    "cases/<case:number>/access/<int:pk>/weights/download/": (
+        302,
+        200,
+        404,
+        200,
+        200,
+        404,
+        403,
+        403,
+        404,
+        404,
+    ),  # fmt: skip
+    "cases/<case:number>/documents/": (302, 200, 404, 200, 200, 404, 200, 200, 404, 404),
+    "cases/<case:number>/documents/upload/": (302, 200, 404, 403, 403, 404, 403, 403, 404, 404),
+    "cases/<case:number>/documents/<int:pk>/download/": (
+        302,
+        200,
+        404,
+        200,
+        200,
+        404,
+        200,
+        200,
+        404,
+        404,
+    ),  # fmt: skip
+    "cases/<case:number>/documents/<int:pk>/review/": (
+        302,
+        405,
+        405,
+        405,
+        405,
+        405,
+        405,
+        405,
+        405,
+        405,
+    ),  # fmt: skip
+    "cases/<case:number>/checklist/": (302, 200, 404, 200, 200, 404, 200, 200, 404, 404),
+    "cases/<case:number>/messages/": (302, 200, 404, 200, 200, 404, 200, 200, 404, 404),
+    "cases/<case:number>/clarifications/new/": (302, 403, 404, 200, 200, 404, 403, 403, 404, 404),
     "cases/<case:number>/clarifications/<int:pk>/answer/": (
         302,
         200,
@@ -102,6 +196,8 @@ EXPECTED_GET = {
         404,
         403,
         403,
+        404,
+        404,
     ),  # fmt: skip
     "cases/<case:number>/clarifications/<int:pk>/close/": (
         302,
@@ -112,28 +208,85 @@ EXPECTED_GET = {
         405,
         405,
         405,
+        405,
+        405,
     ),  # fmt: skip
     # Evaluations are CAISI's working material: the company gets a 404 for them.
-    "cases/<case:number>/evaluations/new/": (302, 403, 404, 403, 403, 404, 403, 403),
-    "cases/<case:number>/evaluations/import/": (302, 403, 404, 403, 403, 404, 403, 403),
-    "cases/<case:number>/evaluations/<int:pk>/": (302, 404, 404, 200, 200, 404, 200, 200),
-    "cases/<case:number>/evaluations/<int:pk>/finish/": (302, 405, 405, 405, 405, 405, 405, 405),
+    "cases/<case:number>/evaluations/new/": (302, 403, 404, 403, 403, 404, 403, 403, 404, 404),
+    "cases/<case:number>/evaluations/import/": (302, 403, 404, 403, 403, 404, 403, 403, 404, 404),
+    "cases/<case:number>/evaluations/<int:pk>/": (302, 404, 404, 200, 200, 404, 200, 200, 404, 404),
+    "cases/<case:number>/evaluations/<int:pk>/finish/": (
+        302,
+        405,
+        405,
+        405,
+        405,
+        405,
+        405,
+        405,
+        405,
+        405,
+    ),  # fmt: skip
     # This run was recorded by hand, so it has no Inspect log to download.
-    "cases/<case:number>/evaluations/<int:pk>/log/": (302, 404, 404, 404, 404, 404, 404, 404),
-    "cases/<case:number>/findings/new/": (302, 403, 404, 403, 403, 404, 403, 403),
-    "cases/<case:number>/findings/<int:pk>/": (302, 200, 404, 200, 200, 404, 200, 200),
-    "cases/<case:number>/findings/<int:pk>/respond/": (302, 405, 405, 405, 405, 405, 405, 405),
-    "cases/<case:number>/findings/<int:pk>/review/": (302, 405, 405, 405, 405, 405, 405, 405),
-    "cases/<case:number>/findings.csv": (302, 200, 404, 200, 200, 404, 200, 200),
+    "cases/<case:number>/evaluations/<int:pk>/log/": (
+        302,
+        404,
+        404,
+        404,
+        404,
+        404,
+        404,
+        404,
+        404,
+        404,
+    ),  # fmt: skip
+    "cases/<case:number>/findings/new/": (302, 403, 404, 403, 403, 404, 403, 403, 404, 404),
+    "cases/<case:number>/findings/<int:pk>/": (302, 200, 404, 200, 200, 404, 200, 200, 404, 404),
+    "cases/<case:number>/findings/<int:pk>/respond/": (
+        302,
+        405,
+        405,
+        405,
+        405,
+        405,
+        405,
+        405,
+        405,
+        405,
+    ),  # fmt: skip
+    "cases/<case:number>/findings/<int:pk>/review/": (
+        302,
+        405,
+        405,
+        405,
+        405,
+        405,
+        405,
+        405,
+        405,
+        405,
+    ),  # fmt: skip
+    "cases/<case:number>/findings.csv": (302, 200, 404, 200, 200, 404, 200, 200, 404, 404),
     # The REST API: 401 without credentials, 405 for a method the endpoint does not serve.
-    "api/v1/cases/": (401, 200, 200, 200, 200, 200, 200, 200),
-    "api/v1/cases/<str:number>/": (401, 200, 404, 200, 200, 404, 200, 200),
-    "api/v1/cases/<str:number>/status/": (401, 200, 404, 200, 200, 404, 200, 200),
-    "api/v1/cases/<str:number>/timeline/": (401, 200, 404, 200, 200, 404, 200, 200),
-    "api/v1/cases/<str:number>/actions/<str:action>/": (401, 405, 405, 405, 405, 405, 405, 405),
-    "api/v1/cases/<str:number>/versions/": (401, 200, 404, 200, 200, 404, 200, 200),
-    "api/v1/cases/<str:number>/access/": (401, 200, 404, 200, 200, 404, 200, 200),
-    "api/v1/cases/<str:number>/documents/": (401, 200, 404, 200, 200, 404, 200, 200),
+    "api/v1/cases/": (401, 200, 200, 200, 200, 200, 200, 200, 200, 200),
+    "api/v1/cases/<str:number>/": (401, 200, 404, 200, 200, 404, 200, 200, 404, 404),
+    "api/v1/cases/<str:number>/status/": (401, 200, 404, 200, 200, 404, 200, 200, 404, 404),
+    "api/v1/cases/<str:number>/timeline/": (401, 200, 404, 200, 200, 404, 200, 200, 404, 404),
+    "api/v1/cases/<str:number>/actions/<str:action>/": (
+        401,
+        405,
+        405,
+        405,
+        405,
+        405,
+        405,
+        405,
+        405,
+        405,
+    ),  # fmt: skip
+    "api/v1/cases/<str:number>/versions/": (401, 200, 404, 200, 200, 404, 200, 200, 404, 404),
+    "api/v1/cases/<str:number>/access/": (401, 200, 404, 200, 200, 404, 200, 200, 404, 404),
+    "api/v1/cases/<str:number>/documents/": (401, 200, 404, 200, 200, 404, 200, 200, 404, 404),
     "api/v1/cases/<str:number>/documents/<int:pk>/download/": (
         401,
         200,
@@ -143,6 +296,8 @@ EXPECTED_GET = {
         404,
         200,
         200,
+        404,
+        404,
     ),  # fmt: skip
     "api/v1/cases/<str:number>/documents/<int:pk>/review/": (
         401,
@@ -153,10 +308,14 @@ EXPECTED_GET = {
         405,
         405,
         405,
+        405,
+        405,
     ),  # fmt: skip
-    "api/v1/cases/<str:number>/findings/": (401, 200, 404, 200, 200, 404, 200, 200),
+    "api/v1/cases/<str:number>/findings/": (401, 200, 404, 200, 200, 404, 200, 200, 404, 404),
     "api/v1/cases/<str:number>/findings/<int:pk>/responses/": (
         401,
+        405,
+        405,
         405,
         405,
         405,
@@ -174,8 +333,10 @@ EXPECTED_GET = {
         405,
         405,
         405,
+        405,
+        405,
     ),  # fmt: skip
-    "api/v1/cases/<str:number>/clarifications/": (401, 200, 404, 200, 200, 404, 200, 200),
+    "api/v1/cases/<str:number>/clarifications/": (401, 200, 404, 200, 200, 404, 200, 200, 404, 404),
     "api/v1/cases/<str:number>/clarifications/<int:pk>/answer/": (
         401,
         405,
@@ -185,11 +346,13 @@ EXPECTED_GET = {
         405,
         405,
         405,
+        405,
+        405,
     ),  # fmt: skip
-    "api/v1/cases/<str:number>/evaluations/": (401, 403, 404, 200, 200, 404, 200, 200),
+    "api/v1/cases/<str:number>/evaluations/": (401, 403, 404, 200, 200, 404, 200, 200, 404, 404),
 }
 
-OUTSIDERS = ("other_liaison", "other_evaluator")
+OUTSIDERS = ("other_liaison", "other_evaluator", "conflicted_manager", "conflicted_evaluator")
 MISSING_CASE = "CAISI-2026-9999"
 # The Acme cases the standard evaluator was assigned to on their way.
 EVALUATOR_ASSIGNED = ("testing", "findings", "cleared", "revoked")
@@ -257,6 +420,8 @@ def forbidden_strings(role: str, world) -> list[str]:
         hidden = [*ACME_MARKERS.values(), *acme_numbers, ACME_DRAFT_FINDING]
         if role == "other_liaison":
             hidden.append(GLOBEX_MARKERS["internal message"])
+        if role == "conflicted_evaluator":  # assigned to no Globex case either
+            hidden += globex
         return hidden
     return []
 
@@ -300,12 +465,12 @@ def test_every_route_answers_every_role_as_the_table_says(world, clients):
 
 
 @pytest.mark.django_db
-def test_every_api_route_answers_a_token_as_the_table_says(world, cast, api_as):
+def test_every_api_route_answers_a_token_as_the_table_says(world, cast, conflicted, api_as):
     """Programs holding a token get what the person gets in the browser."""
     from rest_framework.test import APIClient
 
     tokens = {"anonymous": APIClient()}
-    tokens |= {role: api_as(getattr(cast, role)) for role in ROLES[1:]}
+    tokens |= {role: api_as(person_of(role, cast, conflicted)) for role in ROLES[1:]}
     mismatches = []
     for route, _ in routes():
         if not route.startswith("api/v1/"):

@@ -267,7 +267,7 @@ def test_settings_pages_create_tokens_webhooks_and_conflicts_for_the_requester(c
     client.post(reverse("webhooks:webhooks"), {"url": "https://hooks.example/forged"} | extra)
     globex = cast.other_liaison.membership.organization
     client.post(
-        reverse("accounts:conflicts"),
+        reverse("cases:conflicts"),
         {"organization": globex.pk, "reason": "Forged conflict"} | extra,
     )
     token = ApiToken.objects.get(name="forged token")

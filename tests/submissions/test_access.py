@@ -63,7 +63,7 @@ def test_grant_event_never_carries_the_credentials(liaison, case_at):
     assert event.details["with_credentials"] is True
 
 
-def test_case_manager_reveals_credentials_and_the_reveal_is_an_internal_event(
+def test_case_manager_reveals_credentials_and_the_company_sees_the_reveal(
     client, liaison, manager, case_at
 ):
     case = case_at("access")
@@ -74,7 +74,8 @@ def test_case_manager_reveals_credentials_and_the_reveal_is_an_internal_event(
     assert SECRET in response.content.decode()
     assert "no-store" in response["Cache-Control"]
     event = CaseEvent.objects.get(case=case, verb="credentials_revealed")
-    assert event.internal and event.actor == manager
+    assert not event.internal and event.actor == manager
+    assert event.details["role"] == "Case manager"
 
 
 def test_assigned_evaluator_may_reveal_credentials(client, liaison, manager, evaluator, case_at):
@@ -115,13 +116,15 @@ def test_reveal_service_refuses_an_unassigned_evaluator(cast, case_at):
         services.reveal_credentials(grant=grant, actor=cast.other_evaluator)
 
 
-def test_company_never_sees_the_reveal_on_its_timeline(client, liaison, manager, case_at):
+def test_company_sees_the_reveal_on_its_timeline_but_cannot_reveal(
+    client, liaison, manager, case_at
+):
     case = case_at("access")
     grant = api_grant(case, liaison)
     services.reveal_credentials(grant=grant, actor=manager)
     client.force_login(liaison)
     page = client.get(case.get_absolute_url()).content.decode()
-    assert "Credentials revealed" not in page
+    assert "Credentials revealed" in page
     assert "Reveal credentials" not in page
 
 
@@ -162,7 +165,8 @@ def test_liaison_revokes_a_grant_and_the_gate_closes(client, liaison, case_at):
     assert gate_blockers(case, "verify_access") == []
     client.force_login(liaison)
     response = client.post(
-        reverse("submissions:grant_revoke", kwargs={"number": case.number, "pk": grant.pk})
+        reverse("submissions:grant_revoke", kwargs={"number": case.number, "pk": grant.pk}),
+        {"reason": "The endpoint moves to a new region.", "confirm": "on"},
     )
     assert response.status_code == 302
     grant.refresh_from_db()

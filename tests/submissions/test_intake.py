@@ -6,7 +6,8 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from review.services import gate_blockers
+from review import demo
+from review.services import gate_blockers, submit_intake
 
 pytestmark = pytest.mark.django_db
 
@@ -83,6 +84,8 @@ def test_a_close_release_date_warns_and_flags_the_case_for_staff(
     assert 'data-testid="lead-time-warning"' in page and "20 days away" in page
     case.refresh_from_db()
     assert case.short_lead_time
+    # Staff see it once submitted, never the draft.
+    submit_intake(case=demo.fill_intake(case, liaison, days_to_release=20), actor=liaison)
     client.force_login(manager)
     assert "short lead time" in client.get(case.get_absolute_url()).content.decode()
 

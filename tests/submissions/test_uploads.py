@@ -228,7 +228,7 @@ def test_service_refuses_document_upload_after_withdrawal(liaison, case_at):
 def test_download_is_an_attachment_with_nosniff_only_for_people_who_see_the_case(
     client, liaison, other_liaison, manager, evaluator, case_at
 ):
-    case = case_at("intake")
+    case = case_at("triage")  # submitted: a draft's documents are the company's alone
     doc = services.upload_document(
         case=case,
         actor=liaison,

@@ -134,6 +134,9 @@ def test_compare_shows_field_and_document_differences(client, liaison, manager, 
         original_name="plan-v2.pdf",
         model_version=v2,
     )
+    case = demo.advance(
+        case, "triage", {"liaison": liaison, "manager": manager}
+    )  # staff see submitted cases
     client.force_login(manager)
     response = client.get(
         reverse("submissions:version_compare", kwargs={"number": case.number}),
