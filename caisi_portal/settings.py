@@ -364,7 +364,8 @@ WEBHOOK_TIMEOUT_SECONDS = env_int("WEBHOOK_TIMEOUT_SECONDS", 10)
 WEBHOOK_MAX_ATTEMPTS = env_int("WEBHOOK_MAX_ATTEMPTS", 8)
 WEBHOOK_RETRY_BASE_SECONDS = env_int("WEBHOOK_RETRY_BASE_SECONDS", 30)
 # Receivers on private, loopback or reserved addresses are refused unless this
-# is on (a receiver on the same host during development, say).
+# is on (a receiver on the same host during development, say); names that do
+# not resolve are refused either way, and a delivery dials the address it checked.
 WEBHOOK_ALLOW_PRIVATE_ADDRESSES = env_bool("WEBHOOK_ALLOW_PRIVATE_ADDRESSES", False)
 
 # Production hardening: on whenever DEBUG is off, each switch overridable.

@@ -10,6 +10,7 @@ from accounts.models import Role, User
 from cases import services
 from review import demo
 from tests.factories import LiaisonFactory, OrganizationFactory, StaffFactory
+from tests.resolver import Resolver
 
 ARTIFACTS = os.environ.get("TEST_ARTIFACTS", "test-artifacts")
 
@@ -23,6 +24,18 @@ def fresh(user: User) -> User:
 def fast_password_hashing(settings):
     # The cast signs in with real passwords; a cheap hasher keeps the suite quick.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture(autouse=True)
+def resolver(monkeypatch) -> Resolver:
+    """DNS as the tests say: `.example` names resolve to a public address, others as told.
+
+    Webhook receivers must resolve to public addresses when registered, and the
+    tests' names are under .example, which real DNS never answers.
+    """
+    fake = Resolver()
+    monkeypatch.setattr("socket.getaddrinfo", fake.getaddrinfo)
+    return fake
 
 
 def confirmed_authenticator(user: User):

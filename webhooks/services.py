@@ -3,15 +3,11 @@
 import datetime as dt
 import hashlib
 import hmac
-import ipaddress
 import json
+import logging
 import secrets
-import socket
 import time
-import urllib.error
-import urllib.request
 from typing import Any
-from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.db import IntegrityError, models, transaction
@@ -20,9 +16,11 @@ from django.utils import timezone
 
 from cases.access import can_see_internal, during_draft
 from cases.models import Case, CaseEvent
-from core import crypto
-from core.errors import ActionRefused
+from core import crypto, netguard
+from core.errors import ActionRefused, BadInput
 from webhooks.models import Webhook, WebhookDelivery
+
+logger = logging.getLogger(__name__)
 
 WEBHOOK_SECRET_PREFIX = "whsec_"  # noqa: S105 - a marker, not a secret
 
@@ -31,13 +29,7 @@ WEBHOOK_SECRET_PREFIX = "whsec_"  # noqa: S105 - a marker, not a secret
 def register_webhook(*, owner, url: str) -> tuple[Webhook, str]:
     """Register a URL for signed status-change events; return it with its secret (shown once)."""
     url = url.strip()
-    if urlsplit(url).scheme not in ("http", "https") or not urlsplit(url).hostname:
-        raise ActionRefused("The webhook URL must be an http or https address.")
-    if address := non_public_address(urlsplit(url).hostname):
-        raise ActionRefused(
-            f"The webhook URL must point to the public internet; {address} is a private, "
-            "loopback or reserved address."
-        )
+    check_receiver_url(url)
     if owner.role is None:
         raise ActionRefused("Only a company liaison or CAISI staff can register webhooks.")
     secret = WEBHOOK_SECRET_PREFIX + secrets.token_urlsafe(32)
@@ -45,24 +37,30 @@ def register_webhook(*, owner, url: str) -> tuple[Webhook, str]:
     return webhook, secret
 
 
-def non_public_address(host: str) -> str | None:
-    """Return an address `host` resolves to that is not on the public internet, if any.
+def check_receiver_url(url: str) -> None:
+    """Refuse a receiver URL that is malformed or whose name does not resolve to public addresses.
 
     Webhooks are sent from inside CAISI's network: a receiver on a private,
     loopback, link-local or reserved address could reach internal services.
-    A name that does not resolve now passes here; each delivery checks again.
+    A name that does not resolve is refused with the same words as one that
+    resolves inside, so the refusal tells nothing of CAISI's own names; each
+    delivery checks again, and connects only to the address it checked.
     """
-    if settings.WEBHOOK_ALLOW_PRIVATE_ADDRESSES:
-        return None
+    if len(url) > Webhook._meta.get_field("url").max_length:
+        raise BadInput("The webhook URL is longer than 500 characters.")
     try:
-        infos = socket.getaddrinfo(host, None, proto=socket.IPPROTO_TCP)
-    except (OSError, UnicodeError, ValueError):
-        return None
-    for *_, sockaddr in infos:
-        address = ipaddress.ip_address(sockaddr[0].split("%")[0])
-        if not address.is_global:
-            return str(address)
-    return None
+        target = netguard.parse_url(url)
+    except netguard.Refused as refusal:
+        raise BadInput(refusal.reason) from None
+    try:
+        netguard.resolve_public(
+            target.host, target.port, allow_private=settings.WEBHOOK_ALLOW_PRIVATE_ADDRESSES
+        )
+    except netguard.Refused:
+        raise BadInput(
+            "The webhook URL must point to the public internet: its host name must resolve, "
+            "and only to public addresses (not private, loopback, link-local or reserved ones)."
+        ) from None
 
 
 @transaction.atomic
@@ -147,12 +145,6 @@ def sign_webhook(*, secret: str, timestamp: str, body: bytes) -> str:
     return "sha256=" + mac.hexdigest()
 
 
-class _NoRedirects(urllib.request.HTTPRedirectHandler):
-    # A receiver that redirects has not received the event; the log says so.
-    def redirect_request(self, *args, **kwargs):
-        return None
-
-
 class DeliveryOutcome(models.TextChoices):
     DELIVERED = "delivered"
     RETRY = "retry"
@@ -175,38 +167,25 @@ def deliver_webhook(*, delivery_id: int) -> DeliveryOutcome:
             return DeliveryOutcome.NOTHING_TO_DO
         if not delivery.webhook.active:
             return DeliveryOutcome.NOTHING_TO_DO
-        if address := non_public_address(urlsplit(delivery.webhook.url).hostname or ""):
-            # The name has come to point inside the network since registration.
-            delivery.attempts += 1
-            delivery.last_attempt_at = timezone.now()
-            delivery.status = WebhookDelivery.DeliveryStatus.FAILED
-            delivery.last_error = f"Not sent: the receiver's address {address} is not public."
-            delivery.save(update_fields=["attempts", "last_attempt_at", "status", "last_error"])
-            return DeliveryOutcome.GAVE_UP
-        body = json.dumps(webhook_payload(delivery), separators=(",", ":")).encode()
-        timestamp = str(int(time.time()))
-        secret = crypto.decrypt(delivery.webhook.secret_encrypted)
-        request = urllib.request.Request(  # noqa: S310 - http(s) only, checked at registration
-            delivery.webhook.url,
-            data=body,
-            method="POST",
-            headers={
-                "Content-Type": "application/json",
-                "User-Agent": "CAISI-Review-Portal-Webhooks/1",
-                "X-CAISI-Event-Id": str(delivery.event_uid),
-                "X-CAISI-Timestamp": timestamp,
-                "X-CAISI-Signature": sign_webhook(secret=secret, timestamp=timestamp, body=body),
-            },
-        )
-        code, error = None, ""
+        code, error, retry = None, "", True
         try:
-            opener = urllib.request.build_opener(_NoRedirects)
-            with opener.open(request, timeout=settings.WEBHOOK_TIMEOUT_SECONDS) as response:
-                code = response.status
-        except urllib.error.HTTPError as failure:
-            code, error = failure.code, f"The receiver answered {failure.code}."
-        except (OSError, ValueError) as failure:
-            error = f"Could not reach the receiver: {failure}"[:500]
+            code = _send(delivery)
+        except netguard.Refused as refusal:
+            # The owner sees the reason; the raw cause stays in the server's log.
+            logger.info(
+                "Webhook delivery %s not sent: %s (%r)",
+                delivery.pk,
+                refusal.reason,
+                refusal.__context__,
+            )
+            error, retry = refusal.reason, refusal.retry
+        except Exception:  # noqa: BLE001 - one delivery's failure is its own, never the loop's
+            logger.exception("Webhook delivery %s failed", delivery.pk)
+            error = netguard.Refused.reason
+        if code is not None and not 200 <= code < 300:
+            error = f"The receiver answered {code}."
+            if 300 <= code < 400:
+                error = f"The receiver answered {code}; redirects are not followed."
         now = timezone.now()
         delivery.attempts += 1
         delivery.last_attempt_at = now
@@ -216,7 +195,7 @@ def deliver_webhook(*, delivery_id: int) -> DeliveryOutcome:
             delivery.delivered_at = now
             delivery.last_error = ""
             outcome = DeliveryOutcome.DELIVERED
-        elif delivery.attempts >= settings.WEBHOOK_MAX_ATTEMPTS:
+        elif not retry or delivery.attempts >= settings.WEBHOOK_MAX_ATTEMPTS:
             delivery.status = WebhookDelivery.DeliveryStatus.FAILED
             delivery.last_error = error
             outcome = DeliveryOutcome.GAVE_UP
@@ -237,3 +216,23 @@ def deliver_webhook(*, delivery_id: int) -> DeliveryOutcome:
             ]
         )
     return outcome
+
+
+def _send(delivery: WebhookDelivery) -> int:
+    """POST the signed event to the receiver, connecting only where it was checked to be."""
+    body = json.dumps(webhook_payload(delivery), separators=(",", ":")).encode()
+    timestamp = str(int(time.time()))
+    secret = crypto.decrypt(delivery.webhook.secret_encrypted)
+    return netguard.post(
+        delivery.webhook.url,
+        body=body,
+        headers={
+            "Content-Type": "application/json",
+            "User-Agent": "CAISI-Review-Portal-Webhooks/1",
+            "X-CAISI-Event-Id": str(delivery.event_uid),
+            "X-CAISI-Timestamp": timestamp,
+            "X-CAISI-Signature": sign_webhook(secret=secret, timestamp=timestamp, body=body),
+        },
+        timeout=settings.WEBHOOK_TIMEOUT_SECONDS,
+        allow_private=settings.WEBHOOK_ALLOW_PRIVATE_ADDRESSES,
+    )

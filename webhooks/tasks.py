@@ -1,8 +1,12 @@
 """Webhook delivery: thin, idempotent tasks calling `webhooks.services`."""
 
+import logging
+
 from celery import shared_task
 
 from webhooks import services
+
+logger = logging.getLogger(__name__)
 
 
 @shared_task(acks_late=True)
@@ -10,7 +14,12 @@ def dispatch_webhooks(event_id: int) -> int:
     """Claim one delivery per webhook that may see this status change, and send each."""
     claimed = services.claim_webhook_deliveries(event_id=event_id)
     for delivery_id in claimed:
-        deliver_webhook.delay(delivery_id)
+        try:
+            deliver_webhook.delay(delivery_id)
+        except Exception:  # noqa: BLE001 - one delivery must not hold back the others
+            # Run in-process (eager), a failure lands here; the row stays pending
+            # and the sweep of lost work sends it again.
+            logger.exception("Webhook delivery %s could not be started", delivery_id)
     return len(claimed)
 
 
