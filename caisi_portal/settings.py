@@ -73,6 +73,7 @@ INSTALLED_APPS = [
     "submissions",
     "findings",
     "clearance",
+    "incidents",
     "notifications",
     "deadlines",
     "webhooks",

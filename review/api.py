@@ -370,7 +370,7 @@ class CaseDetailSerializer(CaseSummarySerializer):
                     reverse("api:case-action", kwargs={"number": case.number, "action": t.action})
                 ),
             }
-            for t in actions_from(case.status)
+            for t in actions_from(case)
             if policy.can_take(user, case, t.action)
         ]
 
