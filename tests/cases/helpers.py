@@ -6,10 +6,10 @@ import threading
 from django.db import connection
 from django.utils import timezone
 
-from deadlines import services as deadlines
-from review import demo
 from cases.status import DeploymentStatus
+from deadlines import services as deadlines
 from incidents.services import pending_material_change
+from review import demo
 from review.lifecycle import Action
 from review.services import (
     assign_evaluator,
@@ -47,13 +47,15 @@ def open_gate(case, action: str, cast) -> None:
     elif action == Action.REINSTATE_CLEARANCE:
         if not case.clearance_statements.filter(status="suspended").exists():
             suspend_clearance(case=case, actor=cast.official, reason="An incident is reviewed.")
-    elif action in (Action.ACCEPT_MATERIAL_CHANGE, Action.REQUIRE_RESUBMISSION):
-        if pending_material_change(case) is None:
-            if case.deployment_status == DeploymentStatus.NOT_RELEASED:
-                release(case, cast)
-            declare_material_change(
-                case=case, actor=cast.liaison, change="Tool use was enabled on the public API."
-            )
+    elif (
+        action in (Action.ACCEPT_MATERIAL_CHANGE, Action.REQUIRE_RESUBMISSION)
+        and pending_material_change(case) is None
+    ):
+        if case.deployment_status == DeploymentStatus.NOT_RELEASED:
+            release(case, cast)
+        declare_material_change(
+            case=case, actor=cast.liaison, change="Tool use was enabled on the public API."
+        )
     case.refresh_from_db()
 
 
