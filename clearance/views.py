@@ -6,7 +6,6 @@ from django.shortcuts import get_object_or_404, render
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
-from cases.models import Case
 from cases.selectors import get_visible_case
 from cases.status import DeploymentStatus
 from clearance.models import NON_ENDORSEMENT, ClearanceStatement
@@ -16,7 +15,7 @@ from core.clients import client_address
 # status and dates; never its reasons, scope notes or the case's records.
 PUBLIC_FIELDS = (
     "number",
-    "case_id",
+    "case",
     "company_name",
     "model_name",
     "version_label",
@@ -56,16 +55,15 @@ def verify(request, code):
         response = render(request, "clearance/verify_rate_limited.html", status=429)
         response["Retry-After"] = "60"
         return response
+    # One query for the statement, its successor's number and the model's deployment.
     statement = get_object_or_404(
-        ClearanceStatement.objects.select_related("superseded_by").only(
-            *PUBLIC_FIELDS, "superseded_by__number"
+        ClearanceStatement.objects.select_related("superseded_by", "case").only(
+            *PUBLIC_FIELDS,
+            "superseded_by__number",
+            "case__deployment_status",
+            "case__deployment_changed_at",
         ),
         verification_code=code,
-    )
-    deployment = (
-        Case.objects.filter(pk=statement.case_id)
-        .values("deployment_status", "deployment_changed_at")
-        .first()
     )
     response = render(
         request,
@@ -73,8 +71,8 @@ def verify(request, code):
         {
             "statement": statement,
             "history": statement.history.only("statement_id", "change", "at"),
-            "deployment_label": DeploymentStatus(deployment["deployment_status"]).label,
-            "deployment_changed_at": deployment["deployment_changed_at"],
+            "deployment_label": DeploymentStatus(statement.case.deployment_status).label,
+            "deployment_changed_at": statement.case.deployment_changed_at,
             "non_endorsement": NON_ENDORSEMENT,
         },
     )

@@ -122,7 +122,13 @@ def _incident(case, number: int) -> Incident:
 
 
 def _body(serializer_class, request) -> dict:
+    """Return the validated body; a field the endpoint does not take is refused by name."""
     body = serializer_class(data=request.data)
+    unknown = sorted(set(request.data) - set(body.fields))
+    if unknown:
+        raise exceptions.ValidationError(
+            {name: ["This endpoint does not take this field."] for name in unknown}
+        )
     body.is_valid(raise_exception=True)
     return dict(body.validated_data)
 

@@ -200,9 +200,7 @@ def test_a_validity_period_ending_today_or_before_is_refused(case_at, cast):
 def test_monitoring_conditions_schedule_reports_that_the_company_files(case_at, cast):
     case = case_at("findings")
     demo.resolve_findings(case, cast.manager)
-    case = issue_clearance(
-        case=case, actor=cast.official, scope="Atlas.", monitoring_every_days=90
-    )
+    case = issue_clearance(case=case, actor=cast.official, scope="Atlas.", monitoring_every_days=90)
     reports = list(case.monitoring_reports.order_by("sequence"))
     statement = case.clearance_statements.get()
     assert [r.sequence for r in reports] == [1, 2, 3, 4]
