@@ -158,6 +158,8 @@ def report_file(request, number, pk):
     # check does; so the check runs inside, once the handlers are in place.
     case = get_visible_case(request.user, number)  # an outsider gets a 404 before any byte
     get_object_or_404(MonitoringReport, case=case, pk=pk)
+    if request.user.role != Role.LIAISON:
+        raise PermissionDenied("Only the company files its monitoring reports.")
     if request.method == "POST":
         prepare_upload(request, max_bytes=settings.SUBMISSION_DOCUMENT_MAX_BYTES)
     return _report_file(request, number, pk)
