@@ -4,6 +4,7 @@ from django.urls import path, re_path
 
 from core.api import nowhere
 from findings import api as findings_api
+from incidents import api as incidents_api
 from review import api as cases_api
 from submissions import api as submissions_api
 
@@ -52,6 +53,37 @@ def urls():
             name="clarification-answer",
         ),
         path(f"{C}/evaluations/", findings_api.EvaluationView.as_view(), name="case-evaluations"),
+        path(f"{C}/incidents/", incidents_api.IncidentListView.as_view(), name="case-incidents"),
+        path(
+            f"{C}/incidents/<int:incident>/",
+            incidents_api.IncidentDetailView.as_view(),
+            name="incident-detail",
+        ),
+        path(
+            f"{C}/incidents/<int:incident>/triage/",
+            incidents_api.IncidentTriageView.as_view(),
+            name="incident-triage",
+        ),
+        path(
+            f"{C}/incidents/<int:incident>/notes/",
+            incidents_api.IncidentNoteView.as_view(),
+            name="incident-notes",
+        ),
+        path(
+            f"{C}/monitoring-reports/",
+            incidents_api.MonitoringReportListView.as_view(),
+            name="case-monitoring-reports",
+        ),
+        path(
+            f"{C}/monitoring-reports/<int:pk>/file/",
+            incidents_api.MonitoringReportUploadView.as_view(),
+            name="monitoring-report-file",
+        ),
+        path(
+            f"{C}/monitoring-reports/<int:pk>/review/",
+            incidents_api.MonitoringReportReviewView.as_view(),
+            name="monitoring-report-review",
+        ),
         # Anything else under /api/v1/ is a problem-details 404, not the web's HTML page.
         re_path(r"", nowhere),
     ]

@@ -74,6 +74,7 @@ INSTALLED_APPS = [
     "submissions",
     "findings",
     "clearance",
+    "incidents",
     "notifications",
     "deadlines",
     "webhooks",
@@ -307,10 +308,20 @@ SERVICE_LEVEL_WORKING_DAYS = env_days(
 REMINDER_OFFSETS_DAYS = env_offsets(
     "REMINDER_OFFSETS_DAYS",
     "planned_release=30/14/7/1/0,clarification_due=7/1/0,finding_response_due=7/1/0,"
-    "access_expiry=14/7/1/0,service_level=1/0",
+    "access_expiry=14/7/1/0,service_level=1/0,incident_initial_report=1/0,"
+    "incident_update=7/1/0,incident_final_report=14/7/1/0,monitoring_report_due=14/7/1/0",
 )
 REMINDER_OVERDUE_EVERY_DAYS = env_int("REMINDER_OVERDUE_EVERY_DAYS", 7)
 FINDING_RESPONSE_DAYS = env_int("FINDING_RESPONSE_DAYS", 14)
+# Incidents after release, by default the EU General-Purpose AI Code of Practice's
+# serious-incident timelines: the initial report within 2, 5, 10 or 15 days of
+# awareness by severity, an update at least every 4 weeks while the incident is
+# open, and the final report within 60 days of its resolution.
+INCIDENT_INITIAL_REPORT_DAYS = env_days(
+    "INCIDENT_INITIAL_REPORT_DAYS", "critical=2,high=5,medium=10,low=15"
+)
+INCIDENT_UPDATE_EVERY_DAYS = env_int("INCIDENT_UPDATE_EVERY_DAYS", 28)
+INCIDENT_FINAL_REPORT_DAYS = env_int("INCIDENT_FINAL_REPORT_DAYS", 60)
 REMINDER_SWEEP_SECONDS = env_int("REMINDER_SWEEP_SECONDS", 300)
 DIGEST_HOUR = env_int("DIGEST_HOUR", 8)
 

@@ -37,6 +37,7 @@ urlpatterns = [
     path("", include("clearance.urls")),
     path("", include("submissions.urls")),
     path("", include("findings.urls")),
+    path("", include("incidents.urls")),
     path("", include("notifications.urls")),
     path("", include("webhooks.urls")),
     path("", include("review.urls")),

@@ -19,7 +19,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from cases.access import SEES_DRAFTS, Scope, can_see_internal, conflicted_organizations, scope_of
-from cases.status import OPEN_STATUSES, STEP_OF_STATUS, Status
+from cases.status import OPEN_STATUSES, STEP_OF_STATUS, DeploymentStatus, Status
 
 CASE_NUMBER_PATTERN = r"CAISI-\d{4}-\d{4,}"
 
@@ -122,6 +122,11 @@ class Case(models.Model):
         blank=True,
         related_name="managed_cases",
     )
+    # After clearance: where the model stands in service, beside the review's status.
+    deployment_status = models.CharField(
+        max_length=20, choices=DeploymentStatus.choices, default=DeploymentStatus.NOT_RELEASED
+    )
+    deployment_changed_at = models.DateTimeField(null=True, blank=True)
     evaluators = models.ManyToManyField(
         settings.AUTH_USER_MODEL, blank=True, related_name="evaluated_cases"
     )

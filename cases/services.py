@@ -15,7 +15,7 @@ from accounts.models import Organization
 from cases import access
 from cases.intake import INTAKE_EDITABLE
 from cases.models import Case, CaseEvent, CaseNumberCounter, ClockPause, Message
-from cases.status import Status
+from cases.status import ANNOUNCED_EVENTS, Status
 from core import outbox
 from core.errors import ActionRefused, CaseNotFound
 
@@ -63,7 +63,9 @@ def record_event(
 
         # The apps that react to an event sit above the timeline: it names their tasks.
         work = [outbox.task(NOTIFY_CASE_EVENT, event.pk)]
-        if to_status:  # webhooks announce status changes, to owners who may see the case
+        # Webhooks announce status changes (of the case, its deployment or statement)
+        # and new incidents, to owners who may see the case.
+        if to_status or verb in ANNOUNCED_EVENTS:
             work.append(outbox.task(DISPATCH_WEBHOOKS, event.pk))
         work.append(outbox.task(SYNC_CASE_DEADLINES, case.pk))
         outbox.enqueue(*work)

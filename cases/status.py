@@ -16,6 +16,29 @@ class Status(models.TextChoices):
     CLOSED = "closed", "Closed"
 
 
+class DeploymentStatus(models.TextChoices):
+    """Where a cleared model stands in service: the deployment guidance's decommissioning terms."""
+
+    NOT_RELEASED = "not_released", "Not yet released"
+    RELEASED = "released", "Released"
+    RESTRICTED = "restricted", "Restricted"
+    SUSPENDED = "suspended", "Suspended"
+    RETIRED = "retired", "Retired"
+
+
+# Events announced to webhooks besides the case's status changes, with the type
+# each is announced as; the timeline and the webhooks both read this one list.
+ANNOUNCED_EVENTS: dict[str, str] = {
+    "report_release": "deployment.status_changed",
+    "restrict_deployment": "deployment.status_changed",
+    "suspend_deployment": "deployment.status_changed",
+    "retire_deployment": "deployment.status_changed",
+    "suspend_clearance": "clearance.status_changed",
+    "reinstate_clearance": "clearance.status_changed",
+    "incident_reported": "incident.reported",
+}
+
+
 OPEN_STATUSES = frozenset(
     {
         Status.INTAKE,

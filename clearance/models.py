@@ -33,8 +33,12 @@ class ClearanceStatement(models.Model):
 
     class StatementStatus(models.TextChoices):
         ISSUED = "issued", "Valid"
+        SUSPENDED = "suspended", "Suspended"
         SUPERSEDED = "superseded", "Superseded"
         REVOKED = "revoked", "Revoked"
+        # Never stored: a statement issued with a validity period is expired once
+        # it has passed (`live_status`), whatever its stored status was.
+        EXPIRED = "expired", "Expired"
 
     number = models.CharField(max_length=30, unique=True)
     case = models.ForeignKey(
@@ -62,6 +66,9 @@ class ClearanceStatement(models.Model):
         max_length=16, choices=StatementStatus.choices, default=StatementStatus.ISSUED
     )
     status_changed_at = models.DateTimeField(null=True, blank=True)
+    valid_until = models.DateTimeField(
+        null=True, blank=True, help_text="The end of the validity period, if it has one."
+    )
     superseded_by = models.ForeignKey(
         "self", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
@@ -95,9 +102,55 @@ class ClearanceStatement(models.Model):
         )
 
     @property
+    def live_status(self) -> str:
+        """Return the status in force now: the stored one, or expired once the period is over."""
+        still_standing = {self.StatementStatus.ISSUED, self.StatementStatus.SUSPENDED}
+        if self.status in still_standing and self.is_past_validity():
+            return self.StatementStatus.EXPIRED
+        return self.status
+
+    @property
+    def live_status_label(self) -> str:
+        return self.StatementStatus(self.live_status).label
+
+    @property
     def is_valid(self) -> bool:
-        return self.status == self.StatementStatus.ISSUED
+        return self.live_status == self.StatementStatus.ISSUED
+
+    def is_past_validity(self, at=None) -> bool:
+        return self.valid_until is not None and self.valid_until <= (at or timezone.now())
 
     @property
     def pdf_filename(self) -> str:
         return f"statements/{self.number}.pdf"
+
+
+class StatementStatusChange(models.Model):
+    """One dated change of a statement's status: its public history.
+
+    The verification page shows the status and the date of each; the reason is
+    for the company and CAISI on the case page, never for the public page.
+    """
+
+    class Change(models.TextChoices):
+        ISSUED = "issued", "Issued"
+        SUSPENDED = "suspended", "Suspended"
+        REINSTATED = "reinstated", "Reinstated"
+        SUPERSEDED = "superseded", "Superseded"
+        REVOKED = "revoked", "Revoked"
+
+    statement = models.ForeignKey(
+        ClearanceStatement, on_delete=models.PROTECT, related_name="history"
+    )
+    change = models.CharField(max_length=16, choices=Change.choices)
+    reason = models.TextField(blank=True)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["statement", "at", "pk"]
+
+    def __str__(self) -> str:
+        return f"{self.statement_id} {self.change} {self.at:%Y-%m-%d}"

@@ -1,8 +1,9 @@
-"""Writes to clearance statements: issuing, superseding, revoking, and the signed PDF.
+"""Writes to clearance statements: issuing, superseding, suspending, reinstating, revoking.
 
-The case lifecycle services (`cases.services.issue_clearance` and
-`revoke_clearance`) call the first two inside their transition; the render
-task calls `render_statement_pdf`.
+The lifecycle's services (`review.services`) call these inside their
+transition, which holds the case row lock; the render task calls
+`render_statement_pdf`. A status change never touches the signed PDF: the
+verification page tells the live status and its dated history.
 """
 
 import hashlib
@@ -15,12 +16,16 @@ from django.utils import timezone
 
 from cases.models import Case
 from cases.services import record_event
-from clearance.models import ClearanceStatement
+from clearance.models import ClearanceStatement, StatementStatusChange
 from clearance.pdf import render_pdf, sign_pdf
 from core import outbox
+from core.errors import ActionRefused
 from submissions.models import ModelVersion
 
 Status = ClearanceStatement.StatementStatus
+Change = StatementStatusChange.Change
+# The statuses of a statement that still stands: superseding or revoking ends them.
+STANDING = (Status.ISSUED, Status.SUSPENDED)
 logger = logging.getLogger(__name__)
 
 
@@ -30,7 +35,9 @@ def _statement_number(case: Case) -> str:
 
 
 @transaction.atomic
-def create_statement(*, case: Case, official, scope: str, conditions: str) -> ClearanceStatement:
+def create_statement(
+    *, case: Case, official, scope: str, conditions: str, valid_until=None
+) -> ClearanceStatement:
     """Create the statement for the case's latest submitted version; supersede earlier ones.
 
     The caller holds the case row lock, so statement numbers stay consecutive.
@@ -51,10 +58,16 @@ def create_statement(*, case: Case, official, scope: str, conditions: str) -> Cl
         official=official,
         official_name=official.get_full_name() or official.email,
         issued_at=now,
+        valid_until=valid_until,
     )
-    case.clearance_statements.filter(status=Status.ISSUED).exclude(pk=statement.pk).update(
-        status=Status.SUPERSEDED, status_changed_at=now, superseded_by=statement
+    StatementStatusChange.objects.create(
+        statement=statement, change=Change.ISSUED, actor=official, at=now
     )
+    earlier = case.clearance_statements.filter(status__in=STANDING).exclude(pk=statement.pk)
+    _record_change(
+        earlier, Change.SUPERSEDED, actor=official, at=now, reason=f"Superseded by {statement}."
+    )
+    earlier.update(status=Status.SUPERSEDED, status_changed_at=now, superseded_by=statement)
 
     # Through the outbox: a broker that is down neither fails the clearance nor
     # loses the render, which is published once the broker is back.
@@ -62,12 +75,66 @@ def create_statement(*, case: Case, official, scope: str, conditions: str) -> Cl
     return statement
 
 
+def _record_change(statements, change: str, *, actor, at, reason: str = "") -> list[str]:
+    """Add one history row per statement; return their numbers."""
+    rows = [
+        StatementStatusChange(statement=s, change=change, actor=actor, at=at, reason=reason)
+        for s in statements
+    ]
+    StatementStatusChange.objects.bulk_create(rows)
+    return [row.statement.number for row in rows]
+
+
 @transaction.atomic
-def revoke_statements(*, case: Case, reason: str) -> int:
-    """Revoke the case's valid statement; return how many were revoked."""
-    return case.clearance_statements.filter(status=Status.ISSUED).update(
-        status=Status.REVOKED, status_changed_at=timezone.now(), revocation_reason=reason
+def revoke_statements(*, case: Case, reason: str, actor=None) -> int:
+    """Revoke the case's standing statement (valid or suspended); return how many were revoked."""
+    now = timezone.now()
+    standing = case.clearance_statements.filter(status__in=STANDING)
+    _record_change(standing, Change.REVOKED, actor=actor, at=now, reason=reason)
+    return standing.update(status=Status.REVOKED, status_changed_at=now, revocation_reason=reason)
+
+
+def standing_statement(case: Case, status: str) -> ClearanceStatement | None:
+    """Return the case's statement in this status that has not expired, if any."""
+    statement = (
+        case.clearance_statements.filter(status=status).order_by("-issued_at", "-pk").first()
     )
+    if statement is None or statement.is_past_validity():
+        return None
+    return statement
+
+
+@transaction.atomic
+def suspend_statement(*, case: Case, actor, reason: str) -> ClearanceStatement:
+    """Suspend the case's valid statement, with the reason; the PDF is left as signed."""
+    statement = standing_statement(case, Status.ISSUED)
+    if statement is None:
+        raise ActionRefused("The case has no valid clearance statement to suspend.")
+    return _move(statement, Status.SUSPENDED, Change.SUSPENDED, actor=actor, reason=reason)
+
+
+@transaction.atomic
+def reinstate_statement(*, case: Case, actor, reason: str) -> ClearanceStatement:
+    """Put the case's suspended statement back in force, with the reason."""
+    statement = standing_statement(case, Status.SUSPENDED)
+    if statement is None:
+        raise ActionRefused("The case has no suspended clearance statement to reinstate.")
+    return _move(statement, Status.ISSUED, Change.REINSTATED, actor=actor, reason=reason)
+
+
+def _move(statement, status: str, change: str, *, actor, reason: str) -> ClearanceStatement:
+    now = timezone.now()
+    # Compare-and-swap on the status read: two officials acting at once move it once.
+    moved = ClearanceStatement.objects.filter(pk=statement.pk, status=statement.status).update(
+        status=status, status_changed_at=now
+    )
+    if not moved:
+        raise ActionRefused(f"Statement {statement.number} changed meanwhile; look again.")
+    StatementStatusChange.objects.create(
+        statement=statement, change=change, actor=actor, at=now, reason=reason
+    )
+    statement.refresh_from_db()
+    return statement
 
 
 def render_statement_pdf(*, statement_id: int) -> ClearanceStatement | None:

@@ -7,8 +7,26 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
 from cases.selectors import get_visible_case
+from cases.status import DeploymentStatus
 from clearance.models import NON_ENDORSEMENT, ClearanceStatement
 from core.clients import client_address
+
+# What the public page reads of a statement: what the statement itself says, its
+# status and dates; never its reasons, scope notes or the case's records.
+PUBLIC_FIELDS = (
+    "number",
+    "case",
+    "company_name",
+    "model_name",
+    "version_label",
+    "digest",
+    "issued_at",
+    "status",
+    "status_changed_at",
+    "valid_until",
+    "superseded_by",
+    "pdf_sha256",
+)
 
 
 def _over_rate_limit(request) -> bool:
@@ -27,19 +45,36 @@ def _over_rate_limit(request) -> bool:
 @never_cache
 @require_GET
 def verify(request, code):
-    """Public: whether a clearance statement is valid, superseded or revoked."""
+    """Public: whether a statement is valid, suspended, superseded, revoked or expired.
+
+    It shows the statement's dated history and the model's deployment status,
+    never a reason or anything else confidential.
+    """
     # Unknown codes count too, so the page cannot be used to guess codes.
     if _over_rate_limit(request):
         response = render(request, "clearance/verify_rate_limited.html", status=429)
         response["Retry-After"] = "60"
         return response
+    # One query for the statement, its successor's number and the model's deployment.
     statement = get_object_or_404(
-        ClearanceStatement.objects.select_related("superseded_by"), verification_code=code
+        ClearanceStatement.objects.select_related("superseded_by", "case").only(
+            *PUBLIC_FIELDS,
+            "superseded_by__number",
+            "case__deployment_status",
+            "case__deployment_changed_at",
+        ),
+        verification_code=code,
     )
     response = render(
         request,
         "clearance/verify.html",
-        {"statement": statement, "non_endorsement": NON_ENDORSEMENT},
+        {
+            "statement": statement,
+            "history": statement.history.only("statement_id", "change", "at"),
+            "deployment_label": DeploymentStatus(statement.case.deployment_status).label,
+            "deployment_changed_at": statement.case.deployment_changed_at,
+            "non_endorsement": NON_ENDORSEMENT,
+        },
     )
     # The page is for people holding a code, not for search engines to list.
     response["X-Robots-Tag"] = "noindex, nofollow"

@@ -12,6 +12,10 @@ class DeadlineKind(models.TextChoices):
     FINDING_RESPONSE_DUE = "finding_response_due", "Response to a finding due"
     ACCESS_EXPIRY = "access_expiry", "Model access expires"
     SERVICE_LEVEL = "service_level", "Service level of the current step"
+    INCIDENT_INITIAL_REPORT = "incident_initial_report", "Initial incident report due"
+    INCIDENT_UPDATE = "incident_update", "Incident update due"
+    INCIDENT_FINAL_REPORT = "incident_final_report", "Final incident report due"
+    MONITORING_REPORT_DUE = "monitoring_report_due", "Monitoring report due"
 
 
 class DeadlineQuerySet(models.QuerySet):

@@ -3,7 +3,8 @@
 Every dated obligation of a case is a `Deadline` row, derived from the case's
 records by `sync_case_deadlines` after each change (a planned release date, an
 open clarification request, a shared finding awaiting its answer, a live
-access grant, the service level of the current status). One periodic sweep
+access grant, the service level of the current status; after clearance, the
+reports an open incident and the clearance's monitoring conditions ask for). One periodic sweep
 reads the due rows through a partial index and sends each reminder once: a
 unique (deadline, offset) row is inserted before the send.
 """
@@ -17,10 +18,13 @@ from django.utils import timezone
 
 from accounts.models import Membership
 from cases.models import Case
+from cases.status import Status
+from clearance.models import ClearanceStatement
 from core.workrows import publish, republish_lost
 from deadlines.apps import REMINDER_DELIVERY
 from deadlines.models import Deadline, DeadlineKind, ReminderSent
 from findings.models import ClarificationRequest, Finding, FindingState
+from incidents.models import Incident, MonitoringReport, ReportState
 from notifications.models import NotificationKind
 from notifications.services import active_case_managers, create_notifications, people_concerned
 from submissions.models import AccessGrant
@@ -76,7 +80,7 @@ def latest_offset_at(deadline_kind: str, due_at: dt.datetime, moment: dt.datetim
 def wanted_deadlines(case: Case) -> dict[tuple[str, str], dt.datetime]:
     """Return the base due time of each obligation the case's records hold now."""
 
-    wanted: dict[tuple[str, str], dt.datetime] = {}
+    wanted: dict[tuple[str, str], dt.datetime] = after_release_deadlines(case)
     if not case.is_open:
         return wanted
     if case.planned_release_date:
@@ -101,6 +105,47 @@ def wanted_deadlines(case: Case) -> dict[tuple[str, str], dt.datetime]:
         case=case, revoked_at__isnull=True, valid_until__isnull=False
     ):
         wanted[(DeadlineKind.ACCESS_EXPIRY, f"access:{grant.pk}")] = grant.valid_until
+    return wanted
+
+
+def after_release_deadlines(case: Case) -> dict[tuple[str, str], dt.datetime]:
+    """Return the reports a cleared model's incidents and monitoring conditions ask for."""
+    wanted: dict[tuple[str, str], dt.datetime] = {}
+    if case.status not in (Status.CLEARED, Status.REVOKED):
+        return wanted
+    for incident in Incident.objects.filter(case=case).open():
+        subject = f"incident:{incident.number}"
+        if incident.initial_report_at is None:
+            # A severity the settings leave out gets the shortest period.
+            days = settings.INCIDENT_INITIAL_REPORT_DAYS.get(incident.severity, 2)
+            wanted[(DeadlineKind.INCIDENT_INITIAL_REPORT, subject)] = (
+                incident.detected_at + dt.timedelta(days=days)
+            )
+        elif incident.resolved_at is None:
+            # One row per period, so each period has its own reminders.
+            since = incident.last_update_at or incident.initial_report_at
+            wanted[(DeadlineKind.INCIDENT_UPDATE, f"{subject}:{since:%Y%m%dT%H%M%S}")] = (
+                since + dt.timedelta(days=settings.INCIDENT_UPDATE_EVERY_DAYS)
+            )
+        elif incident.final_report_at is None:
+            wanted[(DeadlineKind.INCIDENT_FINAL_REPORT, subject)] = incident.resolved_at + (
+                dt.timedelta(days=settings.INCIDENT_FINAL_REPORT_DAYS)
+            )
+    if case.status != Status.CLEARED:
+        return wanted
+    # A superseded or revoked statement's conditions no longer ask for anything.
+    standing = case.clearance_statements.filter(
+        status__in=(
+            ClearanceStatement.StatementStatus.ISSUED,
+            ClearanceStatement.StatementStatus.SUSPENDED,
+        )
+    ).values("number")
+    for report in MonitoringReport.objects.filter(
+        case=case,
+        statement_number__in=standing,
+        state__in=(ReportState.DUE, ReportState.CHANGES_REQUESTED),
+    ):
+        wanted[(DeadlineKind.MONITORING_REPORT_DUE, f"monitoring:{report.pk}")] = report.due_at
     return wanted
 
 
@@ -267,6 +312,11 @@ REMINDED = {
     DeadlineKind.FINDING_RESPONSE_DUE: (True, False),
     DeadlineKind.ACCESS_EXPIRY: (True, True),
     DeadlineKind.SERVICE_LEVEL: (False, True),
+    # An initial report still missing: CAISI follows it up too.
+    DeadlineKind.INCIDENT_INITIAL_REPORT: (True, True),
+    DeadlineKind.INCIDENT_UPDATE: (True, False),
+    DeadlineKind.INCIDENT_FINAL_REPORT: (True, False),
+    DeadlineKind.MONITORING_REPORT_DUE: (True, False),
 }
 
 

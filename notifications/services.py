@@ -16,6 +16,7 @@ from django.utils.functional import SimpleLazyObject
 from accounts.models import Membership, Role, User
 from cases import access
 from cases.models import Case, CaseEvent
+from cases.status import ANNOUNCED_EVENTS, DeploymentStatus
 from core import workrows
 from notifications.apps import IMMEDIATE_EMAIL
 from notifications.models import (
@@ -75,7 +76,9 @@ def people_concerned(
 
 
 def kind_of(event: CaseEvent) -> str:
-    if event.to_status:
+    # A change of the deployment or the statement, or a new incident, is as much
+    # news as a change of the case's status.
+    if event.to_status or event.verb in ANNOUNCED_EVENTS:
         return NotificationKind.CASE_UPDATE
     if event.verb in MESSAGE_VERBS or event.verb.startswith("clarification"):
         return NotificationKind.MESSAGE
@@ -96,6 +99,18 @@ def preferences(user_ids: Iterable[int], kind: str) -> dict[int, str]:
 def describe(event: CaseEvent, case: Case) -> str:
     if event.to_status:
         return f"{case.number} moved to {case.get_status_display().lower()}."
+    details = event.details or {}
+    if "deployment" in details:
+        label = DeploymentStatus(details["deployment"]["to"]).label.lower()
+        return f"{case.number}: the model's deployment is now {label}."
+    if "statement_status" in details:
+        change = "suspended" if details["statement_status"] == "suspended" else "reinstated"
+        return f"{case.number}: clearance statement {details['statement']} {change}."
+    if event.verb == "incident_reported":
+        return (
+            f"{case.number}: incident {details.get('incident')} reported "
+            f"({details.get('severity')} severity)."
+        )
     return f"{case.number}: {event.verb_label.lower()}."
 
 

@@ -47,7 +47,7 @@ from review.lifecycle import TRANSITIONS, Param, ParamKind, actions_from, parame
 from submissions.models import REQUIRED_DOCUMENT_KINDS, DocumentState, latest_of_each_kind
 
 # Bumped whenever a representation changes shape, so old ETags stop matching.
-REPRESENTATION_VERSION = "1"
+REPRESENTATION_VERSION = "2"
 # What a case number can be (CAISI-2026-0001); anything else is not a cache key.
 CACHEABLE_NUMBER = re.compile(r"[A-Za-z0-9-]{1,20}")
 
@@ -143,6 +143,7 @@ class CaseSummarySerializer(serializers.ModelSerializer):
     organization = OrganizationSerializer()
     updated_at = ChangedAtField()
     status_label = serializers.CharField(source="get_status_display")
+    deployment_status_label = serializers.CharField(source="get_deployment_status_display")
     step = serializers.IntegerField(allow_null=True, help_text="The review step, 1–7.")
     case_manager = PersonSerializer(allow_null=True)
     short_lead_time = serializers.BooleanField(
@@ -160,6 +161,8 @@ class CaseSummarySerializer(serializers.ModelSerializer):
             "status",
             "status_label",
             "step",
+            "deployment_status",
+            "deployment_status_label",
             "case_manager",
             "planned_release_date",
             "short_lead_time",
@@ -183,6 +186,7 @@ class CaseStatusSerializer(serializers.ModelSerializer):
     step = serializers.IntegerField(allow_null=True, help_text="The review step, 1–7.")
     is_open = serializers.BooleanField()
     updated_at = ChangedAtField()
+    deployment_status_label = serializers.CharField(source="get_deployment_status_display")
 
     class Meta:
         model = Case
@@ -192,6 +196,9 @@ class CaseStatusSerializer(serializers.ModelSerializer):
             "status_label",
             "step",
             "is_open",
+            "deployment_status",
+            "deployment_status_label",
+            "deployment_changed_at",
             "status_changed_at",
             "updated_at",
         ]
@@ -228,10 +235,21 @@ class DocumentsSummarySerializer(serializers.Serializer):
     url = serializers.URLField()
 
 
+class StatementChangeSerializer(serializers.Serializer):
+    change = serializers.CharField()
+    at = serializers.DateTimeField()
+    reason = serializers.CharField()
+
+
 class StatementSerializer(serializers.Serializer):
     number = serializers.CharField()
-    status = serializers.CharField()
+    status = serializers.CharField(
+        help_text="issued (valid), suspended, superseded, revoked or expired: the live status."
+    )
+    status_label = serializers.CharField()
     issued_at = serializers.DateTimeField()
+    valid_until = serializers.DateTimeField(allow_null=True)
+    history = StatementChangeSerializer(many=True)
     version_label = serializers.CharField()
     vcs_reference = serializers.CharField()
     digest = serializers.CharField()
@@ -348,8 +366,14 @@ class CaseDetailSerializer(CaseSummarySerializer):
         statement = statements[-1]
         return {
             "number": statement.number,
-            "status": statement.status,
+            "status": statement.live_status,
+            "status_label": statement.live_status_label,
             "issued_at": statement.issued_at,
+            "valid_until": statement.valid_until,
+            "history": [
+                {"change": c.change, "at": c.at, "reason": c.reason}
+                for c in statement.history.all()
+            ],
             "version_label": statement.version_label,
             "vcs_reference": statement.vcs_reference,
             "digest": statement.digest,
@@ -392,7 +416,7 @@ class CaseDetailSerializer(CaseSummarySerializer):
                     reverse("api:case-action", kwargs={"number": case.number, "action": t.action})
                 ),
             }
-            for t in actions_from(case.status)
+            for t in actions_from(case)
             if policy.can_take(user, case, t.action)
         ]
 
@@ -404,7 +428,7 @@ def detail_queryset(user):
         .prefetch_related(
             "versions",
             "documents",
-            "clearance_statements",
+            "clearance_statements__history",
             "access_grants",
             "clarification_requests",
         )
@@ -606,6 +630,8 @@ class CaseStatusView(PortalAPIView):
                     "status",
                     "status_changed_at",
                     access.changed_at_field(request.user),
+                    "deployment_status",
+                    "deployment_changed_at",
                 ),
             )
             return {
@@ -693,8 +719,18 @@ def _action_body_field(param: Param, actions: list) -> serializers.Field:
         return serializers.EmailField(
             required=False, help_text=f"{names}: the case manager's email."
         )
+    if param.kind == ParamKind.DATE:
+        return serializers.DateField(required=False, allow_null=True, help_text=help_text)
+    if param.kind == ParamKind.DAYS:
+        return serializers.IntegerField(
+            required=False, allow_null=True, min_value=1, max_value=3650, help_text=help_text
+        )
+    if param.kind == ParamKind.INCIDENT:
+        return serializers.IntegerField(
+            required=False, allow_null=True, min_value=1, help_text=help_text
+        )
     return serializers.CharField(
-        required=False, allow_blank=not param.required, help_text=help_text
+        required=False, allow_blank=not param.required, max_length=4000, help_text=help_text
     )
 
 

@@ -14,13 +14,17 @@ from cases import services
 from cases.models import Case, ReleaseType
 from findings import services as findings_services
 from findings.models import Category, Finding, FindingResponse, FindingState, Severity
+from incidents import services as incident_services
 from review.services import (
     accept_documentation,
     assign_case_manager,
     assign_evaluator,
     issue_clearance,
+    report_release,
+    retire_deployment,
     share_findings,
     submit_intake,
+    suspend_clearance,
     verify_access,
 )
 from submissions import services as submissions_services
@@ -234,3 +238,66 @@ def advance(case: Case, target: str, cast: dict) -> Case:
     if case.status != target:
         raise ValueError(f"Cannot advance {case.number} to {target}.")
     return case
+
+
+# --- after clearance ---------------------------------------------------------------------
+
+# The stages a demo case is brought to after clearance, beyond `advance`.
+AFTER_CLEARANCE = ("released", "clearance_suspended", "retired")
+
+
+def release(case: Case, liaison, *, days_ago: int = 20) -> Case:
+    return report_release(
+        case=case,
+        actor=liaison,
+        release_date=timezone.localdate() - dt.timedelta(days=days_ago),
+        channel="Public API and the hosted assistant",
+        notes="General availability in the US and the EU.",
+    )
+
+
+def report_incident(case: Case, liaison, *, severity: str = "high"):
+    return incident_services.report_incident(
+        case=case,
+        actor=liaison,
+        summary="A multi-turn role-play prompt circulating on a forum elicits malware snippets.",
+        detected_at=timezone.now() - dt.timedelta(days=1),
+        severity=severity,
+        affected_versions="v1.0-rc1 as released",
+        affected_uses="Coding assistance through the public API",
+        users_affected="About 40 accounts tried the prompt",
+        mitigations="The prompt pattern is blocked by the output classifier since this morning.",
+    )
+
+
+def after_clearance(case: Case, stage: str, cast: dict) -> Case:
+    """Bring a case past clearance: released with an incident open and a monitoring report
+    due, its clearance suspended after an incident, or its model retired."""
+    liaison, official = cast["liaison"], cast["official"]
+    if stage == "released":
+        case = advance(case, "findings", cast)
+        resolve_findings(case, cast["manager"])
+        case = issue_clearance(
+            case=case,
+            actor=official,
+            scope=f"{case.model_name} as deployed behind the public API.",
+            conditions="A post-deployment monitoring report every 30 days for the first year.",
+            monitoring_every_days=30,
+        )
+        case = release(case, liaison)
+        report_incident(case, liaison)
+        return case
+    case = release(advance(case, "cleared", cast), liaison, days_ago=60)
+    if stage == "clearance_suspended":
+        report_incident(case, liaison, severity="critical")
+        return suspend_clearance(
+            case=case,
+            actor=official,
+            reason="A critical incident is under review; the clearance is suspended meanwhile.",
+            incident=1,
+        )
+    if stage == "retired":
+        return retire_deployment(
+            case=case, actor=liaison, reason="Replaced by its successor; weights archived."
+        )
+    raise ValueError(f"No demo stage {stage!r} after clearance.")

@@ -28,6 +28,28 @@ class ActionForm(forms.Form):
         for param in transition.parameters:
             if param.kind == ParamKind.CASE_MANAGER:
                 field = ManagerChoiceField(case, label="Case manager", help_text=param.help_text)
+            elif param.kind == ParamKind.DATE:
+                field = forms.DateField(
+                    required=param.required,
+                    help_text=param.help_text,
+                    widget=forms.DateInput(attrs={"type": "date"}),
+                )
+            elif param.kind == ParamKind.DAYS:
+                field = forms.IntegerField(
+                    required=param.required, min_value=1, max_value=3650, help_text=param.help_text
+                )
+            elif param.kind == ParamKind.INCIDENT:
+                field = forms.TypedChoiceField(
+                    required=param.required,
+                    coerce=int,
+                    empty_value=None,
+                    choices=[("", "—")]
+                    + [
+                        (i.number, f"Incident {i.number} ({i.get_severity_display().lower()})")
+                        for i in case.incidents.all()
+                    ],
+                    help_text=param.help_text,
+                )
             else:
                 field = forms.CharField(
                     widget=forms.Textarea(attrs={"rows": 3}),

@@ -9,7 +9,10 @@ from django.utils import timezone
 from accounts.models import ConflictOfInterest, Role
 from cases.intake import INTAKE_REQUIRED
 from cases.models import Case
+from clearance.models import ClearanceStatement
+from clearance.services import standing_statement
 from findings import selectors as findings_selectors
+from incidents.services import pending_material_change
 from submissions.models import REQUIRED_DOCUMENT_KINDS, DocumentState
 
 
@@ -102,3 +105,28 @@ def revised_version_ready(case: Case, **params) -> list[str]:
 def findings_addressed(case: Case, **params) -> list[str]:
     """Open when every critical and high finding is resolved and no request is open."""
     return [b.text for b in findings_selectors.clearance_blockers(case)]
+
+
+def statement_in_force(case: Case, **params) -> list[str]:
+    """Open when the case has a valid statement (not suspended, superseded or expired)."""
+    if standing_statement(case, ClearanceStatement.StatementStatus.ISSUED) is None:
+        return ["The case has no valid clearance statement to suspend."]
+    return []
+
+
+def statement_suspended(case: Case, **params) -> list[str]:
+    if standing_statement(case, ClearanceStatement.StatementStatus.SUSPENDED) is None:
+        return ["The case has no suspended clearance statement to reinstate."]
+    return []
+
+
+def no_material_change_pending(case: Case, **params) -> list[str]:
+    if pending_material_change(case) is not None:
+        return ["A declared material change already awaits CAISI's decision."]
+    return []
+
+
+def material_change_pending(case: Case, **params) -> list[str]:
+    if pending_material_change(case) is None:
+        return ["No declared material change awaits a decision."]
+    return []

@@ -5,15 +5,11 @@ who may act.
 """
 
 from cases.access import can_view
-from review.lifecycle import TRANSITIONS
+from review.lifecycle import TRANSITIONS, starts_from
 
 
 def can_take(user, case, action: str) -> bool:
     transition = TRANSITIONS.get(action)
     if transition is None or not user.is_authenticated:
         return False
-    return (
-        user.role in transition.actors
-        and case.status in transition.sources
-        and can_view(user, case)
-    )
+    return user.role in transition.actors and starts_from(transition, case) and can_view(user, case)

@@ -1,7 +1,8 @@
 """The lifecycle's actions and the desk's assignments: one function per use case.
 
-A transition locks the case row, checks who acts, the status, the action's
-parameters and the gate, changes the status, appends one timeline event, and
+A transition locks the case row, checks who acts, the status (and after
+clearance the deployment status), the action's parameters and the gate,
+changes the status or the deployment status, appends one timeline event, and
 leaves the work that follows (notices, deadlines, webhooks) to the outbox.
 """
 
@@ -19,10 +20,18 @@ from cases import access
 from cases.models import Case
 from cases.services import record_event
 from cases.status import OPEN_STATUSES, Status
-from clearance.services import create_statement, revoke_statements
+from clearance.services import (
+    STANDING,
+    create_statement,
+    reinstate_statement,
+    revoke_statements,
+    suspend_statement,
+)
 from core.errors import ActionRefused, BadInput, CaseNotFound, NotAllowed
 from core.security_log import security_event
 from findings.models import Finding, FindingState
+from incidents import services as incident_services
+from incidents.models import MaterialChange
 from review.lifecycle import TRANSITIONS, Action
 
 
@@ -37,7 +46,7 @@ class Step:
 
     case: Case
     details: dict[str, Any] = field(default_factory=dict)
-    fields: list[str] = field(default_factory=lambda: ["status", "status_changed_at"])
+    fields: list[str] = field(default_factory=list)
 
 
 @contextmanager
@@ -45,8 +54,8 @@ def transition(*, case: Case, actor, action: Action, **params) -> Iterator[Step]
     """Move the case by this action: lock, check who acts, status, parameters and gate.
 
     The body of the `with` block runs with the case locked and its new status
-    set, and adds what the action does; on leaving it the case is saved and
-    one timeline event recorded, in the same transaction.
+    (or new deployment status) set, and adds what the action does; on leaving
+    it the case is saved and one timeline event recorded, in the same transaction.
     """
     spec = TRANSITIONS[action]
     with transaction.atomic():
@@ -57,12 +66,20 @@ def transition(*, case: Case, actor, action: Action, **params) -> Iterator[Step]
         if not access.can_view(actor, locked):
             raise CaseNotFound(locked.number)
         if actor.role not in spec.actors:
-            roles = ", ".join(sorted(r.label.lower() for r in spec.actors))
+            roles = " or ".join(sorted(r.label.lower() for r in spec.actors))
             raise ActionRefused(f"Only a {roles} can {action.label.lower()}.")
         if locked.status not in spec.sources:
             raise ActionRefused(
                 f"{action.label} is not possible while the case is in "
                 f"{locked.get_status_display().lower()}."
+            )
+        if (
+            spec.deployment_sources is not None
+            and locked.deployment_status not in spec.deployment_sources
+        ):
+            raise ActionRefused(
+                f"{action.label} is not possible while the model is "
+                f"{locked.get_deployment_status_display().lower()}."
             )
         missing = [
             name
@@ -71,25 +88,54 @@ def transition(*, case: Case, actor, action: Action, **params) -> Iterator[Step]
             or (isinstance(params.get(name), str) and not params[name].strip())
         ]
         if missing:
-            raise ActionRefused([f"The {name} is required." for name in missing])
+            raise ActionRefused([f"The {name.replace('_', ' ')} is required." for name in missing])
         blockers = spec.gate(locked, **params)
         if blockers:
             raise ActionRefused(blockers)
 
+        now = timezone.now()
         from_status = locked.status
-        locked.status = spec.target
-        locked.status_changed_at = timezone.now()
         step = Step(case=locked)
+        if spec.target is not None:
+            locked.status = spec.target
+            locked.status_changed_at = now
+            step.fields += ["status", "status_changed_at"]
+        if spec.deployment_target is not None:
+            step.details["deployment"] = {
+                "from": locked.deployment_status,
+                "to": spec.deployment_target,
+            }
+            locked.deployment_status = spec.deployment_target
+            locked.deployment_changed_at = now
+            step.fields += ["deployment_status", "deployment_changed_at"]
         yield step
-        locked.save(update_fields=step.fields)
+        if step.fields:
+            locked.save(update_fields=step.fields)
         record_event(
             case=locked,
             actor=actor,
             verb=action.value,
-            from_status=from_status,
-            to_status=spec.target,
+            from_status=from_status if spec.target is not None else "",
+            to_status=spec.target or "",
             details=step.details,
         )
+
+
+def _answers(step: Step, incident, action: Action) -> None:
+    """Link the incident this action answers, if one is named, and record it with the step."""
+    number = incident_services.link_response(case=step.case, number=incident, action=action)
+    if number is not None:
+        step.details["incident"] = number
+
+
+def end_of_day(day: dt.date) -> dt.datetime:
+    """Return the first moment after this day, in the portal's time zone."""
+    return timezone.make_aware(dt.datetime.combine(day + dt.timedelta(days=1), dt.time.min))
+
+
+def _not_after_today(day, what: str) -> None:
+    if day is not None and day > timezone.localdate():
+        raise BadInput(f"The {what} is in the future.")
 
 
 def submit_intake(*, case: Case, actor) -> Case:
@@ -149,27 +195,65 @@ def resubmit(*, case: Case, actor) -> Case:
     return step.case
 
 
-def issue_clearance(*, case: Case, actor, scope: str = "", conditions: str = "") -> Case:
-    """Clear the reviewed version and create its statement (step 6 → 7)."""
+def issue_clearance(
+    *,
+    case: Case,
+    actor,
+    scope: str = "",
+    conditions: str = "",
+    valid_until: dt.date | None = None,
+    monitoring_every_days: int | None = None,
+    monitoring_for_days: int | None = None,
+) -> Case:
+    """Clear the reviewed version and create its statement (step 6 → 7).
+
+    A validity period ends after `valid_until`; monitoring conditions ask for a
+    report every `monitoring_every_days` for `monitoring_for_days` (a year unless said).
+    """
+    if valid_until is not None and valid_until <= timezone.localdate():
+        raise BadInput("The end of the validity period must be after today.")
+    if monitoring_for_days and not monitoring_every_days:
+        raise BadInput("Say how often a monitoring report is due.")
     with transition(case=case, actor=actor, action=Action.ISSUE_CLEARANCE, scope=scope) as step:
         superseded = list(
-            step.case.clearance_statements.filter(status="issued").values_list("number", flat=True)
+            step.case.clearance_statements.filter(status__in=STANDING).values_list(
+                "number", flat=True
+            )
         )
         statement = create_statement(
-            case=step.case, official=actor, scope=scope, conditions=conditions
+            case=step.case,
+            official=actor,
+            scope=scope,
+            conditions=conditions,
+            valid_until=end_of_day(valid_until) if valid_until else None,
         )
         # The timeline names the statements, so their numbers are on the hash chain.
         step.details.update(scope=scope, conditions=conditions, statement=statement.number)
+        if valid_until:
+            step.details["valid_until"] = valid_until.isoformat()
+        if monitoring_every_days:
+            reports = incident_services.schedule_monitoring_reports(
+                case=step.case,
+                statement_number=statement.number,
+                every_days=monitoring_every_days,
+                for_days=monitoring_for_days or 365,
+                start=statement.issued_at,
+            )
+            step.details["monitoring_reports"] = {
+                "every_days": monitoring_every_days,
+                "count": len(reports),
+            }
         if superseded:
             step.details["supersedes"] = superseded
     return step.case
 
 
-def revoke_clearance(*, case: Case, actor, reason: str = "") -> Case:
+def revoke_clearance(*, case: Case, actor, reason: str = "", incident: int | None = None) -> Case:
     """Revoke the clearance, with the reason on record."""
     with transition(case=case, actor=actor, action=Action.REVOKE_CLEARANCE, reason=reason) as step:
-        revoke_statements(case=step.case, reason=reason)
+        revoke_statements(case=step.case, reason=reason, actor=actor)
         step.details["reason"] = reason
+        _answers(step, incident, Action.REVOKE_CLEARANCE)
     return step.case
 
 
@@ -187,6 +271,133 @@ def close_case(*, case: Case, actor, reason: str = "") -> Case:
     return step.case
 
 
+# --- after clearance ------------------------------------------------------------------
+
+
+def report_release(*, case: Case, actor, release_date=None, channel: str = "", notes: str = ""):
+    """Record that the cleared model is in service (again, after a restriction or suspension)."""
+    _not_after_today(release_date, "release date")
+    with transition(
+        case=case,
+        actor=actor,
+        action=Action.REPORT_RELEASE,
+        release_date=release_date,
+        channel=channel,
+    ) as step:
+        step.details.update(
+            release_date=release_date.isoformat(), channel=channel.strip(), notes=notes.strip()
+        )
+    return step.case
+
+
+def restrict_deployment(
+    *, case: Case, actor, uses: str = "", reason: str = "", incident: int | None = None
+) -> Case:
+    """Limit the model's use to a reduced set of uses, with the reason."""
+    with transition(
+        case=case, actor=actor, action=Action.RESTRICT_DEPLOYMENT, uses=uses, reason=reason
+    ) as step:
+        step.details.update(uses=uses.strip(), reason=reason.strip())
+        _answers(step, incident, Action.RESTRICT_DEPLOYMENT)
+    return step.case
+
+
+def suspend_deployment(
+    *,
+    case: Case,
+    actor,
+    reason: str = "",
+    expected_end=None,
+    incident: int | None = None,
+) -> Case:
+    """Prohibit all use of the model for a while, for remediation."""
+    if expected_end is not None and expected_end < timezone.localdate():
+        raise BadInput("The expected end of the suspension is in the past.")
+    with transition(
+        case=case, actor=actor, action=Action.SUSPEND_DEPLOYMENT, reason=reason
+    ) as step:
+        step.details["reason"] = reason.strip()
+        if expected_end:
+            step.details["expected_end"] = expected_end.isoformat()
+        _answers(step, incident, Action.SUSPEND_DEPLOYMENT)
+    return step.case
+
+
+def retire_deployment(
+    *, case: Case, actor, reason: str = "", retired_on=None, incident: int | None = None
+) -> Case:
+    """Take the model permanently out of service (it stays monitored: incidents still count)."""
+    _not_after_today(retired_on, "retirement date")
+    with transition(case=case, actor=actor, action=Action.RETIRE_DEPLOYMENT, reason=reason) as step:
+        step.details.update(
+            reason=reason.strip(), retired_on=(retired_on or timezone.localdate()).isoformat()
+        )
+        _answers(step, incident, Action.RETIRE_DEPLOYMENT)
+    return step.case
+
+
+def suspend_clearance(*, case: Case, actor, reason: str = "", incident: int | None = None) -> Case:
+    """Suspend the valid statement; the verification page says so, the PDF stays as signed."""
+    with transition(case=case, actor=actor, action=Action.SUSPEND_CLEARANCE, reason=reason) as step:
+        statement = suspend_statement(case=step.case, actor=actor, reason=reason.strip())
+        step.details.update(
+            statement=statement.number, statement_status=statement.status, reason=reason.strip()
+        )
+        _answers(step, incident, Action.SUSPEND_CLEARANCE)
+    return step.case
+
+
+def reinstate_clearance(*, case: Case, actor, reason: str = "") -> Case:
+    """Put the suspended statement back in force; its history keeps the suspension."""
+    with transition(
+        case=case, actor=actor, action=Action.REINSTATE_CLEARANCE, reason=reason
+    ) as step:
+        statement = reinstate_statement(case=step.case, actor=actor, reason=reason.strip())
+        step.details.update(
+            statement=statement.number, statement_status=statement.status, reason=reason.strip()
+        )
+    return step.case
+
+
+def declare_material_change(*, case: Case, actor, change: str = "") -> Case:
+    """The company declares a change since release; CAISI decides whether to review again."""
+    with transition(
+        case=case, actor=actor, action=Action.DECLARE_MATERIAL_CHANGE, change=change
+    ) as step:
+        declared = incident_services.declare_material_change(
+            case=step.case, actor=actor, description=change
+        )
+        step.details.update(change=declared.description)
+    return step.case
+
+
+def accept_material_change(*, case: Case, actor, reason: str = "") -> Case:
+    """Decide that the declared change needs no new review, with the reason on record."""
+    with transition(
+        case=case, actor=actor, action=Action.ACCEPT_MATERIAL_CHANGE, reason=reason
+    ) as step:
+        incident_services.decide_material_change(
+            case=step.case, actor=actor, decision=MaterialChange.Decision.NO_REVIEW, reason=reason
+        )
+        step.details["reason"] = reason.strip()
+    return step.case
+
+
+def require_resubmission(
+    *, case: Case, actor, reason: str = "", incident: int | None = None
+) -> Case:
+    """Decide that a revised version must be resubmitted (then `resubmit` takes it to testing)."""
+    with transition(
+        case=case, actor=actor, action=Action.REQUIRE_RESUBMISSION, reason=reason
+    ) as step:
+        incident_services.decide_material_change(
+            case=step.case, actor=actor, decision=MaterialChange.Decision.RESUBMIT, reason=reason
+        )
+        step.details["reason"] = reason.strip()
+        _answers(step, incident, Action.REQUIRE_RESUBMISSION)
+    return step.case
+
+
 ACTION_SERVICES = {
     Action.SUBMIT_INTAKE: submit_intake,
     Action.ASSIGN_CASE_MANAGER: assign_case_manager,
@@ -198,6 +409,15 @@ ACTION_SERVICES = {
     Action.REVOKE_CLEARANCE: revoke_clearance,
     Action.WITHDRAW: withdraw,
     Action.CLOSE_CASE: close_case,
+    Action.REPORT_RELEASE: report_release,
+    Action.RESTRICT_DEPLOYMENT: restrict_deployment,
+    Action.SUSPEND_DEPLOYMENT: suspend_deployment,
+    Action.RETIRE_DEPLOYMENT: retire_deployment,
+    Action.SUSPEND_CLEARANCE: suspend_clearance,
+    Action.REINSTATE_CLEARANCE: reinstate_clearance,
+    Action.DECLARE_MATERIAL_CHANGE: declare_material_change,
+    Action.ACCEPT_MATERIAL_CHANGE: accept_material_change,
+    Action.REQUIRE_RESUBMISSION: require_resubmission,
 }
 
 

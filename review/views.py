@@ -57,7 +57,7 @@ def case_new(request):
 def _action_options(user, case: Case) -> list[dict]:
     return [
         {"transition": t, "blockers": services.gate_blockers(case, t.action)}
-        for t in actions_from(case.status)
+        for t in actions_from(case)
         if policy.can_take(user, case, t.action)
     ]
 

@@ -15,10 +15,10 @@ from core.parsers import BoundedFormParser, UploadPipelineParser, uploaded_data
 from core.uploads import accepts_uploads
 from submissions import services
 from submissions.models import (
+    PACKAGE_DOCUMENT_KINDS,
     AccessGrant,
     AccessMethod,
     Document,
-    DocumentKind,
     ModelVersion,
     Packaging,
     SafetyReportType,
@@ -191,7 +191,7 @@ class DocumentSerializer(serializers.ModelSerializer):
 
 
 class DocumentUploadSerializer(serializers.Serializer):
-    kind = serializers.ChoiceField(choices=DocumentKind.choices)
+    kind = serializers.ChoiceField(choices=PACKAGE_DOCUMENT_KINDS)
     file = serializers.FileField()
     title = serializers.CharField(required=False, allow_blank=True, max_length=200)
     report_type = serializers.ChoiceField(

@@ -4,6 +4,7 @@ from django.utils import timezone
 
 from submissions.checklist import GROUPS
 from submissions.models import (
+    PACKAGE_DOCUMENT_KINDS,
     AccessMethod,
     Document,
     DocumentKind,
@@ -106,7 +107,7 @@ class ArtifactUploadForm(forms.Form):
 
 
 class DocumentUploadForm(forms.Form):
-    kind = forms.ChoiceField(choices=DocumentKind.choices)
+    kind = forms.ChoiceField(choices=PACKAGE_DOCUMENT_KINDS)
     report_type = forms.ChoiceField(
         label="Safety report type",
         choices=[("", "—")] + SafetyReportType.choices,

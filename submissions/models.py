@@ -146,8 +146,16 @@ class DocumentKind(models.TextChoices):
     SAFETY_REPORT = "safety_report", "Safety report"
     DEPLOYMENT_PLAN = "deployment_plan", "Deployment plan"
     RISK_MITIGATION = "risk_mitigation", "Risk mitigation strategy"
+    # Filed after release, as a clearance's conditions ask (incidents.services).
+    MONITORING_REPORT = "monitoring_report", "Post-deployment monitoring report"
     OTHER = "other", "Other"
 
+
+# What the documentation package's upload offers: a monitoring report is filed
+# against the report it answers, never as a loose document.
+PACKAGE_DOCUMENT_KINDS = [
+    (value, label) for value, label in DocumentKind.choices if value != "monitoring_report"
+]
 
 REQUIRED_DOCUMENT_KINDS = (
     DocumentKind.MODEL_CARD,

@@ -58,8 +58,8 @@ def _check_contribution(case: Case, actor, *, revision: bool = False) -> None:
         raise CaseNotFound(case.number)
     if actor.role != Role.LIAISON:
         raise NotAllowed("Only the company's liaison adds versions, access and documents.")
-    # A cleared model may come back with a revised version (resubmit); nothing
-    # else is added to a cleared case.
+    # A cleared model may come back with a revised version (resubmit), and files
+    # the monitoring reports its clearance asks for; nothing else is added to it.
     if not case.is_open and not (revision and case.status == Status.CLEARED):
         raise ActionRefused(
             f"The case is {case.get_status_display().lower()}: nothing more can be added to it."
@@ -459,7 +459,8 @@ def upload_document(
         problems.append(problem)
     if problems:
         raise BadInput(problems)
-    _check_contribution(case, actor)
+    after_release = kind == DocumentKind.MONITORING_REPORT
+    _check_contribution(case, actor, revision=after_release)
     name = display_name(original_name)
     try:
         content_type = document_type(name, file)
@@ -471,7 +472,7 @@ def upload_document(
         file.seek(0)
         card = check_model_card(file.read().decode("utf-8"))
     with _removed_unless_committed(stored.name), transaction.atomic():
-        locked = _lock_for_contribution(case, actor)
+        locked = _lock_for_contribution(case, actor, revision=after_release)
         last = locked.documents.filter(kind=kind).aggregate(n=Max("version_number"))["n"] or 0
         document = Document.objects.create(
             case=locked,
@@ -514,7 +515,10 @@ def review_document(*, document: Document, actor, accept: bool, comment: str = "
         raise BadInput("Say what should change: the comment is shown to the company.")
     with transaction.atomic():
         locked_case = Case.objects.select_for_update().get(pk=case.pk)
-        if not locked_case.is_open:
+        after_release = (
+            document.kind == DocumentKind.MONITORING_REPORT and locked_case.status == Status.CLEARED
+        )
+        if not locked_case.is_open and not after_release:
             raise ActionRefused("The case is no longer open.")
         locked = Document.objects.select_for_update().get(pk=document.pk)
         locked.state = DocumentState.ACCEPTED if accept else DocumentState.CHANGES_REQUESTED

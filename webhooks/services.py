@@ -16,6 +16,7 @@ from django.utils import timezone
 
 from cases.access import can_see_internal, during_draft
 from cases.models import Case, CaseEvent
+from cases.status import ANNOUNCED_EVENTS
 from core import crypto, netguard
 from core.errors import ActionRefused, BadInput
 from webhooks.models import Webhook, WebhookDelivery
@@ -106,7 +107,7 @@ def claim_webhook_deliveries(*, event_id: int) -> list[int]:
     two workers at once, claims each delivery exactly once.
     """
     event = CaseEvent.objects.filter(pk=event_id).first()
-    if event is None or not event.to_status:
+    if event is None or not (event.to_status or event.verb in ANNOUNCED_EVENTS):
         return []
     claimed = []
     for hook in webhook_recipients(event):
@@ -126,7 +127,7 @@ def webhook_payload(delivery: WebhookDelivery) -> dict[str, Any]:
     event, case = delivery.event, delivery.event.case
     return {
         "id": str(delivery.event_uid),
-        "type": "case.status_changed",
+        "type": ANNOUNCED_EVENTS.get(event.verb, "case.status_changed"),
         "occurred_at": event.created_at.isoformat(),
         "action": event.verb,
         "from_status": event.from_status or None,

@@ -18,6 +18,8 @@ from caisi_portal.celery import app
 from cases import services
 from cases.models import CaseEvent
 from core import workrows
+from review.services import suspend_clearance
+from tests.incidents.helpers import incident_on, released
 from webhooks.apps import WEBHOOK_DELIVERY
 from webhooks.models import WebhookDelivery
 from webhooks.services import (
@@ -283,3 +285,24 @@ def test_a_retry_waiting_its_turn_is_not_taken_for_lost(db, cast, settings):
         after_retry = timezone.now() + dt.timedelta(hours=1) + WEBHOOK_DELIVERY.after
         assert workrows.claim_lost(WEBHOOK_DELIVERY, now=after_retry) == [delivery_id]
         assert len(receiver.events()) == 1
+
+
+def test_deployment_statement_and_incident_changes_are_announced_with_their_type(db, cast, case_at):
+    case = released(case_at, cast)
+    with Receiver() as receiver:
+        register_webhook(owner=cast.liaison, url=receiver.url)
+        incident_on(case, cast.liaison)
+        suspend_clearance(case=case, actor=cast.official, reason="Under review.")
+        services.post_message(case=case, actor=cast.manager, body="A question.")
+        for verb in ("report_release", "incident_reported", "suspend_clearance"):
+            event = CaseEvent.objects.get(case=case, verb=verb)
+            [delivery_id] = claim_webhook_deliveries(event_id=event.pk)
+            assert deliver_webhook(delivery_id=delivery_id) == DeliveryOutcome.DELIVERED
+        message = CaseEvent.objects.get(case=case, verb="message_posted")
+        assert claim_webhook_deliveries(event_id=message.pk) == []
+        types = [(r["json"]["action"], r["json"]["type"]) for r in receiver.events()]
+    assert types == [
+        ("report_release", "deployment.status_changed"),
+        ("incident_reported", "incident.reported"),
+        ("suspend_clearance", "clearance.status_changed"),
+    ]

@@ -22,13 +22,16 @@ from cases import services
 from clearance import services as clearance_services
 from findings import services as findings_services
 from findings.models import Category, Severity
+from incidents import services as incident_services
 from review import demo
 from review import services as review_services
 from review.services import assign_evaluator, close_case, revoke_clearance, share_findings, withdraw
 from submissions import services as submissions_services
 from submissions.models import AccessMethod, DocumentKind
+from tests.cases.helpers import release
 from tests.clearance.conftest import signing_identity, statement_settings  # noqa: F401
 from tests.factories import StaffFactory
+from tests.incidents.helpers import incident_on
 from webhooks.services import register_webhook
 
 # Strings that exist only in Globex's records: an Acme person who receives one has seen Globex.
@@ -228,6 +231,16 @@ def world(cast, case_at, conflicted, statement_settings):  # noqa: F811
     statement = acme["cleared"].clearance_statements.get()
     clearance_services.render_statement_pdf(statement_id=statement.pk)
     statement.refresh_from_db()
+    # After clearance: the cleared model is released, has an incident with an
+    # internal note its company must never see, and a monitoring report due.
+    cleared = release(acme["cleared"], cast)
+    incident = incident_on(cleared, cast.liaison)
+    incident_services.add_incident_note(
+        incident=incident, actor=cast.manager, body=ACME_INTERNAL_MESSAGE, internal=True
+    )
+    (monitoring_report,) = incident_services.schedule_monitoring_reports(
+        case=cleared, statement_number=statement.number, every_days=90, for_days=90
+    )
     token, _ = accounts_services.create_api_token(user=cast.manager, name="ci")
     webhook, _ = register_webhook(owner=cast.manager, url="https://hooks.example/caisi")
     globex = _globex_case(cast)
@@ -252,6 +265,8 @@ def world(cast, case_at, conflicted, statement_settings):  # noqa: F811
         evaluation=evaluation,
         version=version,
         statement=statement,
+        incident=incident,
+        monitoring_report=monitoring_report,
         conflict=conflict,
         token=token,
         webhook=webhook,

@@ -28,6 +28,11 @@ CASES = [
     ("acme", "Atlas Vision review", "Atlas Vision", "documentation"),
     ("acme", "Atlas Code review", "Atlas Code", "findings"),
     ("acme", "Atlas 2.5 review", "Atlas 2.5", "cleared"),
+    # After clearance: released with an open incident and a monitoring report due,
+    # a suspended clearance, a retired model.
+    ("acme", "Atlas 2 review", "Atlas 2", "released"),
+    ("globex", "Helix 0.9 review", "Helix 0.9", "clearance_suspended"),
+    ("globex", "Helix Classic review", "Helix Classic", "retired"),
     ("globex", "Helix 1 review", "Helix 1", "access"),
     ("globex", "Helix Edge review", "Helix Edge", "testing"),
     ("globex", "Helix Lite review", "Helix Lite", "withdrawn"),
@@ -70,6 +75,8 @@ class Command(BaseCommand):
             if status == "withdrawn":
                 case = demo.advance(case, "triage", cast)
                 withdraw(case=case, actor=liaisons[slug], reason="Release plans changed.")
+            elif status in demo.AFTER_CLEARANCE:
+                case = demo.after_clearance(case, status, cast)
             elif status == "intake":
                 services.update_intake(
                     case=case, actor=liaisons[slug], data={"architecture": "Dense transformer"}

@@ -1,0 +1,41 @@
+from django import template
+
+from accounts.models import Role
+from cases.access import can_see_internal
+from cases.models import CaseEvent
+from incidents import services
+from incidents.models import Incident, MaterialChange
+
+register = template.Library()
+
+# The timeline's verbs that change the deployment: the panel's dated history.
+DEPLOYMENT_VERBS = (
+    "report_release",
+    "restrict_deployment",
+    "suspend_deployment",
+    "retire_deployment",
+)
+
+
+@register.inclusion_tag("incidents/_panel_body.html", takes_context=True)
+def after_release_panel(context):
+    """Render the case page's deployment, incidents, monitoring reports and material changes."""
+    case, user = context["case"], context["user"]
+    return {
+        "case": case,
+        "user": user,
+        "staff": can_see_internal(user),
+        "deployment_history": list(
+            CaseEvent.objects.filter(case=case, verb__in=DEPLOYMENT_VERBS)
+            .select_related("actor")
+            .order_by("-seq")
+        ),
+        "incidents": list(Incident.objects.filter(case=case).order_by("-number")),
+        "reports": list(case.monitoring_reports.select_related("document")),
+        "material_changes": list(
+            MaterialChange.objects.filter(case=case).select_related("declared_by", "decided_by")
+        ),
+        "can_report": services.can_report_incident(user, case),
+        "can_file": user.role == Role.LIAISON,
+        "can_review": user.role in services.TRIAGERS,
+    }
