@@ -37,6 +37,7 @@ from submissions.models import (
     PracticeStatus,
     SafetyReportType,
 )
+from submissions.policy import can_take_model_access
 from submissions.uploads import UploadRefused, display_name, document_type, store_stream
 
 SHA256 = re.compile(r"^[0-9a-f]{64}$")
@@ -64,15 +65,6 @@ def _check_contribution(case: Case, actor, *, revision: bool = False) -> None:
         raise ActionRefused(
             f"The case is {case.get_status_display().lower()}: nothing more can be added to it."
         )
-
-
-def can_add_version(user, case: Case) -> bool:
-    """Whether the company may record a version now (open, or cleared for a revision)."""
-    return (
-        user.role == Role.LIAISON
-        and (case.is_open or case.status == Status.CLEARED)
-        and access.can_view(user, case)
-    )
 
 
 @contextmanager
@@ -297,16 +289,6 @@ def revoke_access(*, grant: AccessGrant, actor, reason: str, confirmed: bool) ->
             details={"grant": locked.pk, "method": locked.method, "reason": reason},
         )
     return locked
-
-
-def can_take_model_access(user, case: Case) -> bool:
-    """Whether this user may reveal credentials or take the weights.
-
-    The case managers and the case's evaluators only: not the auditor, not the official.
-    """
-    if not access.can_view(user, case):
-        return False
-    return user.role in (Role.CASE_MANAGER, Role.EVALUATOR)
 
 
 def _note_custody(*, case: Case, actor, verb: str, details: dict[str, Any]) -> None:

@@ -17,7 +17,7 @@ from cases.selectors import get_visible_case
 from core.errors import ActionRefused, CaseNotFound
 from core.uploads import accepts_uploads
 from core.web import run_form, submitted
-from submissions import services
+from submissions import policy, services
 from submissions.forms import (
     AccessGrantForm,
     ArtifactUploadForm,
@@ -50,7 +50,7 @@ def _wants_json(request) -> bool:
 @require_http_methods(["GET", "POST"])
 def version_new(request, number):
     case = get_visible_case(request.user, number)
-    if not services.can_add_version(request.user, case):
+    if not policy.can_add_version(request.user, case):
         raise PermissionDenied(
             "Only the company's liaison records versions, while the case is open."
         )
@@ -77,7 +77,7 @@ def version_new(request, number):
 def version_edit(request, number, pk):
     case = get_visible_case(request.user, number)
     version = get_object_or_404(ModelVersion, case=case, pk=pk)
-    if not services.can_add_version(request.user, case):
+    if not policy.can_add_version(request.user, case):
         raise PermissionDenied("Only the company's liaison edits versions, while the case is open.")
     if version.is_frozen:
         raise PermissionDenied("A submitted version is frozen; add a new version instead.")

@@ -1,8 +1,8 @@
 from django import template
 
 from cases.access import can_contribute
+from submissions.policy import can_add_version, can_take_model_access
 from submissions.selectors import case_panel
-from submissions.services import can_add_version, can_take_model_access
 
 register = template.Library()
 
