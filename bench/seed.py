@@ -139,7 +139,7 @@ def make_tables() -> dict[str, Table]:
             "training_compute training_data_description intended_uses modality release_type "
             "planned_release_date created_at updated_at company_updated_at submitted_at "
             "status_changed_at case_manager_id "
-            "created_by_id organization_id",
+            "created_by_id organization_id deployment_status",
         ),
         "evaluators": ("cases_case_evaluators", "id case_id user_id"),
         "event": (
@@ -398,6 +398,7 @@ class CaseWriter:
             case_manager_id=manager if reached >= 2 else None,
             created_by_id=liaison,
             organization_id=org,
+            deployment_status="not_released",
         )
         self.deadlines(case_id, status, status_changed_at, planned, opened)
 

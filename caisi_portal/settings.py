@@ -278,6 +278,8 @@ SPECTACULAR_SETTINGS = {
         "AnswerKindEnum": "findings.models.FindingResponse.Kind",
         "RunStatusEnum": "findings.models.EvaluationRun.RunStatus",
         "ClarificationStatusEnum": "findings.models.ClarificationRequest.RequestStatus",
+        "FindingSeverityEnum": "findings.models.Severity",
+        "IncidentSeverityEnum": "incidents.models.IncidentSeverity",
     },
 }
 

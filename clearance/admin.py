@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from clearance.models import ClearanceStatement
+from clearance.models import ClearanceStatement, StatementStatusChange
 from core.admin import ReadOnlyAdmin
 
 
@@ -12,3 +12,9 @@ class ClearanceStatementAdmin(ReadOnlyAdmin):
     search_fields = ["number", "company_name", "model_name"]
     # The code is a bearer link to the public page; the PDF carries it already.
     exclude = ["verification_code"]
+
+
+@admin.register(StatementStatusChange)
+class StatementStatusChangeAdmin(ReadOnlyAdmin):
+    list_display = ["statement", "change", "actor", "at"]
+    list_select_related = ["statement", "actor"]

@@ -6,17 +6,26 @@ through one of them that no check here foresaw. In a child process such a
 file costs at most the limits: the web worker's interpreter and memory are
 never its to take, and a child past its time is killed.
 
-A child is a fork of the asking process, so the parser modules it needs are
-loaded already and it starts in milliseconds. It only runs the parser and
-sends the result back through a pipe; it never touches the database
-connection or anything else it inherited, and leaves with os._exit.
+A child is a fork of the asking process when that process runs one thread
+(a web or worker process as deployed), so the parser modules it needs are
+loaded already and it starts in milliseconds; it only runs the parser and
+sends the result back through a pipe. A process running other threads (a
+threaded development server, a test run with live servers) may be holding a
+lock a fork would copy held forever, so there the child is a fresh
+interpreter instead; it sets Django up if the parent had it, loads the
+parser, says it is ready, and only then does the time limit start.
 """
 
+import importlib
 import multiprocessing
 import os
 import resource
+import threading
 from collections.abc import Callable
 from typing import Any
+
+# How long a fresh interpreter may take to load the parser before its time starts.
+START_SECONDS = 120
 
 
 class Refused(Exception):
@@ -30,18 +39,29 @@ class LimitExceeded(Exception):
 def run(func: Callable[..., Any], *args: Any, seconds: float, memory_bytes: int) -> Any:
     """Return func(*args) computed in a child process, or raise Refused or LimitExceeded.
 
-    The caller imports what `func` needs first, so the child finds it loaded;
-    the result must be plain data (it is pickled back).
+    The caller imports what `func` needs first, so a forked child finds it
+    loaded; `func` is a module-level function, and the result plain data (it
+    is pickled back).
     """
-    context = multiprocessing.get_context("fork")
+    forked = threading.active_count() == 1
+    context = multiprocessing.get_context("fork" if forked else "spawn")
     receiver, sender = context.Pipe(duplex=False)
-    child = context.Process(target=_run_child, args=(sender, memory_bytes, func, args), daemon=True)
+    target = (func.__module__, func.__qualname__)
+    child = context.Process(
+        target=_run_child, args=(sender, memory_bytes, target, args), daemon=True
+    )
     child.start()
     sender.close()
     try:
-        if not receiver.poll(seconds):
+        if not receiver.poll(START_SECONDS):
+            raise LimitExceeded("the reader could not be started")
+        first = receiver.recv()
+        if first != "ready":  # it failed before it could start: that is the outcome
+            outcome, value = first
+        elif not receiver.poll(seconds):
             raise LimitExceeded(f"it took longer than {seconds:g} seconds to read")
-        outcome, value = receiver.recv()
+        else:
+            outcome, value = receiver.recv()
     except EOFError:  # the child died without answering: killed, or out of memory in C
         outcome, value = "memory", None
     finally:
@@ -58,8 +78,19 @@ def run(func: Callable[..., Any], *args: Any, seconds: float, memory_bytes: int)
     raise RuntimeError(f"The parser failed: {value}")
 
 
-def _run_child(sender, memory_bytes: int, func, args) -> None:
+def _load(target: tuple[str, str]) -> Callable[..., Any]:
+    """Return the function named by (module, name), setting Django up first if needed."""
+    module_name, name = target
+    if os.environ.get("DJANGO_SETTINGS_MODULE"):
+        django = importlib.import_module("django")
+        django.setup()  # a no-op in a forked child, which has it set up already
+    return getattr(importlib.import_module(module_name), name)
+
+
+def _run_child(sender, memory_bytes: int, target: tuple[str, str], args) -> None:
     try:
+        func = _load(target)
+        sender.send("ready")
         _limit_memory(memory_bytes)
         result = func(*args)
     except Refused as refusal:

@@ -268,7 +268,8 @@ TABLE: tuple[Transition, ...] = (
     ),
     _t(
         Action.CLOSE_CASE,
-        OPEN_STATUSES,
+        # A draft is the company's alone (cases.access): CAISI closes what it was sent.
+        OPEN_STATUSES - {Status.INTAKE},
         Status.CLOSED,
         {Role.CASE_MANAGER},
         gates.always,

@@ -284,13 +284,14 @@ def in_process(monkeypatch):
 
 
 def test_a_stored_backslash_url_fails_alone_and_a_later_owner_is_still_sent(
-    db, cast, on_this_host, in_process
+    db, cast, case_at, on_this_host, in_process
 ):
+    # A submitted case: staff's webhooks hear nothing of a company's draft.
+    case = case_at("triage", title="Loop")
+    event = CaseEvent.objects.get(case=case, verb="submit_intake")
     with Receiver() as receiver:
         good, _ = register_webhook(owner=cast.auditor, url=receiver.url)
         bad = stored(cast.liaison, BACKSLASH_AT)  # the newest, so it is sent first
-        case = services.open_case(actor=cast.liaison, title="Loop", model_name="L")
-        event = CaseEvent.objects.get(case=case, verb="case_opened")
         assert tasks.dispatch_webhooks(event.pk) == 2
         failed = WebhookDelivery.objects.get(webhook=bad, event=event)
         assert failed.status == "failed"
@@ -383,13 +384,14 @@ def answer_redirect_inside(target_port):
 
 
 def test_a_receiver_that_answers_junk_fails_alone_and_the_next_is_still_sent(
-    db, cast, on_this_host, in_process
+    db, cast, case_at, on_this_host, in_process
 ):
+    # A submitted case: staff's webhooks hear nothing of a company's draft.
+    case = case_at("triage", title="Junk")
+    event = CaseEvent.objects.get(case=case, verb="submit_intake")
     with RawListener(answer_junk) as junk, Receiver() as receiver:
         register_webhook(owner=cast.auditor, url=receiver.url)
         bad, _ = register_webhook(owner=cast.liaison, url=f"http://127.0.0.1:{junk.port}/h")
-        case = services.open_case(actor=cast.liaison, title="Junk", model_name="J")
-        event = CaseEvent.objects.get(case=case, verb="case_opened")
         tasks.dispatch_webhooks(event.pk)
         failed = WebhookDelivery.objects.get(webhook=bad, event=event)
         assert failed.status == "pending" and failed.attempts == 1  # to be tried again
