@@ -17,8 +17,10 @@ from accounts.models import ConflictOfInterest, Role
 from cases import access
 from cases.models import Case
 from cases.services import record_event
+from clearance.apps import STATEMENT_CONTENT
 from clearance.services import create_statement, revoke_statements
 from core.errors import ActionRefused, CaseNotFound
+from core.records import CONTENT_KEY
 from findings.models import Finding, FindingState
 from review.lifecycle import TRANSITIONS, Action
 
@@ -154,6 +156,7 @@ def issue_clearance(*, case: Case, actor, scope: str = "", conditions: str = "")
         )
         # The timeline names the statements, so their numbers are on the hash chain.
         step.details.update(scope=scope, conditions=conditions, statement=statement.number)
+        step.details[CONTENT_KEY] = STATEMENT_CONTENT.sha256(statement)
         if superseded:
             step.details["supersedes"] = superseded
     return step.case
