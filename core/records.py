@@ -10,6 +10,7 @@ timeline's own layer) can load and hash them again without importing any app.
 import datetime as dt
 import hashlib
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from django.apps import apps
@@ -57,3 +58,28 @@ def recorded_content() -> dict[str, RecordedContent]:
             for verb in spec.verbs:
                 found[verb] = spec
     return found
+
+
+@dataclass(frozen=True)
+class RecordSection:
+    """One part of a case's exported record: a name and the function that writes it.
+
+    `write(record, case, internal)` adds files to the record (`record.add_json`,
+    `record.add_file`); `internal` is whether the record is CAISI's, with its
+    internal material, or the company's. The export writes its own sections and
+    then those every app declares in its AppConfig's `record_sections`, so an
+    app added later (incidents, monitoring reports) extends the record without
+    the export importing it.
+    """
+
+    name: str
+    write: Callable
+
+
+def record_sections() -> list[RecordSection]:
+    """Return the record sections the apps declare, in app order."""
+    return [
+        section
+        for config in apps.get_app_configs()
+        for section in getattr(config, "record_sections", ())
+    ]

@@ -8,7 +8,7 @@ leaves the work that follows (notices, deadlines, webhooks) to the outbox.
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import Any
+from typing import IO, Any
 
 from django.db import transaction
 from django.utils import timezone
@@ -22,6 +22,7 @@ from clearance.services import create_statement, revoke_statements
 from core.errors import ActionRefused, CaseNotFound
 from core.records import CONTENT_KEY
 from findings.models import Finding, FindingState
+from review import export
 from review.lifecycle import TRANSITIONS, Action
 
 
@@ -260,3 +261,41 @@ def assign_in_bulk(*, cases, actor, person) -> dict[str, list[str]]:
         except CaseNotFound:
             refusals[case.number] = ["You cannot see this case."]
     return refusals
+
+
+def export_record(
+    *, case: Case, actor, output: IO[bytes], company_view: bool = False, operator: str = ""
+) -> export.WrittenRecord:
+    """Write the case's signed record to `output`, and put the export on the timeline.
+
+    CAISI staff get the whole record; the company, of its own case, what it sees
+    on the portal. No actor is an operator at the command line (`operator`
+    names them), who gets CAISI's record. `company_view` writes the company's
+    record whoever asks. The event names the manifest's SHA-256, so the
+    timeline says which archive left the portal.
+    """
+    if actor is not None:
+        if not access.can_view(actor, case):
+            raise CaseNotFound(case.number)
+        internal = access.can_see_internal(actor) and not company_view
+        exported_by = {"name": str(actor), "email": actor.email, "role": actor.role}
+    else:
+        internal = not company_view
+        exported_by = {"operator": operator or "unknown", "via": "manage.py export_case"}
+    written = export.write_record(
+        case=case, internal=internal, exported_by=exported_by, output=output
+    )
+    record_event(
+        case=case,
+        actor=actor,
+        verb="record_exported",
+        details={
+            "audience": written.audience,
+            "manifest_sha256": written.manifest_sha256,
+            "files": written.files,
+            "events": written.events,
+            **({"operator": exported_by["operator"]} if actor is None else {}),
+        },
+        internal=internal,
+    )
+    return written
