@@ -19,6 +19,7 @@ import datetime as dt
 import hashlib
 import json
 import re
+import time
 import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -91,7 +92,9 @@ class Record:
         except FileNotFoundError:
             return None
         digest, size = hashlib.sha256(), 0
-        with source, self.archive.open(path, "w", force_zip64=True) as target:
+        info = zipfile.ZipInfo(path, date_time=time.localtime()[:6])
+        info.compress_type = zipfile.ZIP_DEFLATED
+        with source, self.archive.open(info, "w", force_zip64=True) as target:
             while chunk := source.read(CHUNK):
                 digest.update(chunk)
                 size += len(chunk)

@@ -40,8 +40,9 @@ class Command(BaseCommand):
             )
             return
         after = CaseEvent.objects.filter(created_at__gt=newest.signed_at).count()
+        hold = "checkpoints hold" if checkpoints != 1 else "checkpoint holds"
         self.stdout.write(
-            f"{checkpoints} checkpoints hold; the newest, #{newest.seq}, was signed "
+            f"{checkpoints} {hold}; the newest, #{newest.seq}, was signed "
             f"{newest.signed_at:%Y-%m-%d %H:%M:%S %Z}. {after} events are newer and rest on "
             "their hash chains until the next checkpoint."
         )
