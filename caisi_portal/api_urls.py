@@ -18,6 +18,7 @@ def urls():
         path(f"{C}/status/", cases_api.CaseStatusView.as_view(), name="case-status"),
         path(f"{C}/timeline/", cases_api.TimelineView.as_view(), name="case-timeline"),
         path(f"{C}/actions/<str:action>/", cases_api.ActionView.as_view(), name="case-action"),
+        path(f"{C}/export/", cases_api.CaseExportView.as_view(), name="case-export"),
         path(f"{C}/versions/", submissions_api.VersionListView.as_view(), name="case-versions"),
         path(f"{C}/access/", submissions_api.AccessGrantView.as_view(), name="case-access"),
         path(f"{C}/documents/", submissions_api.DocumentListView.as_view(), name="case-documents"),

@@ -45,6 +45,13 @@ def schedule_periodic_tasks(sender, **kwargs):
         sender.signature("clearance.tasks.render_pending_statements"),
         name="clearance: render statements without a PDF",
     )
+    # A signed checkpoint of the timelines' heads: removed newest events or a
+    # rewritten chain are caught by `verify_timeline` against it.
+    sender.add_periodic_task(
+        settings.TIMELINE_CHECKPOINT_SECONDS,
+        sender.signature("cases.tasks.checkpoint_timelines"),
+        name="cases: sign a checkpoint of the timelines' heads",
+    )
     # Background work whose message was lost after its publish (core.workrows).
     sender.add_periodic_task(
         settings.WORK_SWEEP_SECONDS,

@@ -357,6 +357,8 @@ CLEARANCE_SIGNING_KEY = env("CLEARANCE_SIGNING_KEY", str(BASE_DIR / "signing" / 
 CLEARANCE_SIGNING_CERT = env("CLEARANCE_SIGNING_CERT", str(BASE_DIR / "signing" / "statement.crt"))
 CLEARANCE_SIGNING_PASSPHRASE = env("CLEARANCE_SIGNING_PASSPHRASE")
 CLEARANCE_RENDER_SWEEP_SECONDS = env_int("CLEARANCE_RENDER_SWEEP_SECONDS", 300)
+# How often the heads of the case timelines are signed in a checkpoint (same identity).
+TIMELINE_CHECKPOINT_SECONDS = env_int("TIMELINE_CHECKPOINT_SECONDS", 3600)
 VERIFY_RATE_LIMIT_PER_MINUTE = env_int("VERIFY_RATE_LIMIT_PER_MINUTE", 30)
 # The rate limit counts in the cache: per process by default, shared when
 # CACHE_URL names a Redis database (redis://host:6379/N).

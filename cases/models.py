@@ -372,3 +372,81 @@ class ClockPause(models.Model):
 
     def __str__(self) -> str:
         return f"{self.case_id} paused {self.started_at:%Y-%m-%d} – {self.ended_at or 'now'}"
+
+
+class TimelineCheckpointQuerySet(models.QuerySet):
+    def delete(self):
+        raise AppendOnlyError("Timeline checkpoints are append-only.")
+
+    def update(self, **kwargs):
+        raise AppendOnlyError("Timeline checkpoints are append-only.")
+
+
+class TimelineCheckpoint(models.Model):
+    """A signed statement of the heads of the case timelines that moved since the last one.
+
+    A hash chain shows a changed or removed event in its middle; only a record
+    of its head kept apart, and signed, shows that its newest events were cut
+    off or the whole chain rewritten. Each checkpoint names the previous one's
+    root, so the checkpoints form a chain of their own.
+    """
+
+    seq = models.PositiveIntegerField(unique=True)
+    signed_at = models.DateTimeField()
+    prev_root = models.CharField(max_length=64, blank=True)
+    root = models.CharField(max_length=64, help_text="SHA-256 of the signed payload.")
+    signature = models.TextField(help_text="Base64 detached signature over the payload.")
+    certificate_sha256 = models.CharField(max_length=64)
+
+    objects = TimelineCheckpointQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["seq"]
+
+    def __str__(self) -> str:
+        return f"checkpoint #{self.seq} {self.signed_at:%Y-%m-%d %H:%M}"
+
+    def save(self, *args, **kwargs):
+        if not self._state.adding:
+            raise AppendOnlyError("Timeline checkpoints are append-only.")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise AppendOnlyError("Timeline checkpoints are append-only.")
+
+
+class CheckpointHead(models.Model):
+    """The head of one case's timeline as a checkpoint signed it."""
+
+    checkpoint = models.ForeignKey(
+        TimelineCheckpoint, on_delete=models.PROTECT, related_name="heads"
+    )
+    case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="checkpoint_heads")
+    case_number = models.CharField(max_length=20)
+    seq = models.PositiveIntegerField()
+    hash = models.CharField(max_length=64)
+
+    objects = TimelineCheckpointQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["checkpoint", "case_number"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["checkpoint", "case"], name="checkpoint_head_once_per_case"
+            )
+        ]
+        indexes = [
+            # A case's newest signed head: the one its chain must still reach.
+            models.Index(fields=["case", "-checkpoint"], name="checkpoint_head_latest")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.case_number}#{self.seq} in checkpoint {self.checkpoint_id}"
+
+    def save(self, *args, **kwargs):
+        if not self._state.adding:
+            raise AppendOnlyError("Timeline checkpoints are append-only.")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise AppendOnlyError("Timeline checkpoints are append-only.")

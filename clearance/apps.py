@@ -3,6 +3,7 @@ import datetime as dt
 from django.apps import AppConfig
 from django.db.models import Q
 
+from core.records import RecordedContent
 from core.work import Work
 
 # A statement waits for its signed PDF. The render is locked and done once, so
@@ -20,6 +21,30 @@ STATEMENT_RENDER = Work(
 )
 
 
+# What a clearance says is on the timeline by hash: a statement rewritten later no longer
+# matches the event that issued it.
+STATEMENT_CONTENT = RecordedContent(
+    verbs=("issue_clearance",),
+    model="clearance.ClearanceStatement",
+    key="statement",
+    lookup="number",
+    fields=(
+        "number",
+        "model_version",
+        "company_name",
+        "model_name",
+        "version_label",
+        "vcs_reference",
+        "digest",
+        "scope",
+        "conditions",
+        "official",
+        "issued_at",
+    ),
+)
+
+
 class ClearanceConfig(AppConfig):
     name = "clearance"
     background_work = (STATEMENT_RENDER,)
+    recorded_content = (STATEMENT_CONTENT,)

@@ -8,7 +8,6 @@ from urllib.parse import unquote, urlsplit
 import qrcode
 import qrcode.image.svg
 from django.conf import settings
-from django.core.exceptions import ImproperlyConfigured
 from django.db.models import Case as Switch
 from django.db.models import IntegerField, Value, When
 from django.template.loader import render_to_string
@@ -18,13 +17,12 @@ from weasyprint.urls import URLFetcher
 from cases.models import CaseEvent
 from cases.status import STEP_OF_STATUS, Status
 from clearance.models import NON_ENDORSEMENT, ClearanceStatement
+from core.signing import SigningIdentityMissing, identity_paths
 from findings.models import Finding, FindingState, Severity
 
+__all__ = ["SigningIdentityMissing", "load_signer", "render_pdf", "sign_pdf"]
+
 SEVERITY_ORDER = [s.value for s in Severity]
-
-
-class SigningIdentityMissing(ImproperlyConfigured):
-    """The key or certificate that signs statements is not where the settings say."""
 
 
 def assets_dir() -> Path:
@@ -131,13 +129,7 @@ def load_signer():
     """Return a pyhanko signer for the key and certificate named in the settings."""
     from pyhanko.sign import signers
 
-    key, cert = Path(settings.CLEARANCE_SIGNING_KEY), Path(settings.CLEARANCE_SIGNING_CERT)
-    for path in (key, cert):
-        if not path.is_file():
-            raise SigningIdentityMissing(
-                f"No signing identity at {path}: set CLEARANCE_SIGNING_KEY and "
-                "CLEARANCE_SIGNING_CERT, or run `python manage.py create_signing_identity`."
-            )
+    key, cert = identity_paths()
     passphrase = settings.CLEARANCE_SIGNING_PASSPHRASE
     signer = signers.SimpleSigner.load(
         str(key), str(cert), key_passphrase=passphrase.encode() if passphrase else None

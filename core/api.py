@@ -174,6 +174,7 @@ def problems(*codes: int) -> dict:
         404: "No such case, or not one this token's user may see.",
         409: "The action was refused; `blockers` says what stands in its way.",
         429: "Too many requests for this token; `Retry-After` says when to try again.",
+        503: "A service the request needs is not available now; nothing was done.",
     }
     return {
         (code, PROBLEM_JSON): OpenApiResponse(ProblemSerializer, description=descriptions[code])

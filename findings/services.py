@@ -23,7 +23,15 @@ from cases.models import Case
 from cases.services import pause_clock, record_event, resume_clock
 from core import sandbox
 from core.errors import ActionRefused, BadInput, CaseNotFound
+from core.records import CONTENT_KEY
 from findings import inspectlog, policy
+from findings.apps import (
+    ANSWER_CONTENT,
+    CLARIFICATION_ANSWER_CONTENT,
+    DECISION_CONTENT,
+    FINDING_CONTENT,
+    QUESTION_CONTENT,
+)
 from findings.models import (
     Category,
     ClarificationRequest,
@@ -306,7 +314,12 @@ def draft_finding(
         case=locked,
         actor=actor,
         verb="finding_drafted",
-        details={"finding": finding.pk, "title": title, "severity": severity},
+        details={
+            "finding": finding.pk,
+            "title": title,
+            "severity": severity,
+            CONTENT_KEY: FINDING_CONTENT.sha256(finding),
+        },
         internal=True,
     )
     return finding
@@ -370,7 +383,14 @@ def respond_to_finding(
     )
     locked.state = FindingState.ANSWERED
     locked.save(update_fields=["state"])
-    details = {"finding": locked.pk, "title": locked.title, "kind": kind, "round": response.round}
+    details = {
+        "finding": locked.pk,
+        "response": response.pk,
+        "title": locked.title,
+        "kind": kind,
+        "round": response.round,
+        CONTENT_KEY: ANSWER_CONTENT.sha256(response),
+    }
     if response.fixed_in_version:
         details["fixed_in_version"] = response.fixed_in_version.label
     record_event(case=case, actor=actor, verb="finding_answered", details=details)
@@ -430,9 +450,11 @@ def review_finding_response(*, finding: Finding, actor, verdict: str, note: str 
         verb="finding_answer_reviewed",
         details={
             "finding": locked.pk,
+            "response": response.pk,
             "title": locked.title,
             "verdict": verdict,
             "round": response.round,
+            CONTENT_KEY: DECISION_CONTENT.sha256(response),
         },
     )
     return locked
@@ -462,7 +484,11 @@ def ask_clarification(
         case=locked,
         actor=actor,
         verb="clarification_requested",
-        details={"request": request.pk, "due_date": due_date},
+        details={
+            "request": request.pk,
+            "due_date": due_date,
+            CONTENT_KEY: QUESTION_CONTENT.sha256(request),
+        },
     )
     return request
 
@@ -497,7 +523,10 @@ def answer_clarification(
     locked.save(update_fields=["status", "answer", "answered_by", "answered_at"])
     _resume_if_nothing_open(case)
     record_event(
-        case=case, actor=actor, verb="clarification_answered", details={"request": locked.pk}
+        case=case,
+        actor=actor,
+        verb="clarification_answered",
+        details={"request": locked.pk, CONTENT_KEY: CLARIFICATION_ANSWER_CONTENT.sha256(locked)},
     )
     return locked
 

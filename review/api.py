@@ -6,6 +6,7 @@ sees exactly what its user sees; a case the user may not see is a 404.
 
 import hashlib
 import re
+import tempfile
 from collections import Counter
 
 from django.db.models import Count
@@ -40,10 +41,13 @@ from core.api import (
     TimelinePagination,
     problems,
 )
+from core.errors import NotAllowed
+from core.signing import SigningIdentityMissing
 from findings.models import Finding, FindingState, Severity
 from findings.selectors import with_overdue_request
 from review import policy, services
 from review.lifecycle import TRANSITIONS, Param, ParamKind, actions_from, parameters_by_name
+from review.views import record_response
 from submissions.models import REQUIRED_DOCUMENT_KINDS, DocumentState, latest_of_each_kind
 
 # Bumped whenever a representation changes shape, so old ETags stop matching.
@@ -775,3 +779,48 @@ class ActionView(PortalAPIView):
             params["manager"] = manager
         case = services.perform(case=case, actor=request.user, action=action, **params)
         return Response(CaseStatusSerializer(case, context={"request": request}).data)
+
+
+# --- the record, exported whole -----------------------------------------------------------
+
+
+class SigningUnavailable(exceptions.APIException):
+    status_code = status.HTTP_503_SERVICE_UNAVAILABLE
+    default_detail = "The record cannot be signed now: the portal's signing identity is missing."
+    default_code = "signing_unavailable"
+
+
+class CaseExportView(PortalAPIView):
+    @extend_schema(
+        operation_id="cases_export",
+        summary="Download the case's whole record as a signed ZIP (CAISI staff tokens)",
+        description="The ZIP holds manifest.json (every file with its SHA-256 and size, the "
+        "case's fields, the export time, who exported, the format version), the timeline as "
+        "JSON Lines with each event's hash and link, versions, access records (no "
+        "credentials), documents, evaluations and their logs, findings with answers and "
+        "decisions, clarifications, messages, statement PDFs, manifest.json.sig (a detached "
+        "signature over the manifest with the portal's certificate, signing-certificate.pem) "
+        "and verify.py, which checks it all offline with Python and `cryptography`. The "
+        "export is recorded on the case's timeline. Company tokens are refused (403): the "
+        "company downloads its own record, without anything internal, from the case page.",
+        responses={
+            (200, "application/zip"): OpenApiResponse(
+                OpenApiTypes.BINARY, description="The signed record, as an attachment."
+            ),
+            **problems(*READ_PROBLEMS, 403, 503),
+        },
+    )
+    def get(self, request, number: str):
+        case = get_case(request, number)
+        if not policy.can_export_record_by_api(request.user, case):
+            raise NotAllowed(
+                "The record is exported by API for CAISI staff; a company downloads its own "
+                "record from the case page."
+            )
+        stream = tempfile.TemporaryFile()  # noqa: SIM115 - the response closes it once sent
+        try:
+            written = services.export_record(case=case, actor=request.user, output=stream)
+        except SigningIdentityMissing:
+            stream.close()
+            raise SigningUnavailable() from None
+        return record_response(stream, case, written.audience)

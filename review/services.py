@@ -10,7 +10,7 @@ import datetime as dt
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import Any
+from typing import IO, Any
 
 from django.db import transaction
 from django.utils import timezone
@@ -20,6 +20,7 @@ from cases import access
 from cases.models import Case
 from cases.services import record_event
 from cases.status import OPEN_STATUSES, Status
+from clearance.apps import STATEMENT_CONTENT
 from clearance.services import (
     STANDING,
     create_statement,
@@ -28,10 +29,12 @@ from clearance.services import (
     suspend_statement,
 )
 from core.errors import ActionRefused, BadInput, CaseNotFound, NotAllowed
+from core.records import CONTENT_KEY
 from core.security_log import security_event
 from findings.models import Finding, FindingState
 from incidents import services as incident_services
 from incidents.models import MaterialChange
+from review import export
 from review.lifecycle import TRANSITIONS, Action
 
 
@@ -243,6 +246,7 @@ def issue_clearance(
                 "every_days": monitoring_every_days,
                 "count": len(reports),
             }
+        step.details[CONTENT_KEY] = STATEMENT_CONTENT.sha256(statement)
         if superseded:
             step.details["supersedes"] = superseded
     return step.case
@@ -600,3 +604,41 @@ def end_conflict(*, actor, conflict: ConflictOfInterest, reason: str) -> Conflic
     )
     access.forget_conflicts(conflict.user)
     return conflict
+
+
+def export_record(
+    *, case: Case, actor, output: IO[bytes], company_view: bool = False, operator: str = ""
+) -> export.WrittenRecord:
+    """Write the case's signed record to `output`, and put the export on the timeline.
+
+    CAISI staff get the whole record; the company, of its own case, what it sees
+    on the portal. No actor is an operator at the command line (`operator`
+    names them), who gets CAISI's record. `company_view` writes the company's
+    record whoever asks. The event names the manifest's SHA-256, so the
+    timeline says which archive left the portal.
+    """
+    if actor is not None:
+        if not access.can_view(actor, case):
+            raise CaseNotFound(case.number)
+        internal = access.can_see_internal(actor) and not company_view
+        exported_by = {"name": str(actor), "email": actor.email, "role": actor.role}
+    else:
+        internal = not company_view
+        exported_by = {"operator": operator or "unknown", "via": "manage.py export_case"}
+    written = export.write_record(
+        case=case, internal=internal, exported_by=exported_by, output=output
+    )
+    record_event(
+        case=case,
+        actor=actor,
+        verb="record_exported",
+        details={
+            "audience": written.audience,
+            "manifest_sha256": written.manifest_sha256,
+            "files": written.files,
+            "events": written.events,
+            **({"operator": exported_by["operator"]} if actor is None else {}),
+        },
+        internal=internal,
+    )
+    return written

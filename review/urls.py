@@ -10,6 +10,7 @@ urlpatterns = [
     path("cases/<case:number>/", views.case_detail, name="detail"),
     path("cases/<case:number>/intake/", views.intake_edit, name="intake"),
     path("cases/<case:number>/actions/<slug:action>/", views.case_action, name="action"),
+    path("cases/<case:number>/record.zip", views.case_record_export, name="record_export"),
     # CAISI's desk: the triage queue, bulk and evaluator assignment, the dashboard.
     path("desk/", desk.queue, name="desk"),
     path("desk/assign/", desk.bulk_assign, name="bulk_assign"),

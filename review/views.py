@@ -1,4 +1,5 @@
 import datetime as dt
+import tempfile
 
 from django.conf import settings
 from django.contrib import messages
@@ -6,10 +7,11 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.db.models import F
-from django.http import Http404, HttpResponse
+from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
-from django.views.decorators.http import require_http_methods
+from django.utils.cache import add_never_cache_headers
+from django.views.decorators.http import require_http_methods, require_POST
 
 from cases import access
 from cases import services as case_services
@@ -17,6 +19,7 @@ from cases.forms import IntakeForm, NewCaseForm
 from cases.models import Case, CaseEvent, lead_time_horizon
 from cases.selectors import get_visible_case
 from cases.status import STEPS
+from core.signing import SigningIdentityMissing
 from core.web import run_form, submitted
 from review import policy, services
 from review.forms import ActionForm
@@ -80,8 +83,45 @@ def case_detail(request, number):
             "can_see_internal": access.can_see_internal(request.user),
             # The findings panel offers the share; whether this person may is the table's.
             "can_share_findings": policy.can_take(request.user, case, Action.SHARE_FINDINGS),
+            "can_export_record": policy.can_export_record(request.user, case),
         },
     )
+
+
+def record_response(stream, case: Case, audience: str) -> FileResponse:
+    """Send a written record as a download, never cached on the way."""
+    stream.seek(0)
+    suffix = "" if audience == "caisi" else "-company"
+    response = FileResponse(
+        stream,
+        as_attachment=True,
+        filename=f"{case.number}-record{suffix}.zip",
+        content_type="application/zip",
+    )
+    response["X-Content-Type-Options"] = "nosniff"
+    add_never_cache_headers(response)
+    return response
+
+
+@login_required
+@require_POST
+def case_record_export(request, number):
+    """Download the case's signed record: CAISI's whole record, or the company's own."""
+    case = get_visible_case(request.user, number)
+    if not policy.can_export_record(request.user, case):
+        raise PermissionDenied("You cannot export this case's record.")
+    stream = tempfile.TemporaryFile()  # noqa: SIM115 - the response closes it once sent
+    try:
+        written = services.export_record(case=case, actor=request.user, output=stream)
+    except SigningIdentityMissing:
+        stream.close()
+        messages.error(
+            request,
+            "The record cannot be signed now: the portal's signing identity is not installed. "
+            "Nothing was exported; try again once an administrator has installed it.",
+        )
+        return redirect(case)
+    return record_response(stream, case, written.audience)
 
 
 @login_required

@@ -20,6 +20,7 @@ from schemathesis.specs.openapi.checks import (
 )
 
 from review.services import assign_evaluator
+from tests.clearance.conftest import signing_identity, statement_settings  # noqa: F401
 
 CHECKS = [
     not_a_server_error,
@@ -49,8 +50,12 @@ def connection_outlives_requests():
 
 
 @pytest.fixture
-def seeded(case_at, cast, settings, tmp_path):
-    """One Acme case in findings (shared finding, documents, access) for requests to aim at."""
+def seeded(case_at, cast, settings, tmp_path, request):
+    """One Acme case in findings (shared finding, documents, access) for requests to aim at.
+
+    The portal has its signing identity, as in production: the record export signs with it.
+    """
+    request.getfixturevalue("statement_settings")
     settings.MEDIA_ROOT = tmp_path
     settings.API_THROTTLE_RATE = "100000/min"
     case = case_at("findings")

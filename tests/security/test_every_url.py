@@ -267,6 +267,8 @@ EXPECTED_GET = {
         405,
     ),  # fmt: skip
     "cases/<case:number>/findings.csv": (302, 200, 404, 200, 200, 404, 200, 200, 404, 404),
+    # The record export is recorded on the timeline, so it is a POST (see test_record_export).
+    "cases/<case:number>/record.zip": (302, 405, 405, 405, 405, 405, 405, 405, 405, 405),
     # The REST API: 401 without credentials, 405 for a method the endpoint does not serve.
     "api/v1/cases/": (401, 200, 200, 200, 200, 200, 200, 200, 200, 200),
     "api/v1/cases/<str:number>/": (401, 200, 404, 200, 200, 404, 200, 200, 404, 404),
@@ -498,6 +500,8 @@ EXPECTED_GET = {
         405,
         405,
     ),
+    # The whole record, for CAISI staff tokens; the company downloads its own from the page.
+    "api/v1/cases/<str:number>/export/": (401, 403, 404, 200, 200, 404, 200, 200, 404, 404),
 }
 
 OUTSIDERS = ("other_liaison", "other_evaluator", "conflicted_manager", "conflicted_evaluator")
