@@ -231,6 +231,8 @@ def _json_log(path: str) -> tuple[dict[str, Any], list[dict[str, Any]]]:
     """Parse a `.json` log whole, as a stream: its header values, and its samples indexed."""
     header: dict[str, Any] = {}
     samples = []
+    if os.path.getsize(path) == 0:
+        raise sandbox.Refused(UNREADABLE)
     with open(path, "rb") as raw:
         chunks = _numbers_for_ijson(iter(lambda: raw.read(CHUNK), b""))
         events = ijson.parse(_ChunkReader(chunks), use_float=True)

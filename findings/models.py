@@ -53,9 +53,7 @@ class EvaluationRun(models.Model):
     inspect_dataset = models.CharField("dataset", max_length=200, blank=True)
     inspect_sample_count = models.PositiveIntegerField("dataset samples", null=True, blank=True)
     inspect_epochs = models.PositiveIntegerField("epochs", null=True, blank=True)
-    inspect_total_samples = models.PositiveIntegerField(
-        "samples × epochs", null=True, blank=True
-    )
+    inspect_total_samples = models.PositiveIntegerField("samples × epochs", null=True, blank=True)
     inspect_completed_samples = models.PositiveIntegerField(
         "completed samples", null=True, blank=True
     )
@@ -89,6 +87,11 @@ class EvaluationRun(models.Model):
     @property
     def from_inspect(self) -> bool:
         return bool(self.inspect_eval_id)
+
+    @property
+    def viewer_log_name(self) -> str:
+        """The log's name in the viewer's URL; its suffix tells the viewer the format."""
+        return "log.eval" if self.inspect_log.name.lower().endswith(".eval") else "log.json"
 
 
 class EvaluationSample(models.Model):

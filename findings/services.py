@@ -67,6 +67,8 @@ def _version_under_test(case: Case, version: ModelVersion | None) -> ModelVersio
 
 # --- evaluations (step 5) ----------------------------------------------------------
 
+_UNFINISHED = (EvaluationRun.RunStatus.RUNNING, EvaluationRun.RunStatus.INCOMPLETE)
+
 
 @transaction.atomic
 def record_evaluation_run(
@@ -101,7 +103,7 @@ def record_evaluation_run(
         metrics=metrics or {},
         status=status,
         started_at=started_at or now,
-        completed_at=completed_at or (now if status != EvaluationRun.RunStatus.RUNNING else None),
+        completed_at=None if status in _UNFINISHED else (completed_at or now),
         created_by=actor,
     )
     record_event(
@@ -213,12 +215,14 @@ def import_inspect_log(
                     status=status,
                     model_version=model_version,
                     started_at=started_at,
-                    completed_at=completed_at if status == EvaluationRun.RunStatus.COMPLETED else None,
+                    completed_at=completed_at,
                 )
                 # record_evaluation_run locked the case: the check and the insert are one step.
-                if EvaluationRun.objects.filter(
-                    case=case, inspect_eval_id=log["inspect_eval_id"]
-                ).exclude(pk=run.pk).exists():
+                if (
+                    EvaluationRun.objects.filter(case=case, inspect_eval_id=log["inspect_eval_id"])
+                    .exclude(pk=run.pk)
+                    .exists()
+                ):
                     raise _already_imported(log["inspect_eval_id"])
                 for field, value in log.items():
                     setattr(run, field, value)
@@ -303,9 +307,7 @@ def _check_sample_ids(evaluation: EvaluationRun | None, sample_ids: list[str]) -
         )
     unknown = unknown_sample_ids(evaluation, sample_ids)
     if unknown:
-        raise BadInput(
-            f"The log of “{evaluation.title}” has no sample {', '.join(unknown)}."
-        )
+        raise BadInput(f"The log of “{evaluation.title}” has no sample {', '.join(unknown)}.")
 
 
 # --- findings (step 6) ------------------------------------------------------------

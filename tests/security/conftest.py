@@ -26,7 +26,7 @@ from review.services import assign_evaluator, close_case, revoke_clearance, shar
 from submissions import services as submissions_services
 from submissions.models import AccessMethod, DocumentKind
 from tests.clearance.conftest import signing_identity, statement_settings  # noqa: F401
-from tests.findings.conftest import inspect_logs, testing_case  # noqa: F401
+from tests.findings.conftest import inspect_logs  # noqa: F401
 from webhooks.services import register_webhook
 
 # Strings that exist only in Globex's records: an Acme person who receives one has seen Globex.
