@@ -120,6 +120,38 @@ EXPECTED_GET = {
     "cases/<case:number>/evaluations/<int:pk>/finish/": (302, 405, 405, 405, 405, 405, 405, 405),
     # This run was recorded by hand, so it has no Inspect log to download.
     "cases/<case:number>/evaluations/<int:pk>/log/": (302, 404, 404, 404, 404, 404, 404, 404),
+    # The world's run was recorded without a log: no viewer, no bytes, for anyone.
+    "cases/<case:number>/evaluations/<int:pk>/viewer/": (302, 404, 404, 404, 404, 404, 404, 404),
+    "cases/<case:number>/evaluations/<int:pk>/viewer/<path:path>": (
+        302,
+        404,
+        404,
+        404,
+        404,
+        404,
+        404,
+        404,
+    ),
+    "cases/<case:number>/evaluations/<int:pk>/viewer/logs/<str:name>": (
+        302,
+        404,
+        404,
+        404,
+        404,
+        404,
+        404,
+        404,
+    ),
+    "cases/<case:number>/findings/<int:pk>/samples/<int:sample>/": (
+        302,
+        404,
+        404,
+        404,
+        404,
+        404,
+        404,
+        404,
+    ),
     "cases/<case:number>/findings/new/": (302, 403, 404, 403, 403, 404, 403, 403),
     "cases/<case:number>/findings/<int:pk>/": (302, 200, 404, 200, 200, 404, 200, 200),
     "cases/<case:number>/findings/<int:pk>/respond/": (302, 405, 405, 405, 405, 405, 405, 405),
@@ -230,6 +262,9 @@ def url_for(route: str, world, *, number: str | None = None, objects=None) -> st
             "statement": world.statement.number,
             "code": world.statement.verification_code,
             "uidb64": "MQ",
+            "name": "log.eval",
+            "path": "assets/index.js",
+            "sample": "1",
             "token": "not-a-reset-token",
         }[name]
 
