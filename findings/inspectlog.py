@@ -192,8 +192,9 @@ def number_or_note(value: Any) -> tuple[Any, str]:
 # --- samples, read as a stream --------------------------------------------------------------
 
 _SAMPLE_KEYS = ("id", "epoch", "input", "target", "messages", "output", "scores", "score", "error")
-PREVIEW_CHARS = 20_000
-PREVIEW_MESSAGES = 50
+# Kept per sample in the index; the whole sample is in the log, opened in the viewer.
+PREVIEW_CHARS = 4_000
+PREVIEW_MESSAGES = 20
 
 
 def _eval_samples(path: str) -> list[dict[str, Any]]:
