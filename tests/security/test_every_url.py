@@ -496,8 +496,9 @@ def test_the_markers_reach_those_who_may_see_them(world, clients):
         f"/api/v1/cases/{number}/evaluations/",
     ]
     for role, hidden in [
-        # A shared finding names the evaluation run it came from as its evidence.
-        ("other_liaison", {"internal message"}),
+        # A shared finding cites its evaluation run by id (titles repeat), so the run's
+        # title no longer reaches the company through these pages.
+        ("other_liaison", {"internal message", "evaluation"}),
         ("manager", set()),
     ]:
         seen = b"".join(body_of(clients[role].get(url)) for url in pages)
