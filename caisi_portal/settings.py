@@ -333,7 +333,8 @@ DIGEST_HOUR = env_int("DIGEST_HOUR", 8)
 SUBMISSION_ARTIFACT_MAX_BYTES = env_int("SUBMISSION_ARTIFACT_MAX_BYTES", 2 * 1024**3)
 SUBMISSION_DOCUMENT_MAX_BYTES = env_int("SUBMISSION_DOCUMENT_MAX_BYTES", 50 * 1024**2)
 # Inspect AI logs CAISI's evaluators import (step 5).
-INSPECT_LOG_MAX_BYTES = env_int("INSPECT_LOG_MAX_BYTES", 200 * 1024**2)
+# Real logs reach gigabytes; they are streamed to disk and read as a stream, never whole.
+INSPECT_LOG_MAX_BYTES = env_int("INSPECT_LOG_MAX_BYTES", 8 * 1024**3)
 # Fernet keys for access credentials, newest first; older keys still decrypt
 # until `manage.py reencrypt_credentials` has moved every row to the newest.
 # Without any, DEBUG derives one from SECRET_KEY; production must set them

@@ -9,6 +9,7 @@ file at all. The API's multipart parser (core/api.py) parses with the same
 parser and handlers, so a token and a session cookie meet one rule.
 """
 
+import hashlib
 import unicodedata
 from collections.abc import Callable
 
@@ -39,22 +40,37 @@ def upload_limit(view) -> int:
 
 
 class CappedUploadHandler(TemporaryFileUploadHandler):
-    """Spool every file to disk and drop one that grows past the cap."""
+    """Spool every file to disk, hashing it as it arrives, and drop one past the cap.
+
+    The finished file carries its SHA-256 as `sha256`, so a multi-gigabyte
+    log or weight file is never read a second time only to be hashed.
+    """
 
     def __init__(self, request, *, max_bytes: int):
         super().__init__(request)
         self.max_bytes = max_bytes
 
+    def new_file(self, *args, **kwargs):
+        super().new_file(*args, **kwargs)
+        self.hasher = hashlib.sha256()
+
+    def file_complete(self, file_size):
+        done = super().file_complete(file_size)
+        if done is not None:
+            done.sha256 = self.hasher.hexdigest()
+        return done
+
     def receive_data_chunk(self, raw_data, start):
         if start + len(raw_data) > self.max_bytes:
             self.request.upload_problems.append(
-                f"“{self.file_name}” is larger than the limit of {_human(self.max_bytes)}."
+                f"“{self.file_name}” is larger than the limit of {human_size(self.max_bytes)}."
                 if self.max_bytes
                 else f"This address takes no files; “{self.file_name}” was not kept."
             )
             self.skipped = True
             self.file.close()  # a temporary file deletes itself on close
             raise SkipFile
+        self.hasher.update(raw_data)
         return super().receive_data_chunk(raw_data, start)
 
     def upload_interrupted(self):
@@ -120,7 +136,7 @@ def name_problem(raw_name: str) -> str:
     return ""
 
 
-def _human(size: int) -> str:
+def human_size(size: int) -> str:
     for unit in ("bytes", "KiB", "MiB", "GiB"):
         if size < 1024 or unit == "GiB":
             return f"{size:g} {unit}" if unit == "bytes" else f"{size:.0f} {unit}"

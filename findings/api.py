@@ -12,6 +12,8 @@ from rest_framework.response import Response
 from cases.access import can_see_internal
 from cases.selectors import get_case
 from core.api import READ_PROBLEMS, WRITE_PROBLEMS, PortalAPIView, problems
+from core.parsers import BoundedFormParser, BoundedJSONParser, UploadPipelineParser, uploaded_data
+from core.uploads import accepts_uploads
 from findings import services
 from findings.forms import holds_nul
 from findings.models import (
@@ -48,7 +50,8 @@ class FindingResponseSerializer(serializers.ModelSerializer):
 
 class FindingSerializer(serializers.ModelSerializer):
     model_version = serializers.SlugRelatedField(slug_field="label", read_only=True)
-    evaluation = serializers.SlugRelatedField(slug_field="title", read_only=True, allow_null=True)
+    # By id: several runs may share a title (two imports of one task).
+    evaluation = serializers.PrimaryKeyRelatedField(read_only=True, allow_null=True)
     sample_ids = serializers.ListField(child=serializers.CharField())
     responses = FindingResponseSerializer(many=True, read_only=True)
 
@@ -212,7 +215,9 @@ class FindingReviewView(PortalAPIView):
 
 class EvaluationSerializer(serializers.ModelSerializer):
     model_version = serializers.SlugRelatedField(slug_field="label", read_only=True)
-    metrics = serializers.DictField()
+    metrics = serializers.DictField(
+        help_text="Flat metrics; a null value is a non-number the log gave (see metric_notes)."
+    )
 
     class Meta:
         model = EvaluationRun
@@ -222,13 +227,25 @@ class EvaluationSerializer(serializers.ModelSerializer):
             "title",
             "summary",
             "metrics",
+            "metric_notes",
             "status",
             "model_version",
             "started_at",
             "completed_at",
             "inspect_eval_id",
+            "inspect_run_id",
             "inspect_task",
             "inspect_model",
+            "inspect_status",
+            "inspect_error",
+            "inspect_traceback",
+            "inspect_sample_count",
+            "inspect_epochs",
+            "inspect_total_samples",
+            "inspect_completed_samples",
+            "inspect_sample_errors",
+            "inspect_scores",
+            "inspect_log_sha256",
         ]
 
 
@@ -245,7 +262,20 @@ class EvaluationRecordSerializer(serializers.Serializer):
         return value
 
 
+class InspectImportSerializer(serializers.Serializer):
+    log = serializers.FileField(help_text="The .eval or .json log Inspect AI wrote.")
+    category = serializers.ChoiceField(choices=Category.choices)
+    title = serializers.CharField(max_length=200, required=False, allow_blank=True)
+    summary = serializers.CharField(required=False, allow_blank=True)
+    model_version = serializers.IntegerField(
+        required=False, allow_null=True, help_text="The id of the version tested."
+    )
+
+
+@accepts_uploads("INSPECT_LOG_MAX_BYTES")
 class EvaluationView(PortalAPIView):
+    parser_classes = [BoundedJSONParser, UploadPipelineParser, BoundedFormParser]
+
     def _case(self, request, number):
         case = get_case(request, number)
         if not can_see_internal(request.user):
@@ -264,15 +294,38 @@ class EvaluationView(PortalAPIView):
 
     @extend_schema(
         operation_id="evaluations_record",
-        summary="Record an evaluation run against the version under test (evaluators)",
-        request=EvaluationRecordSerializer,
+        summary="Record an evaluation run: JSON metrics, or an Inspect log as a multipart "
+        "`log` file (evaluators)",
+        request={
+            "application/json": EvaluationRecordSerializer,
+            "multipart/form-data": InspectImportSerializer,
+        },
         responses={201: EvaluationSerializer, **problems(*WRITE_PROBLEMS)},
     )
     def post(self, request, number: str):
         case = self._case(request, number)
+        if request.content_type.startswith("multipart/"):
+            return self._import(request, case)
         body = EvaluationRecordSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         run = services.record_evaluation_run(case=case, actor=request.user, **body.validated_data)
+        return Response(EvaluationSerializer(run).data, status=status.HTTP_201_CREATED)
+
+    def _import(self, request, case):
+        body = InspectImportSerializer(data=uploaded_data(request, field="log"))
+        body.is_valid(raise_exception=True)
+        data = dict(body.validated_data)
+        version_id = data.pop("model_version", None)
+        version = None
+        if version_id is not None:
+            version = case.versions.filter(pk=version_id).first()
+            if version is None:
+                raise exceptions.ValidationError(
+                    {"model_version": ["This case has no model version with that id."]}
+                )
+        run = services.import_inspect_log(
+            case=case, actor=request.user, upload=data.pop("log"), model_version=version, **data
+        )
         return Response(EvaluationSerializer(run).data, status=status.HTTP_201_CREATED)
 
 

@@ -22,7 +22,10 @@ class EvaluationRun(models.Model):
     class RunStatus(models.TextChoices):
         RUNNING = "running", "Running"
         COMPLETED = "completed", "Completed"
-        FAILED = "failed", "Failed"
+        FAILED = "failed", "Failed (error)"
+        CANCELLED = "cancelled", "Cancelled"
+        # An Inspect log still "started": the run was killed and never finished.
+        INCOMPLETE = "incomplete", "Incomplete (stopped before it finished)"
 
     case = models.ForeignKey("cases.Case", on_delete=models.PROTECT, related_name="evaluations")
     model_version = models.ForeignKey(
@@ -48,11 +51,24 @@ class EvaluationRun(models.Model):
     inspect_task_version = models.CharField("task version", max_length=50, blank=True)
     inspect_model = models.CharField("model", max_length=200, blank=True)
     inspect_dataset = models.CharField("dataset", max_length=200, blank=True)
-    inspect_sample_count = models.PositiveIntegerField("samples", null=True, blank=True)
+    inspect_sample_count = models.PositiveIntegerField("dataset samples", null=True, blank=True)
+    inspect_epochs = models.PositiveIntegerField("epochs", null=True, blank=True)
+    inspect_total_samples = models.PositiveIntegerField("samples × epochs", null=True, blank=True)
+    inspect_completed_samples = models.PositiveIntegerField(
+        "completed samples", null=True, blank=True
+    )
+    inspect_sample_errors = models.PositiveIntegerField("samples in error", null=True, blank=True)
+    inspect_error = models.TextField("error message", blank=True)
+    inspect_traceback = models.TextField("error traceback", blank=True)
     inspect_revision = models.CharField("revision", max_length=200, blank=True)
     inspect_status = models.CharField("log status", max_length=20, blank=True)
     inspect_scores = models.JSONField(
-        "scores", default=list, blank=True, help_text="Every scorer and its metrics."
+        "scores", default=list, blank=True, help_text="Every scorer, its reducer and its metrics."
+    )
+    metric_notes = models.JSONField(
+        default=dict,
+        blank=True,
+        help_text="Metrics stored as null because the log gave no number (NaN, Infinity).",
     )
 
     class Meta:
@@ -71,6 +87,36 @@ class EvaluationRun(models.Model):
     @property
     def from_inspect(self) -> bool:
         return bool(self.inspect_eval_id)
+
+    @property
+    def viewer_log_name(self) -> str:
+        """The log's name in the viewer's URL; its suffix tells the viewer the format."""
+        return "log.eval" if self.inspect_log.name.lower().endswith(".eval") else "log.json"
+
+
+class EvaluationSample(models.Model):
+    """One sample (in one epoch) of an imported Inspect log, indexed as the log was read."""
+
+    run = models.ForeignKey(EvaluationRun, on_delete=models.CASCADE, related_name="samples")
+    sample_id = models.CharField(max_length=200)
+    epoch = models.PositiveIntegerField(default=1)
+    scores = models.JSONField(default=dict, blank=True)
+    error = models.TextField(blank=True)
+    input = models.TextField(blank=True)
+    target = models.TextField(blank=True)
+    output = models.TextField(blank=True)
+    messages = models.JSONField(default=list, blank=True)
+
+    class Meta:
+        ordering = ["run", "sample_id", "epoch"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["run", "sample_id", "epoch"], name="one_row_per_sample_epoch"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.sample_id} (epoch {self.epoch})"
 
 
 class ClarificationRequestQuerySet(models.QuerySet):

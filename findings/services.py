@@ -11,6 +11,7 @@ import hashlib
 import os
 import tempfile
 from collections.abc import Iterable
+from contextlib import contextmanager
 from typing import Any
 
 from django.conf import settings
@@ -24,6 +25,7 @@ from cases.services import pause_clock, record_event, resume_clock
 from core import sandbox
 from core.errors import ActionRefused, BadInput, CaseNotFound
 from core.records import CONTENT_KEY
+from core.uploads import human_size
 from findings import inspectlog, policy
 from findings.apps import (
     ANSWER_CONTENT,
@@ -36,6 +38,7 @@ from findings.models import (
     Category,
     ClarificationRequest,
     EvaluationRun,
+    EvaluationSample,
     Finding,
     FindingResponse,
     FindingState,
@@ -72,6 +75,8 @@ def _version_under_test(case: Case, version: ModelVersion | None) -> ModelVersio
 
 # --- evaluations (step 5) ----------------------------------------------------------
 
+_UNFINISHED = (EvaluationRun.RunStatus.RUNNING, EvaluationRun.RunStatus.INCOMPLETE)
+
 
 @transaction.atomic
 def record_evaluation_run(
@@ -106,7 +111,7 @@ def record_evaluation_run(
         metrics=metrics or {},
         status=status,
         started_at=started_at or now,
-        completed_at=completed_at or (now if status != EvaluationRun.RunStatus.RUNNING else None),
+        completed_at=None if status in _UNFINISHED else (completed_at or now),
         created_by=actor,
     )
     record_event(
@@ -182,9 +187,10 @@ def _parse_time(value: str) -> dt.datetime | None:
 
 _RUN_STATUS_OF_LOG = {
     "success": EvaluationRun.RunStatus.COMPLETED,
-    "started": EvaluationRun.RunStatus.RUNNING,
     "error": EvaluationRun.RunStatus.FAILED,
-    "cancelled": EvaluationRun.RunStatus.FAILED,
+    "cancelled": EvaluationRun.RunStatus.CANCELLED,
+    # A log still "started" is a run that was killed: it never finished.
+    "started": EvaluationRun.RunStatus.INCOMPLETE,
 }
 
 
@@ -211,55 +217,124 @@ def import_inspect_log(
         )
     limit = settings.INSPECT_LOG_MAX_BYTES
     if upload.size > limit:
-        raise InspectLogRejected(
-            f"The log is larger than {limit // 2**20} MiB; upload the header-only export."
-        )
-    digest = hashlib.sha256()
-    # The reader wants a path with the right suffix; the upload may live only in memory.
-    with tempfile.NamedTemporaryFile(suffix=suffix) as copy:
-        for chunk in upload.chunks():
-            digest.update(chunk)
-            copy.write(chunk)
-        copy.flush()
+        raise InspectLogRejected(f"The log is larger than the limit of {human_size(limit)}.")
+    with _log_on_disk(upload, suffix) as (path, digest):
         try:
-            header = inspectlog.read_header(copy.name)
+            log = inspectlog.read_log(path, size=upload.size)
         except sandbox.Refused as refusal:
             raise InspectLogRejected(str(refusal)) from None
         except sandbox.LimitExceeded as limit:
             raise InspectLogRejected(f"The log was not read: {limit}.") from None
-    if EvaluationRun.objects.filter(case=case, inspect_eval_id=header["inspect_eval_id"]).exists():
-        raise InspectLogRejected(
-            f"The Inspect log {header['inspect_eval_id']} is already imported on this case."
-        )
-    started_at = _parse_time(header.pop("started_at"))
-    completed_at = _parse_time(header.pop("completed_at"))
-    metrics = header.pop("metrics")
-    status = _RUN_STATUS_OF_LOG.get(header["inspect_status"], EvaluationRun.RunStatus.FAILED)
-    try:
-        with transaction.atomic():
-            run = record_evaluation_run(
-                case=case,
-                actor=actor,
-                category=category,
-                title=title or f"Inspect: {header['inspect_task']}",
-                summary=summary,
-                metrics=metrics,
-                status=status,
-                model_version=model_version,
-                started_at=started_at,
-                completed_at=completed_at if status != EvaluationRun.RunStatus.RUNNING else None,
-            )
-            for field, value in header.items():
-                setattr(run, field, value)
-            run.inspect_log_sha256 = digest.hexdigest()
-            upload.seek(0)
-            run.inspect_log.save(name, upload, save=False)
-            run.save(update_fields=[*header, "inspect_log_sha256", "inspect_log"])
-    except IntegrityError:
-        raise InspectLogRejected(
-            f"The Inspect log {header['inspect_eval_id']} is already imported on this case."
-        ) from None
+        samples = log.pop("samples")
+        started_at = _parse_time(log.pop("started_at"))
+        completed_at = _parse_time(log.pop("completed_at"))
+        metrics = log.pop("metrics")
+        status = _RUN_STATUS_OF_LOG.get(log["inspect_status"], EvaluationRun.RunStatus.FAILED)
+        try:
+            with transaction.atomic():
+                run = record_evaluation_run(
+                    case=case,
+                    actor=actor,
+                    category=category,
+                    title=title or f"Inspect: {log['inspect_task']}",
+                    summary=summary,
+                    metrics=metrics,
+                    status=status,
+                    model_version=model_version,
+                    started_at=started_at,
+                    completed_at=completed_at,
+                )
+                # record_evaluation_run locked the case: the check and the insert are one step.
+                if (
+                    EvaluationRun.objects.filter(case=case, inspect_eval_id=log["inspect_eval_id"])
+                    .exclude(pk=run.pk)
+                    .exists()
+                ):
+                    raise _already_imported(log["inspect_eval_id"])
+                for field, value in log.items():
+                    setattr(run, field, value)
+                run.inspect_log_sha256 = digest
+                upload.seek(0)
+                run.inspect_log.save(name, upload, save=False)
+                run.save(update_fields=[*log, "inspect_log_sha256", "inspect_log"])
+                EvaluationSample.objects.bulk_create(_sample_rows(run, samples), batch_size=1000)
+        except IntegrityError:
+            # Only a run with this eval id on this case makes the log "already imported".
+            if EvaluationRun.objects.filter(
+                case=case, inspect_eval_id=log["inspect_eval_id"]
+            ).exists():
+                raise _already_imported(log["inspect_eval_id"]) from None
+            raise
     return run
+
+
+def _already_imported(eval_id: str) -> InspectLogRejected:
+    return InspectLogRejected(f"The Inspect log {eval_id} is already imported on this case.")
+
+
+@contextmanager
+def _log_on_disk(upload: UploadedFile, suffix: str):
+    """Yield a path to the upload with its suffix (Inspect reads by suffix) and its SHA-256.
+
+    An upload spooled to disk was hashed as it arrived (core.uploads) and is
+    linked, not copied; one held in memory is written out once.
+    """
+    with tempfile.TemporaryDirectory() as folder:
+        path = os.path.join(folder, f"log{suffix}")
+        digest = getattr(upload, "sha256", None)
+        source = getattr(upload, "temporary_file_path", None)
+        if digest and source:
+            os.symlink(source(), path)
+        else:
+            hasher = hashlib.sha256()
+            with open(path, "wb") as copy:
+                for chunk in upload.chunks():
+                    hasher.update(chunk)
+                    copy.write(chunk)
+            digest = hasher.hexdigest()
+        yield path, digest
+
+
+def _sample_rows(run: EvaluationRun, samples: list[dict[str, Any]]):
+    seen = set()
+    for sample in samples:
+        key = (sample["sample_id"][:200], sample["epoch"])
+        if key in seen:
+            continue
+        seen.add(key)
+        yield EvaluationSample(
+            run=run,
+            sample_id=key[0],
+            epoch=key[1],
+            scores=sample["scores"],
+            error=sample["error"],
+            input=sample["input"],
+            target=sample["target"],
+            output=sample["output"],
+            messages=sample["messages"],
+        )
+
+
+def unknown_sample_ids(evaluation: EvaluationRun, sample_ids: list[str]) -> list[str]:
+    """Return the ids, of those given, that are not samples of the run's log."""
+    known = set(
+        evaluation.samples.filter(sample_id__in=sample_ids).values_list("sample_id", flat=True)
+    )
+    return [sample_id for sample_id in sample_ids if sample_id not in known]
+
+
+def _check_sample_ids(evaluation: EvaluationRun | None, sample_ids: list[str]) -> None:
+    if not sample_ids:
+        return
+    if evaluation is None:
+        raise BadInput("Sample ids cite a log: name the evaluation run they come from.")
+    if not evaluation.from_inspect:
+        raise BadInput(
+            f"“{evaluation.title}” was recorded without an Inspect log; it has no samples to cite."
+        )
+    unknown = unknown_sample_ids(evaluation, sample_ids)
+    if unknown:
+        raise BadInput(f"The log of “{evaluation.title}” has no sample {', '.join(unknown)}.")
 
 
 # --- findings (step 6) ------------------------------------------------------------
@@ -299,11 +374,13 @@ def draft_finding(
         if evaluation is not None and model_version is None
         else _version_under_test(locked, model_version)
     )
+    cited = _clean_sample_ids(sample_ids)
+    _check_sample_ids(evaluation, cited)
     finding = Finding.objects.create(
         case=locked,
         model_version=version,
         evaluation=evaluation,
-        sample_ids=_clean_sample_ids(sample_ids),
+        sample_ids=cited,
         severity=severity,
         category=category,
         title=title,

@@ -37,6 +37,26 @@ urlpatterns = [
         views.evaluation_log,
         name="evaluation_log",
     ),
+    path(
+        "cases/<case:number>/evaluations/<int:pk>/viewer/logs/<str:name>",
+        views.evaluation_log_bytes,
+        name="evaluation_log_bytes",
+    ),
+    path(
+        "cases/<case:number>/evaluations/<int:pk>/viewer/",
+        views.evaluation_viewer,
+        name="evaluation_viewer",
+    ),
+    path(
+        "cases/<case:number>/evaluations/<int:pk>/viewer/<path:path>",
+        views.evaluation_viewer,
+        name="evaluation_viewer_file",
+    ),
+    path(
+        "cases/<case:number>/findings/<int:pk>/samples/<int:sample>/",
+        views.finding_sample,
+        name="finding_sample",
+    ),
     path("cases/<case:number>/findings/new/", views.finding_new, name="finding_new"),
     path("cases/<case:number>/findings/<int:pk>/", views.finding_detail, name="finding"),
     path(

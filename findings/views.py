@@ -1,11 +1,13 @@
 """Pages of steps 5 and 6: thin views over `findings.services` and the case thread."""
 
 import csv
+import re
+from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.http import FileResponse, Http404, HttpResponse
+from django.http import FileResponse, Http404, HttpResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_http_methods, require_POST
@@ -17,7 +19,7 @@ from cases.selectors import get_visible_case
 from core.errors import ActionRefused, CaseNotFound
 from core.uploads import accepts_uploads
 from core.web import run_form, submitted
-from findings import policy, services
+from findings import inspect_viewer, policy, services
 from findings.forms import (
     ClarificationAnswerForm,
     ClarificationRequestForm,
@@ -29,7 +31,7 @@ from findings.forms import (
     MessageForm,
     ResponseReviewForm,
 )
-from findings.models import ClarificationRequest, EvaluationRun, Finding
+from findings.models import ClarificationRequest, EvaluationRun, EvaluationSample, Finding
 
 
 def _visible_finding(user, case, pk) -> Finding:
@@ -346,6 +348,9 @@ def _finding_page(request, case, finding, *, respond_form=None, review_form=None
                 "fixed_in_version", "responded_by", "reviewed_by"
             ),
             "can_see_internal": can_see_internal(user),
+            "cited_samples": EvaluationSample.objects.filter(
+                run_id=finding.evaluation_id, sample_id__in=finding.sample_ids
+            ),
             "respond_form": respond_form,
             "review_form": review_form,
         },
@@ -437,3 +442,109 @@ def findings_export(request, number):
             ]
         )
     return response
+
+
+# --- the log's bytes, Inspect's own viewer, and one sample ------------------------------------
+
+_RANGE = re.compile(r"^bytes=(\d*)-(\d*)$")
+
+
+@login_required
+@require_http_methods(["GET", "HEAD"])
+def evaluation_log_bytes(request, number, pk, name):
+    """Serve the stored log to CAISI staff, whole or one byte range (the viewer reads ranges)."""
+    case = get_visible_case(request.user, number)
+    run = _visible_run(request.user, case, pk)
+    if not run.inspect_log or name != run.viewer_log_name:
+        raise Http404("This run has no such log.")
+    size = run.inspect_log.size
+    header = request.headers.get("Range", "")
+    if not header:
+        response = FileResponse(run.inspect_log.open("rb"), content_type="application/octet-stream")
+        response["Accept-Ranges"] = "bytes"
+        return response
+    match = _RANGE.match(header.strip())
+    start, end = _byte_range(match, size) if match else (None, None)
+    if start is None:
+        response = HttpResponse(status=416)
+        response["Content-Range"] = f"bytes */{size}"
+        return response
+    log = run.inspect_log.open("rb")
+    log.seek(start)
+    response = StreamingHttpResponse(
+        _read_span(log, end - start + 1), status=206, content_type="application/octet-stream"
+    )
+    response["Content-Range"] = f"bytes {start}-{end}/{size}"
+    response["Content-Length"] = str(end - start + 1)
+    response["Accept-Ranges"] = "bytes"
+    return response
+
+
+def _byte_range(match, size: int) -> tuple[int | None, int | None]:
+    """Return the first and last byte of a single range, or (None, None) if unsatisfiable."""
+    first, last = match.groups()
+    if first == "" and last == "":
+        return None, None
+    if first == "":  # the last N bytes
+        length = int(last)
+        return (max(0, size - length), size - 1) if length and size else (None, None)
+    start = int(first)
+    end = min(int(last), size - 1) if last else size - 1
+    if start >= size or start > end:
+        return None, None
+    return start, end
+
+
+def _read_span(log, length: int, chunk: int = 1024 * 1024):
+    try:
+        while length > 0:
+            data = log.read(min(chunk, length))
+            if not data:
+                return
+            length -= len(data)
+            yield data
+    finally:
+        log.close()
+
+
+@login_required
+@require_http_methods(["GET", "HEAD"])
+def evaluation_viewer(request, number, pk, path=""):
+    """Serve Inspect's own log viewer, from the files inside the inspect_ai package, for one log."""
+    case = get_visible_case(request.user, number)
+    run = _visible_run(request.user, case, pk)
+    if not run.inspect_log:
+        raise Http404("This run has no Inspect log.")
+    if path:
+        return inspect_viewer.asset(path)
+    log_url = reverse(
+        "findings:evaluation_log_bytes",
+        kwargs={"number": case.number, "pk": run.pk, "name": run.viewer_log_name},
+    )
+    # One log per page: whatever else a link names, the viewer opens this run's log.
+    if request.GET.get("log_file") != log_url or len(request.GET) != 1:
+        return redirect(f"{request.path}?{urlencode({'log_file': log_url})}")
+    return inspect_viewer.index()
+
+
+@login_required
+def finding_sample(request, number, pk, sample):
+    """Show one sample a finding cites: its input, output, transcript and scores."""
+    case = get_visible_case(request.user, number)
+    # A company sees a finding once shared, and only the samples it cites.
+    finding = _visible_finding(request.user, case, pk)
+    if finding.evaluation_id is None:
+        raise Http404("This finding cites no log.")
+    row = get_object_or_404(
+        EvaluationSample, run_id=finding.evaluation_id, pk=sample, sample_id__in=finding.sample_ids
+    )
+    return render(
+        request,
+        "findings/sample.html",
+        {
+            "case": case,
+            "finding": finding,
+            "sample": row,
+            "can_see_internal": can_see_internal(request.user),
+        },
+    )

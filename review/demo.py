@@ -156,11 +156,11 @@ def record_evaluation(case: Case, evaluator, *, severity: str = Severity.HIGH) -
         case=case,
         actor=evaluator,
         evaluation=run,
-        sample_ids=["jb-017", "jb-233"],
         severity=severity,
         category=Category.ADVERSARIAL_ROBUSTNESS,
         title="Role-play prompts bypass the refusal policy",
-        description="Two multi-turn role-play prompts elicited disallowed instructions.",
+        description="Two multi-turn role-play prompts (jb-017, jb-233) elicited disallowed "
+        "instructions.",
     )
 
 

@@ -325,7 +325,6 @@ def test_rest_client_follows_a_case_from_intake_to_clearance(cast, client_for, s
             "title": "Role-play bypass",
             "description": "Two prompts elicited disallowed content.",
             "evaluation": run.json()["id"],
-            "sample_ids": ["jb-1"],
         },
         format="json",
     )

@@ -77,7 +77,6 @@ def test_a_submitted_case_reaches_ready_for_clearance_through_the_desk(
     page.select_option("select[name=severity]", "high")
     page.select_option("select[name=category]", "adversarial_robustness")
     page.fill("textarea[name=description]", "29% of role-play prompts were answered.")
-    page.fill("input[name=sample_ids]", "jb-017, jb-233")
     page.click("main form button[type=submit]")
     page.wait_for_selector("[data-testid=finding-state]")
     finding = Finding.objects.get(case=case)

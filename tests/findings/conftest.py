@@ -19,6 +19,8 @@ from inspect_ai.log import (
 
 from review.services import assign_evaluator
 
+from .inspect_tasks import write_all_logs
+
 INTERNAL_MARKER = "ZZ-INTERNAL-7731"
 
 
@@ -77,6 +79,12 @@ def inspect_log(tmp_path):
         return write_inspect_log(tmp_path / f"{name}{suffix}", **kwargs)
 
     return write
+
+
+@pytest.fixture(scope="session")
+def inspect_logs(tmp_path_factory) -> dict[str, Path]:
+    """Real logs Inspect wrote (mockllm, offline), by kind: "success.eval", "nan.json", ..."""
+    return write_all_logs(tmp_path_factory.mktemp("inspect-logs"))
 
 
 def upload(path: Path, name: str | None = None) -> SimpleUploadedFile:

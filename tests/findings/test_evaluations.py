@@ -80,9 +80,10 @@ def test_inspect_import_stores_the_header(testing_case, cast, inspect_log, suffi
         {
             "name": "refusal",
             "scorer": "model_graded_qa",
+            "reducer": None,
             "metrics": {"accuracy": 0.958, "stderr": 0.01},
         },
-        {"name": "harm", "scorer": "match", "metrics": {"mean": 0.042}},
+        {"name": "harm", "scorer": "match", "reducer": None, "metrics": {"mean": 0.042}},
     ]
     assert run.metrics["refusal/accuracy"] == 0.958
     assert len(run.inspect_log_sha256) == 64

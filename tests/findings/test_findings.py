@@ -7,10 +7,14 @@ from findings.models import Category, Finding, FindingResponse, FindingState, Re
 from review import demo
 from review.services import assign_evaluator, resubmit, share_findings
 
+from .conftest import upload
+
 Kind, Verdict = FindingResponse.Kind, FindingResponse.Verdict
 
 
-def draft(case, actor, *, severity=Severity.HIGH, title="Prompt injection via tool output"):
+def draft(
+    case, actor, *, severity=Severity.HIGH, title="Prompt injection via tool output", **evidence
+):
     return services.draft_finding(
         case=case,
         actor=actor,
@@ -18,7 +22,7 @@ def draft(case, actor, *, severity=Severity.HIGH, title="Prompt injection via to
         category=Category.SECURITY_VULNERABILITY,
         title=title,
         description="Tool output can override the system prompt.",
-        sample_ids="pi-3, pi-9",
+        **evidence,
     )
 
 
@@ -30,10 +34,17 @@ def shared_finding(testing_case, cast):
     return run
 
 
-def test_a_drafted_finding_is_internal_and_carries_its_evidence(testing_case, cast):
-    finding = draft(testing_case, cast.evaluator)
+def test_a_drafted_finding_is_internal_and_carries_its_evidence(testing_case, cast, inspect_logs):
+    # Sample ids must be samples of the cited log, so the evidence is a real Inspect log.
+    run = services.import_inspect_log(
+        case=testing_case,
+        actor=cast.evaluator,
+        upload=upload(inspect_logs["success.eval"]),
+        category=Category.SECURITY_VULNERABILITY,
+    )
+    finding = draft(testing_case, cast.evaluator, evaluation=run, sample_ids="s1, s3")
     assert finding.state == FindingState.DRAFT
-    assert finding.sample_ids == ["pi-3", "pi-9"]
+    assert finding.sample_ids == ["s1", "s3"]
     event = testing_case.events.order_by("-seq").first()
     assert (event.verb, event.internal) == ("finding_drafted", True)
     assert not Finding.objects.visible_to(cast.liaison).exists()

@@ -31,6 +31,7 @@ from submissions.models import AccessMethod, DocumentKind
 from tests.cases.helpers import release
 from tests.clearance.conftest import signing_identity, statement_settings  # noqa: F401
 from tests.factories import StaffFactory
+from tests.findings.conftest import inspect_logs  # noqa: F401
 from tests.incidents.helpers import incident_on
 from webhooks.services import register_webhook
 

@@ -239,7 +239,56 @@ EXPECTED_GET = {
         404,
         404,
         404,
-    ),  # fmt: skip
+    ),
+    # The world's run was recorded without a log: no viewer, no bytes, for anyone.
+    "cases/<case:number>/evaluations/<int:pk>/viewer/": (
+        302,
+        404,
+        404,
+        404,
+        404,
+        404,
+        404,
+        404,
+        404,
+        404,
+    ),
+    "cases/<case:number>/evaluations/<int:pk>/viewer/<path:path>": (
+        302,
+        404,
+        404,
+        404,
+        404,
+        404,
+        404,
+        404,
+        404,
+        404,
+    ),
+    "cases/<case:number>/evaluations/<int:pk>/viewer/logs/<str:name>": (
+        302,
+        404,
+        404,
+        404,
+        404,
+        404,
+        404,
+        404,
+        404,
+        404,
+    ),
+    "cases/<case:number>/findings/<int:pk>/samples/<int:sample>/": (
+        302,
+        404,
+        404,
+        404,
+        404,
+        404,
+        404,
+        404,
+        404,
+        404,
+    ),
     "cases/<case:number>/findings/new/": (302, 403, 404, 403, 403, 404, 403, 403, 404, 404),
     "cases/<case:number>/findings/<int:pk>/": (302, 200, 404, 200, 200, 404, 200, 200, 404, 404),
     "cases/<case:number>/findings/<int:pk>/respond/": (
@@ -253,7 +302,7 @@ EXPECTED_GET = {
         405,
         405,
         405,
-    ),  # fmt: skip
+    ),
     "cases/<case:number>/findings/<int:pk>/review/": (
         302,
         405,
@@ -265,7 +314,7 @@ EXPECTED_GET = {
         405,
         405,
         405,
-    ),  # fmt: skip
+    ),
     "cases/<case:number>/findings.csv": (302, 200, 404, 200, 200, 404, 200, 200, 404, 404),
     # The record export is recorded on the timeline, so it is a POST (see test_record_export).
     "cases/<case:number>/record.zip": (302, 405, 405, 405, 405, 405, 405, 405, 405, 405),
@@ -552,6 +601,9 @@ def url_for(route: str, world, *, number: str | None = None, objects=None) -> st
             "statement": world.statement.number,
             "code": world.statement.verification_code,
             "uidb64": "MQ",
+            "name": "log.eval",
+            "path": "assets/index.js",
+            "sample": "1",
             "token": "not-a-reset-token",
         }[name]
 
@@ -785,8 +837,9 @@ def test_the_markers_reach_those_who_may_see_them(world, clients):
         f"/api/v1/cases/{number}/evaluations/",
     ]
     for role, hidden in [
-        # A shared finding names the evaluation run it came from as its evidence.
-        ("other_liaison", {"internal message"}),
+        # A shared finding cites its evaluation run by id (titles repeat), so the run's
+        # title no longer reaches the company through these pages.
+        ("other_liaison", {"internal message", "evaluation"}),
         ("manager", set()),
     ]:
         seen = b"".join(body_of(clients[role].get(url)) for url in pages)
