@@ -37,6 +37,7 @@ Gate = Callable[..., list[str]]
 class ParamKind(models.TextChoices):
     TEXT = "text", "Text"
     CASE_MANAGER = "case_manager", "A case manager"
+    MODEL_VERSION = "model_version", "A model version of the case"
 
 
 @dataclass(frozen=True)
@@ -88,6 +89,12 @@ SCOPE = Param(
     ParamKind.TEXT,
     required=True,
     help_text="What the clearance covers: the model version and its deployment.",
+)
+VERSION = Param(
+    "version",
+    ParamKind.MODEL_VERSION,
+    required=True,
+    help_text="The version cleared: only one CAISI reached and evaluated (its label in the API).",
 )
 CONDITIONS = Param("conditions", ParamKind.TEXT, required=False, help_text="Conditions, if any.")
 REASON = Param("reason", ParamKind.TEXT, required=True, help_text="The reason, for the record.")
@@ -148,7 +155,7 @@ TABLE: tuple[Transition, ...] = (
         Status.CLEARED,
         {Role.CLEARANCE_OFFICIAL},
         gates.findings_addressed,
-        [SCOPE, CONDITIONS],
+        [VERSION, SCOPE, CONDITIONS],
     ),
     _t(
         Action.REVOKE_CLEARANCE,

@@ -21,6 +21,7 @@ from clearance.services import create_statement, revoke_statements
 from core.errors import ActionRefused, CaseNotFound
 from findings.models import Finding, FindingState
 from review.lifecycle import TRANSITIONS, Action
+from submissions.models import ModelVersion
 
 
 def gate_blockers(case: Case, action: str, **params) -> list[str]:
@@ -143,17 +144,30 @@ def resubmit(*, case: Case, actor) -> Case:
     return step.case
 
 
-def issue_clearance(*, case: Case, actor, scope: str = "", conditions: str = "") -> Case:
-    """Clear the reviewed version and create its statement (step 6 → 7)."""
-    with transition(case=case, actor=actor, action=Action.ISSUE_CLEARANCE, scope=scope) as step:
+def issue_clearance(
+    *, case: Case, actor, version: ModelVersion | None = None, scope: str = "", conditions: str = ""
+) -> Case:
+    """Clear the named version, the one CAISI tested, and create its statement (step 6 → 7)."""
+    if version is not None and version.case_id != case.pk:
+        raise ActionRefused("That model version belongs to another case.")
+    with transition(
+        case=case, actor=actor, action=Action.ISSUE_CLEARANCE, version=version, scope=scope
+    ) as step:
         superseded = list(
             step.case.clearance_statements.filter(status="issued").values_list("number", flat=True)
         )
         statement = create_statement(
-            case=step.case, official=actor, scope=scope, conditions=conditions
+            case=step.case, official=actor, version=version, scope=scope, conditions=conditions
         )
         # The timeline names the statements, so their numbers are on the hash chain.
-        step.details.update(scope=scope, conditions=conditions, statement=statement.number)
+        step.details.update(
+            version=version.label,
+            digest=statement.digest,
+            digest_verification=statement.digest_verification,
+            scope=scope,
+            conditions=conditions,
+            statement=statement.number,
+        )
         if superseded:
             step.details["supersedes"] = superseded
     return step.case

@@ -36,6 +36,8 @@ from submissions.models import (
     ModelVersion,
     PracticeStatus,
     SafetyReportType,
+    normalize_image_reference,
+    normalize_sha256,
 )
 from submissions.uploads import UploadRefused, display_name, document_type, store_stream
 
@@ -64,6 +66,11 @@ def _check_contribution(case: Case, actor, *, revision: bool = False) -> None:
         raise ActionRefused(
             f"The case is {case.get_status_display().lower()}: nothing more can be added to it."
         )
+
+
+def _preparing_revision(case: Case) -> bool:
+    """Whether a revised version is being prepared: a cleared case then takes its material."""
+    return ModelVersion.objects.revision_pending(case) is not None
 
 
 def can_add_version(user, case: Case) -> bool:
@@ -101,7 +108,9 @@ def _version_problems(
     if _blank(vcs_reference):
         problems.append("Give the VCS reference (a commit hash or tag) of this version.")
     if artifact_sha256 and not SHA256.match(artifact_sha256):
-        problems.append("The artifact SHA-256 must be 64 hexadecimal characters.")
+        problems.append(
+            "The artifact SHA-256 must be 64 hexadecimal characters (a sha256: prefix is fine)."
+        )
     if container_image and not IMAGE_WITH_DIGEST.match(container_image):
         problems.append(
             "The container image must be pinned by digest: registry/name@sha256:<64 hex>."
@@ -121,8 +130,8 @@ def add_version(
     changelog: str = "",
 ) -> ModelVersion:
     """Record a model version; after submission a revision is always a new version."""
-    artifact_sha256 = artifact_sha256.strip().lower()
-    container_image = container_image.strip()
+    artifact_sha256 = normalize_sha256(artifact_sha256)
+    container_image = normalize_image_reference(container_image)
     problems = _version_problems(
         label=label,
         vcs_reference=vcs_reference,
@@ -175,7 +184,8 @@ def update_version(*, version: ModelVersion, actor, data: dict[str, Any]) -> Mod
                 "add a new version for the revision."
             )
         merged = {f: data.get(f, getattr(locked, f)) for f in VERSION_EDITABLE}
-        merged["artifact_sha256"] = merged["artifact_sha256"].strip().lower()
+        merged["artifact_sha256"] = normalize_sha256(merged["artifact_sha256"])
+        merged["container_image"] = normalize_image_reference(merged["container_image"])
         problems = _version_problems(
             **{
                 k: merged[k]
@@ -214,10 +224,17 @@ def grant_access(
     nda_signed_on: dt.date | None = None,
     valid_from: dt.datetime | None = None,
     valid_until: dt.datetime | None = None,
+    model_version: ModelVersion | None = None,
 ) -> AccessGrant:
-    """Record how CAISI reaches the model; the credentials are stored encrypted."""
+    """Record how CAISI reaches one version of the model; credentials are stored encrypted.
+
+    Without a named version the grant reaches the version recorded last (the
+    one the company is preparing or CAISI is testing).
+    """
     valid_from = valid_from or timezone.now()
     problems = []
+    if model_version is not None and model_version.case_id != case.pk:
+        problems.append("That model version belongs to another case.")
     if method not in AccessMethod.values:
         problems.append("Choose how CAISI will reach the model.")
     if endpoint_url and not endpoint_url.lower().startswith("https://"):
@@ -235,9 +252,13 @@ def grant_access(
     if problems:
         raise BadInput(problems)
     with transaction.atomic():
-        locked = _lock_for_contribution(case, actor)
+        locked = _lock_for_contribution(case, actor, revision=_preparing_revision(case))
+        version = model_version or locked.versions.order_by("-created_at", "-pk").first()
+        if version is None:
+            raise BadInput("Record the model version first: access is granted to one version.")
         grant = AccessGrant.objects.create(
             case=locked,
+            model_version=version,
             method=method,
             endpoint_url=endpoint_url,
             instructions=instructions,
@@ -254,6 +275,7 @@ def grant_access(
             verb="access_granted",
             details={
                 "grant": grant.pk,
+                "version": version.label,
                 "method": method,
                 "valid_until": valid_until,
                 "nda_reference": grant.nda_reference,
@@ -317,8 +339,13 @@ def reveal_credentials(*, grant: AccessGrant, actor) -> str:
 def upload_artifact(
     *, grant: AccessGrant, actor, file, original_name: str, expected_sha256: str
 ) -> AccessGrant:
-    """Store uploaded weights for a secure-upload grant, verifying the company's checksum."""
-    expected = (expected_sha256 or "").strip().lower()
+    """Store uploaded weights for a secure-upload grant.
+
+    The bytes must hash to the digest the grant's version declares (and to
+    the one the company gives with the upload); otherwise nothing is kept and
+    the grant stays unusable.
+    """
+    expected = normalize_sha256(expected_sha256)
     if not SHA256.match(expected):
         raise BadInput("Give the file's expected SHA-256 (64 hexadecimal characters).")
     if grant.method != AccessMethod.WEIGHTS_UPLOAD:
@@ -326,16 +353,40 @@ def upload_artifact(
     problem = name_problem(original_name)
     if problem:
         raise BadInput(problem)
-    _check_contribution(grant.case, actor)
+    revision = _preparing_revision(grant.case)
+    _check_contribution(grant.case, actor, revision=revision)
     if grant.revoked_at is not None:
         raise ActionRefused("This grant is revoked; record a new one.")
+    version = grant.model_version
+    if version is None:
+        raise ActionRefused(
+            "This grant names no model version; record a new grant for the version "
+            "whose weights you are sending."
+        )
+    if not version.artifact_sha256:
+        raise BadInput(
+            f"Version {version.label} declares no artifact SHA-256; record the weights' "
+            "digest on the version before uploading them."
+        )
+    if expected != version.artifact_sha256:
+        raise BadInput(
+            f"The SHA-256 given with the upload (sha256:{expected}) is not the digest "
+            f"version {version.label} declares ({version.digest}); nothing was kept."
+        )
     try:
-        stored = store_stream(file, folder="artifacts", expected_sha256=expected)
+        stored = store_stream(file, folder="artifacts", expected_sha256=version.artifact_sha256)
     except UploadRefused as refusal:
-        raise BadInput(str(refusal)) from None
+        raise BadInput(
+            f"{refusal} The weights must be exactly those version {version.label} declares."
+        ) from None
     with _removed_unless_committed(stored.name), transaction.atomic():
-        case = _lock_for_contribution(grant.case, actor)
+        case = _lock_for_contribution(grant.case, actor, revision=revision)
         locked = AccessGrant.objects.select_for_update().get(pk=grant.pk)
+        if locked.model_version.artifact_sha256 != stored.sha256:
+            raise BadInput(
+                f"Version {version.label}'s declared digest changed during the upload; "
+                "nothing was kept."
+            )
         previous = locked.artifact.name
         locked.artifact.name = stored.name
         locked.artifact_original_name = display_name(original_name)
@@ -355,7 +406,12 @@ def upload_artifact(
             case=case,
             actor=actor,
             verb="weights_uploaded",
-            details={"grant": locked.pk, "sha256": stored.sha256, "size": stored.size},
+            details={
+                "grant": locked.pk,
+                "version": version.label,
+                "sha256": stored.sha256,
+                "size": stored.size,
+            },
         )
         if previous:
             transaction.on_commit(lambda: default_storage.delete(previous))
@@ -389,7 +445,8 @@ def upload_document(
         problems.append(problem)
     if problems:
         raise BadInput(problems)
-    _check_contribution(case, actor)
+    revision = _preparing_revision(case)
+    _check_contribution(case, actor, revision=revision)
     name = display_name(original_name)
     try:
         content_type = document_type(name, file)
@@ -401,7 +458,7 @@ def upload_document(
         file.seek(0)
         card = check_model_card(file.read().decode("utf-8"))
     with _removed_unless_committed(stored.name), transaction.atomic():
-        locked = _lock_for_contribution(case, actor)
+        locked = _lock_for_contribution(case, actor, revision=revision)
         last = locked.documents.filter(kind=kind).aggregate(n=Max("version_number"))["n"] or 0
         document = Document.objects.create(
             case=locked,
@@ -431,6 +488,28 @@ def upload_document(
             },
         )
     return document
+
+
+def carry_documentation_forward(*, version: ModelVersion, actor) -> ModelVersion:
+    """Confirm that the documentation already on file holds for this revised version."""
+    with transaction.atomic():
+        case = _lock_for_contribution(version.case, actor, revision=True)
+        locked = ModelVersion.objects.select_for_update().get(pk=version.pk)
+        if locked.is_frozen:
+            raise ActionRefused(
+                f"Version {locked.label} was already submitted; its documentation is on record."
+            )
+        if locked.documentation_carried_forward_at is not None:
+            return locked
+        locked.documentation_carried_forward_at = timezone.now()
+        locked.save(update_fields=["documentation_carried_forward_at"])
+        record_event(
+            case=case,
+            actor=actor,
+            verb="documentation_carried_forward",
+            details={"version": locked.label},
+        )
+    return locked
 
 
 def review_document(*, document: Document, actor, accept: bool, comment: str = "") -> Document:
