@@ -217,6 +217,8 @@ class DocumentSerializer(serializers.ModelSerializer):
             "state",
             "review_comment",
             "card_missing_sections",
+            "card_problems",
+            "card_self_reported",
             "uploaded_at",
             "reviewed_at",
             "download_url",

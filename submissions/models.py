@@ -375,10 +375,11 @@ class Document(models.Model):
     content_type = models.CharField(max_length=100, blank=True)
     size = models.PositiveBigIntegerField(default=0)
     sha256 = models.CharField(max_length=64, blank=True)
-    # The model card check: sections a reviewer needs that the card lacks, or
-    # why the card could not be read.
+    # The model card check: sections a reviewer needs that the card lacks, why
+    # parts of it could not be read, and the results it reports (model-index).
     card_missing_sections = models.JSONField(default=list, blank=True)
-    card_problem = models.CharField(max_length=500, blank=True)
+    card_problems = models.JSONField(default=list, blank=True)
+    card_self_reported = models.JSONField(default=list, blank=True)
     state = models.CharField(
         max_length=32, choices=DocumentState.choices, default=DocumentState.SUBMITTED
     )

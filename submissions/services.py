@@ -25,7 +25,7 @@ from core import crypto
 from core.errors import ActionRefused, BadInput, CaseNotFound, NotAllowed
 from core.uploads import name_problem
 from submissions.checklist import PRACTICES
-from submissions.modelcard import check_model_card
+from submissions.modelcard import CardCheck, check_model_card
 from submissions.models import (
     AccessGrant,
     AccessMethod,
@@ -39,7 +39,13 @@ from submissions.models import (
     normalize_image_reference,
     normalize_sha256,
 )
-from submissions.uploads import UploadRefused, display_name, document_type, store_stream
+from submissions.uploads import (
+    UploadRefused,
+    display_name,
+    document_type,
+    read_text,
+    store_stream,
+)
 
 SHA256 = re.compile(r"^[0-9a-f]{64}$")
 IMAGE_WITH_DIGEST = re.compile(r"^[\w.\-/:]+@sha256:[0-9a-f]{64}$")
@@ -455,8 +461,14 @@ def upload_document(
         raise BadInput(str(refusal)) from None
     card = None
     if kind == DocumentKind.MODEL_CARD and content_type == "text/markdown":
-        file.seek(0)
-        card = check_model_card(file.read().decode("utf-8"))
+        card = check_model_card(read_text(file))
+    elif kind == DocumentKind.MODEL_CARD:
+        card = CardCheck(
+            problems=[
+                "The model card was not checked: only a Markdown (.md) card can be read for "
+                "its sections. A reviewer reads this one by hand."
+            ]
+        )
     with _removed_unless_committed(stored.name), transaction.atomic():
         locked = _lock_for_contribution(case, actor, revision=revision)
         last = locked.documents.filter(kind=kind).aggregate(n=Max("version_number"))["n"] or 0
@@ -473,7 +485,8 @@ def upload_document(
             size=stored.size,
             sha256=stored.sha256,
             card_missing_sections=card.missing if card else [],
-            card_problem=card.problem if card else "",
+            card_problems=card.problems if card else [],
+            card_self_reported=card.self_reported if card else [],
             uploaded_by=actor,
         )
         record_event(
