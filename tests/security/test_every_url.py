@@ -72,6 +72,16 @@ EXPECTED_GET = {
     "cases/<case:number>/versions/new/": (302, 200, 404, 403, 403, 404, 403, 403),
     "cases/<case:number>/versions/<int:pk>/edit/": (302, 403, 404, 403, 403, 404, 403, 403),
     "cases/<case:number>/versions/compare/": (302, 200, 404, 200, 200, 404, 200, 200),
+    "cases/<case:number>/versions/<int:pk>/carry-documentation/": (
+        302,
+        405,
+        405,
+        405,
+        405,
+        405,
+        405,
+        405,
+    ),  # fmt: skip
     "cases/<case:number>/access/new/": (302, 200, 404, 403, 403, 404, 403, 403),
     "cases/<case:number>/access/<int:pk>/reveal/": (302, 405, 405, 405, 405, 405, 405, 405),
     "cases/<case:number>/access/<int:pk>/revoke/": (302, 405, 405, 405, 405, 405, 405, 405),
@@ -122,6 +132,9 @@ EXPECTED_GET = {
     "cases/<case:number>/evaluations/<int:pk>/log/": (302, 404, 404, 404, 404, 404, 404, 404),
     "cases/<case:number>/findings/new/": (302, 403, 404, 403, 403, 404, 403, 403),
     "cases/<case:number>/findings/<int:pk>/": (302, 200, 404, 200, 200, 404, 200, 200),
+    # The finding in the URLs is shared (the case is in findings): no longer editable.
+    "cases/<case:number>/findings/<int:pk>/edit/": (302, 403, 404, 403, 403, 404, 403, 403),
+    "cases/<case:number>/findings/<int:pk>/delete/": (302, 405, 405, 405, 405, 405, 405, 405),
     "cases/<case:number>/findings/<int:pk>/respond/": (302, 405, 405, 405, 405, 405, 405, 405),
     "cases/<case:number>/findings/<int:pk>/review/": (302, 405, 405, 405, 405, 405, 405, 405),
     "cases/<case:number>/findings.csv": (302, 200, 404, 200, 200, 404, 200, 200),
@@ -132,6 +145,16 @@ EXPECTED_GET = {
     "api/v1/cases/<str:number>/timeline/": (401, 200, 404, 200, 200, 404, 200, 200),
     "api/v1/cases/<str:number>/actions/<str:action>/": (401, 405, 405, 405, 405, 405, 405, 405),
     "api/v1/cases/<str:number>/versions/": (401, 200, 404, 200, 200, 404, 200, 200),
+    "api/v1/cases/<str:number>/versions/<int:pk>/carry-documentation/": (
+        401,
+        405,
+        405,
+        405,
+        405,
+        405,
+        405,
+        405,
+    ),  # fmt: skip
     "api/v1/cases/<str:number>/access/": (401, 200, 404, 200, 200, 404, 200, 200),
     "api/v1/cases/<str:number>/documents/": (401, 200, 404, 200, 200, 404, 200, 200),
     "api/v1/cases/<str:number>/documents/<int:pk>/download/": (
@@ -155,6 +178,7 @@ EXPECTED_GET = {
         405,
     ),  # fmt: skip
     "api/v1/cases/<str:number>/findings/": (401, 200, 404, 200, 200, 404, 200, 200),
+    "api/v1/cases/<str:number>/findings/<int:pk>/": (401, 200, 404, 200, 200, 404, 200, 200),
     "api/v1/cases/<str:number>/findings/<int:pk>/responses/": (
         401,
         405,
