@@ -60,8 +60,10 @@ class AccessGrantForm(forms.Form):
     model_version = forms.ModelChoiceField(
         queryset=ModelVersion.objects.none(),
         label="Model version",
+        required=False,
         empty_label=None,
-        help_text="The version this access reaches: a revised version needs access of its own.",
+        help_text="The version this access reaches (the newest, unless you choose): a revised "
+        "version needs access of its own.",
     )
 
     def __init__(self, *args, case, **kwargs):
