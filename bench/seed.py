@@ -156,7 +156,7 @@ def make_tables() -> dict[str, Table]:
             "submissions_document",
             "id kind title version_number file original_name content_type size sha256 state "
             "review_comment uploaded_at reviewed_at case_id reviewed_by_id uploaded_by_id "
-            "card_missing_sections card_problem model_version_id report_type",
+            "card_missing_sections card_problems card_self_reported model_version_id report_type",
         ),
         "evaluation": (
             "findings_evaluationrun",
@@ -435,7 +435,8 @@ class CaseWriter:
             reviewed_by_id=manager if accepted else None,
             uploaded_by_id=liaison,
             card_missing_sections=[],
-            card_problem="",
+            card_problems=[],
+            card_self_reported=[],
             model_version_id=version_id,
             report_type="red_teaming" if kind == "safety_report" else "",
         )

@@ -20,6 +20,11 @@ def urls():
         path(f"{C}/actions/<str:action>/", cases_api.ActionView.as_view(), name="case-action"),
         path(f"{C}/export/", cases_api.CaseExportView.as_view(), name="case-export"),
         path(f"{C}/versions/", submissions_api.VersionListView.as_view(), name="case-versions"),
+        path(
+            f"{C}/versions/<int:pk>/carry-documentation/",
+            submissions_api.VersionDocumentationView.as_view(),
+            name="version-carry-documentation",
+        ),
         path(f"{C}/access/", submissions_api.AccessGrantView.as_view(), name="case-access"),
         path(f"{C}/documents/", submissions_api.DocumentListView.as_view(), name="case-documents"),
         path(
@@ -33,6 +38,11 @@ def urls():
             name="document-review",
         ),
         path(f"{C}/findings/", findings_api.FindingListView.as_view(), name="case-findings"),
+        path(
+            f"{C}/findings/<int:pk>/",
+            findings_api.FindingDetailView.as_view(),
+            name="finding-detail",
+        ),
         path(
             f"{C}/findings/<int:pk>/responses/",
             findings_api.FindingResponseView.as_view(),

@@ -5,6 +5,8 @@ from django.db import models
 from django.urls import reverse
 from django.utils import timezone
 
+from submissions.models import Verification
+
 
 def new_verification_code() -> str:
     return secrets.token_urlsafe(24)  # 192 bits
@@ -51,7 +53,11 @@ class ClearanceStatement(models.Model):
     model_name = models.CharField(max_length=200, blank=True)
     version_label = models.CharField(max_length=100, blank=True)
     vcs_reference = models.CharField("VCS reference", max_length=200, blank=True)
+    # The digest CAISI verified ("sha256:<hex>"), and how; empty when only an
+    # endpoint was reached. The company's declared digest is kept beside it.
     digest = models.CharField(max_length=300, blank=True)
+    digest_verification = models.CharField(max_length=32, choices=Verification.choices, blank=True)
+    declared_digest = models.CharField(max_length=300, blank=True)
     scope = models.TextField()
     conditions = models.TextField(blank=True)
     official = models.ForeignKey(
@@ -112,6 +118,16 @@ class ClearanceStatement(models.Model):
     @property
     def live_status_label(self) -> str:
         return self.StatementStatus(self.live_status).label
+
+    def digest_verification_text(self) -> str:
+        """How CAISI knows the digest, in the words the PDF and the public page print."""
+        if self.digest_verification == Verification.RECEIVED_WEIGHTS:
+            return "Verified by CAISI: SHA-256 computed on the weights CAISI received."
+        if self.digest_verification == Verification.CONTAINER_DIGEST:
+            return "Verified by CAISI: container image pulled by this digest."
+        if self.digest_verification == Verification.ENDPOINT_ONLY:
+            return "Not verified by CAISI: CAISI reached the model through an API endpoint only."
+        return "Not recorded: this statement was issued before CAISI recorded how it verified."
 
     @property
     def is_valid(self) -> bool:

@@ -20,7 +20,7 @@ from clearance.models import ClearanceStatement, StatementStatusChange
 from clearance.pdf import render_pdf, sign_pdf
 from core import outbox
 from core.errors import ActionRefused
-from submissions.models import ModelVersion
+from submissions.models import ModelVersion, version_access
 
 Status = ClearanceStatement.StatementStatus
 Change = StatementStatusChange.Change
@@ -36,13 +36,20 @@ def _statement_number(case: Case) -> str:
 
 @transaction.atomic
 def create_statement(
-    *, case: Case, official, scope: str, conditions: str, valid_until=None
+    *, case: Case, official, version: ModelVersion, scope: str, conditions: str, valid_until=None
 ) -> ClearanceStatement:
-    """Create the statement for the case's latest submitted version; supersede earlier ones.
+    """Create the statement for the version under test; supersede earlier ones.
 
-    The caller holds the case row lock, so statement numbers stay consecutive.
+    The statement certifies the digest CAISI verified, and says how; never the
+    one the company merely typed. The caller holds the case row lock, so
+    statement numbers stay consecutive.
     """
-    version = ModelVersion.objects.under_test(case)
+    under_test = ModelVersion.objects.under_test(case)
+    if under_test is None or version.pk != under_test.pk:
+        raise ValueError("A statement names only the version under test.")
+    reached = version_access(version)
+    if not reached.verified:
+        raise ValueError(f"CAISI holds no verified access to version {version.label}.")
     now = timezone.now()
     statement = ClearanceStatement.objects.create(
         number=_statement_number(case),
@@ -52,7 +59,9 @@ def create_statement(
         model_name=case.model_name,
         version_label=version.label,
         vcs_reference=version.vcs_reference,
-        digest=version.digest,
+        digest=reached.verified_digest,
+        digest_verification=reached.verification,
+        declared_digest=version.digest,
         scope=scope,
         conditions=conditions,
         official=official,

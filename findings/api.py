@@ -76,8 +76,13 @@ class FindingSerializer(serializers.ModelSerializer):
 
 
 class FindingDraftSerializer(serializers.Serializer):
-    severity = serializers.ChoiceField(choices=Severity.choices)
-    category = serializers.ChoiceField(choices=Category.choices)
+    severity = serializers.ChoiceField(choices=Severity.choices, help_text="Always chosen.")
+    category = serializers.ChoiceField(
+        choices=Category.choices,
+        required=False,
+        allow_blank=True,
+        help_text="Omitted, the category of the cited evaluation.",
+    )
     title = serializers.CharField(max_length=200)
     description = serializers.CharField()
     evaluation = serializers.IntegerField(
@@ -138,6 +143,72 @@ class FindingListView(PortalAPIView):
             FindingSerializer(get_finding(request, case, finding.pk)).data,
             status=status.HTTP_201_CREATED,
         )
+
+
+class FindingEditSerializer(serializers.Serializer):
+    severity = serializers.ChoiceField(choices=Severity.choices, required=False)
+    category = serializers.ChoiceField(
+        choices=Category.choices,
+        required=False,
+        allow_blank=True,
+        help_text="Empty: the category of the cited evaluation.",
+    )
+    title = serializers.CharField(max_length=200, required=False)
+    description = serializers.CharField(required=False)
+    evaluation = serializers.IntegerField(
+        required=False, allow_null=True, help_text="The id of the evaluation run it came from."
+    )
+    sample_ids = serializers.ListField(child=serializers.CharField(max_length=200), required=False)
+
+
+def _case_evaluation(case, evaluation_id):
+    if evaluation_id is None:
+        return None
+    evaluation = EvaluationRun.objects.filter(case=case, pk=evaluation_id).first()
+    if evaluation is None:
+        raise exceptions.ValidationError(
+            {"evaluation": ["This case has no evaluation run with that id."]}
+        )
+    return evaluation
+
+
+class FindingDetailView(PortalAPIView):
+    @extend_schema(
+        operation_id="findings_read",
+        summary="One finding with the company's answers (a company sees shared ones only)",
+        responses={200: FindingSerializer, **problems(*READ_PROBLEMS)},
+    )
+    def get(self, request, number: str, pk: int):
+        case = get_case(request, number)
+        return Response(FindingSerializer(get_finding(request, case, pk)).data)
+
+    @extend_schema(
+        operation_id="findings_edit",
+        summary="Change a draft finding before it is shared (evaluators, during testing)",
+        request=FindingEditSerializer,
+        responses={200: FindingSerializer, **problems(*WRITE_PROBLEMS)},
+    )
+    def patch(self, request, number: str, pk: int):
+        case = get_case(request, number)
+        finding = get_finding(request, case, pk)
+        body = FindingEditSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        data = dict(body.validated_data)
+        if "evaluation" in data:
+            data["evaluation"] = _case_evaluation(case, data["evaluation"])
+        services.edit_draft_finding(finding=finding, actor=request.user, data=data)
+        return Response(FindingSerializer(get_finding(request, case, pk)).data)
+
+    @extend_schema(
+        operation_id="findings_delete",
+        summary="Delete a draft finding before it is shared (evaluators, during testing)",
+        responses={204: None, **problems(*WRITE_PROBLEMS)},
+    )
+    def delete(self, request, number: str, pk: int):
+        case = get_case(request, number)
+        finding = get_finding(request, case, pk)
+        services.delete_draft_finding(finding=finding, actor=request.user)
+        return Response(status=status.HTTP_204_NO_CONTENT)
 
 
 class AnswerFindingSerializer(serializers.Serializer):

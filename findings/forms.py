@@ -116,8 +116,16 @@ class InspectImportForm(forms.Form):
 
 class FindingForm(forms.Form):
     title = forms.CharField(max_length=200)
-    severity = forms.ChoiceField(choices=Severity.choices)
-    category = forms.ChoiceField(choices=Category.choices)
+    # No default: a severity is a judgment the evaluator makes, never one a form makes.
+    severity = forms.ChoiceField(
+        choices=[("", "Choose a severity…"), *Severity.choices],
+        error_messages={"required": "Choose the finding's severity."},
+    )
+    category = forms.ChoiceField(
+        choices=[("", "The cited evaluation's category"), *Category.choices],
+        required=False,
+        help_text="Left as it is, the finding takes the category of the evaluation it cites.",
+    )
     description = forms.CharField(widget=forms.Textarea(attrs={"rows": 4}))
     evaluation = forms.ModelChoiceField(
         queryset=EvaluationRun.objects.none(),
@@ -136,6 +144,26 @@ class FindingForm(forms.Form):
         self.fields["evaluation"].queryset = EvaluationRun.objects.filter(case=case).order_by(
             "-started_at"
         )
+
+    def clean(self):
+        data = super().clean()
+        if not data.get("category") and data.get("evaluation") is None and "category" in data:
+            self.add_error(
+                "category", "Choose the finding's category, or cite the evaluation it came from."
+            )
+        return data
+
+    @classmethod
+    def initial_for(cls, finding) -> dict:
+        """Return a draft's values, to edit it."""
+        return {
+            "title": finding.title,
+            "severity": finding.severity,
+            "category": finding.category,
+            "description": finding.description,
+            "evaluation": finding.evaluation_id,
+            "sample_ids": ", ".join(finding.sample_ids),
+        }
 
 
 class FindingResponseForm(forms.Form):

@@ -19,11 +19,12 @@ from django.core.files.uploadedfile import UploadedFile
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from accounts.models import Role
 from cases.access import can_view
 from cases.models import Case
 from cases.services import pause_clock, record_event, resume_clock
 from core import sandbox
-from core.errors import ActionRefused, BadInput, CaseNotFound
+from core.errors import ActionRefused, BadInput, CaseNotFound, NotAllowed
 from core.records import CONTENT_KEY
 from core.uploads import human_size
 from findings import inspectlog, policy
@@ -352,19 +353,28 @@ def draft_finding(
     case: Case,
     actor,
     severity: str,
-    category: str,
     title: str,
     description: str,
+    category: str = "",
     evaluation: EvaluationRun | None = None,
     sample_ids: Iterable[str] | str = (),
     model_version: ModelVersion | None = None,
 ) -> Finding:
-    """Draft a finding; it stays internal until the case manager shares the findings."""
+    """Draft a finding; it stays internal until the case manager shares the findings.
+
+    The severity is always chosen; the category, left empty, is the cited evaluation's.
+    """
     locked = _lock(case, actor)
     if not policy.can_draft_finding(actor, locked):
         raise ActionRefused("Findings are drafted by the case's evaluators during testing.")
+    if not severity:
+        raise BadInput("Choose the finding's severity.")
     if severity not in Severity.values:
         raise ActionRefused(f"“{severity}” is not a severity.")
+    if not category and evaluation is not None:
+        category = evaluation.category
+    if not category:
+        raise BadInput("Choose the finding's category, or cite the evaluation it came from.")
     if category not in Category.values:
         raise ActionRefused(f"“{category}” is not a finding category.")
     if evaluation is not None and evaluation.case_id != locked.pk:
@@ -400,6 +410,100 @@ def draft_finding(
         internal=True,
     )
     return finding
+
+
+# What a draft's author may still change; everything else is fixed when it is drafted.
+DRAFT_EDITABLE = ("severity", "category", "title", "description", "evaluation", "sample_ids")
+
+
+def _lock_draft(finding: Finding, actor) -> tuple[Case, Finding]:
+    """Lock a finding that CAISI may still change: a draft, on a case in testing."""
+    locked_case = _lock(finding.case, actor)
+    if not actor.is_caisi_staff:
+        raise CaseNotFound(locked_case.number)
+    if actor.role not in (Role.EVALUATOR, Role.CASE_MANAGER):
+        raise NotAllowed("Draft findings are changed by the case's evaluators and case manager.")
+    locked = Finding.objects.select_for_update().get(pk=finding.pk)
+    if locked.state != FindingState.DRAFT:
+        raise ActionRefused(
+            f"Finding “{locked.title}” was shared with the company and can no longer be "
+            "changed or deleted; record a new finding instead."
+        )
+    if not policy.can_draft_finding(actor, locked_case):
+        raise ActionRefused("Draft findings can be changed only while the case is in testing.")
+    return locked_case, locked
+
+
+@transaction.atomic
+def edit_draft_finding(*, finding: Finding, actor, data: dict[str, Any]) -> Finding:
+    """Change a draft finding before it is shared; the timeline keeps what it said before."""
+    locked_case, locked = _lock_draft(finding, actor)
+    new = {f: data[f] for f in DRAFT_EDITABLE if f in data}
+    if "sample_ids" in new:
+        new["sample_ids"] = _clean_sample_ids(new["sample_ids"])
+    problems = []
+    if "severity" in new and new["severity"] not in Severity.values:
+        problems.append("Choose the finding's severity.")
+    evaluation = new.get("evaluation", locked.evaluation)
+    if "category" in new and not new["category"]:
+        if evaluation is None:
+            problems.append("Choose the finding's category, or cite the evaluation it came from.")
+        else:
+            new["category"] = evaluation.category
+    if new.get("category") and new["category"] not in Category.values:
+        problems.append(f"“{new['category']}” is not a finding category.")
+    for field in ("title", "description"):
+        if field in new and not (new[field] or "").strip():
+            problems.append(f"The {field} cannot be empty.")
+    if evaluation is not None and evaluation.case_id != locked_case.pk:
+        problems.append("The evidence must be an evaluation run of this case.")
+    if problems:
+        raise BadInput(problems)
+    changed = [f for f, value in new.items() if getattr(locked, f) != value]
+    if not changed:
+        return locked
+    before = {f: _recorded(getattr(locked, f)) for f in changed}
+    for f in changed:
+        setattr(locked, f, new[f])
+    if "evaluation" in changed and locked.evaluation is not None:
+        locked.model_version = locked.evaluation.model_version
+        changed.append("model_version")
+    locked.save(update_fields=changed)
+    record_event(
+        case=locked_case,
+        actor=actor,
+        verb="finding_edited",
+        details={
+            "finding": locked.pk,
+            "title": locked.title,
+            "before": before,
+            "after": {f: _recorded(getattr(locked, f)) for f in before},
+        },
+        internal=True,
+    )
+    return locked
+
+
+@transaction.atomic
+def delete_draft_finding(*, finding: Finding, actor) -> None:
+    """Delete a draft finding before it is shared; the timeline keeps what it said."""
+    locked_case, locked = _lock_draft(finding, actor)
+    details = {
+        "finding": locked.pk,
+        **{f: _recorded(getattr(locked, f)) for f in DRAFT_EDITABLE},
+        "model_version": locked.model_version.label,
+    }
+    locked.delete()
+    record_event(
+        case=locked_case, actor=actor, verb="finding_deleted", details=details, internal=True
+    )
+
+
+def _recorded(value):
+    """Return a field's value as the timeline stores it (a run by its id)."""
+    if isinstance(value, EvaluationRun):
+        return value.pk
+    return value
 
 
 def _lock_finding(finding: Finding, actor) -> tuple[Case, Finding]:

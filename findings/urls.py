@@ -59,6 +59,12 @@ urlpatterns = [
     ),
     path("cases/<case:number>/findings/new/", views.finding_new, name="finding_new"),
     path("cases/<case:number>/findings/<int:pk>/", views.finding_detail, name="finding"),
+    path("cases/<case:number>/findings/<int:pk>/edit/", views.finding_edit, name="finding_edit"),
+    path(
+        "cases/<case:number>/findings/<int:pk>/delete/",
+        views.finding_delete,
+        name="finding_delete",
+    ),
     path(
         "cases/<case:number>/findings/<int:pk>/respond/",
         views.finding_respond,

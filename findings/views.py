@@ -330,6 +330,57 @@ def finding_new(request, number):
     )
 
 
+def _visible_draft(request, number, pk) -> tuple:
+    case = get_visible_case(request.user, number)
+    finding = _visible_finding(request.user, case, pk)
+    if not policy.can_draft_finding(request.user, case):
+        raise PermissionDenied("Draft findings are changed by the case's evaluators in testing.")
+    return case, finding
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def finding_edit(request, number, pk):
+    case, finding = _visible_draft(request, number, pk)
+    form = FindingForm(submitted(request), case=case, initial=FindingForm.initial_for(finding))
+    status = run_form(
+        request,
+        form,
+        lambda data: services.edit_draft_finding(finding=finding, actor=request.user, data=data),
+        success="Draft saved; it stays internal until shared.",
+        then=lambda saved: saved,
+    )
+    if isinstance(status, HttpResponse):
+        return status
+    return render(
+        request,
+        "findings/form_page.html",
+        {
+            "case": case,
+            "form": form,
+            "heading": f"Edit the draft finding “{finding.title}”",
+            "intro": "A draft can be changed until the findings are shared; the timeline keeps "
+            "what it said before.",
+            "submit": "Save the draft",
+        },
+        status=status,
+    )
+
+
+@login_required
+@require_POST
+def finding_delete(request, number, pk):
+    case, finding = _visible_draft(request, number, pk)
+    try:
+        services.delete_draft_finding(finding=finding, actor=request.user)
+    except services.ActionRefused as refusal:
+        for text in refusal.blockers:
+            messages.error(request, text)
+        return redirect(finding)
+    messages.success(request, f"Draft finding “{finding.title}” deleted; the timeline keeps it.")
+    return redirect(case)
+
+
 def _finding_page(request, case, finding, *, respond_form=None, review_form=None, status=200):
     user = request.user
     can_respond = policy.can_respond_to_finding(user, case) and finding.awaits_company
@@ -353,6 +404,7 @@ def _finding_page(request, case, finding, *, respond_form=None, review_form=None
             ),
             "respond_form": respond_form,
             "review_form": review_form,
+            "can_change_draft": finding.state == "draft" and policy.can_draft_finding(user, case),
         },
         status=status,
     )

@@ -256,7 +256,11 @@ class StatementSerializer(serializers.Serializer):
     history = StatementChangeSerializer(many=True)
     version_label = serializers.CharField()
     vcs_reference = serializers.CharField()
-    digest = serializers.CharField()
+    digest = serializers.CharField(help_text="The digest CAISI verified; empty when it could not.")
+    digest_verification = serializers.CharField(
+        help_text="received_weights, container_digest or endpoint_only (not verified by CAISI)."
+    )
+    declared_digest = serializers.CharField(help_text="The digest the company declared.")
     scope = serializers.CharField()
     conditions = serializers.CharField()
     verification_url = serializers.URLField()
@@ -381,6 +385,8 @@ class CaseDetailSerializer(CaseSummarySerializer):
             "version_label": statement.version_label,
             "vcs_reference": statement.vcs_reference,
             "digest": statement.digest,
+            "digest_verification": statement.digest_verification,
+            "declared_digest": statement.declared_digest,
             "scope": statement.scope,
             "conditions": statement.conditions,
             "verification_url": statement.get_verification_url(),
@@ -733,6 +739,10 @@ def _action_body_field(param: Param, actions: list) -> serializers.Field:
         return serializers.IntegerField(
             required=False, allow_null=True, min_value=1, help_text=help_text
         )
+    if param.kind == ParamKind.MODEL_VERSION:
+        return serializers.CharField(
+            required=False, max_length=100, help_text=f"{names}: the version's label."
+        )
     return serializers.CharField(
         required=False, allow_blank=not param.required, max_length=4000, help_text=help_text
     )
@@ -777,6 +787,13 @@ class ActionView(PortalAPIView):
             if manager is None:
                 raise exceptions.ValidationError({"manager": ["No case manager has that email."]})
             params["manager"] = manager
+        if "version" in params:
+            version = case.versions.filter(label=params["version"]).first()
+            if version is None:
+                raise exceptions.ValidationError(
+                    {"version": ["This case has no version with that label."]}
+                )
+            params["version"] = version
         case = services.perform(case=case, actor=request.user, action=action, **params)
         return Response(CaseStatusSerializer(case, context={"request": request}).data)
 

@@ -74,11 +74,12 @@ def add_version(case: Case, liaison, *, label: str) -> ModelVersion:
     )
 
 
-def grant_access(case: Case, liaison) -> AccessGrant:
+def grant_access(case: Case, liaison, *, version: ModelVersion | None = None) -> AccessGrant:
     now = timezone.now()
     return submissions_services.grant_access(
         case=case,
         actor=liaison,
+        model_version=version,
         method=AccessMethod.API_ENDPOINT,
         endpoint_url="https://models.example/v1/eval",
         instructions="Use the evaluation tenant; rate limit 50 requests/s.",
@@ -186,6 +187,24 @@ def resolve_findings(case: Case, manager) -> None:
             )
 
 
+def revise(case: Case, liaison, *, label: str) -> ModelVersion:
+    """Prepare a revised version for resubmission: its own access, the documentation kept."""
+    version = add_version(case, liaison, label=label)
+    grant_access(case, liaison, version=version)
+    return submissions_services.carry_documentation_forward(version=version, actor=liaison)
+
+
+def clear(case: Case, official, **kwargs) -> Case:
+    """Issue the clearance for the version under test, named as the official names it."""
+    return issue_clearance(
+        case=case,
+        actor=official,
+        version=ModelVersion.objects.under_test(case),
+        scope=kwargs.pop("scope", f"{case.model_name} as deployed behind the restricted API."),
+        **kwargs,
+    )
+
+
 def advance(case: Case, target: str, cast: dict) -> Case:
     """Walk the case forward through the services until it reaches `target`."""
     liaison, manager = cast["liaison"], cast["manager"]
@@ -218,11 +237,8 @@ def advance(case: Case, target: str, cast: dict) -> Case:
             "cleared",
             lambda c: (
                 resolve_findings(c, manager),
-                issue_clearance(
-                    case=c,
-                    actor=cast["official"],
-                    scope=f"{c.model_name} as deployed behind the restricted API.",
-                    conditions="Re-review before enabling fine-tuning access.",
+                clear(
+                    c, cast["official"], conditions="Re-review before enabling fine-tuning access."
                 ),
             )[1],
         ),

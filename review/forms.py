@@ -4,7 +4,9 @@ from django import forms
 
 from accounts.models import ConflictOfInterest, Role, User
 from cases.models import Case
+from review import gates
 from review.lifecycle import ParamKind, Transition
+from submissions.models import ModelVersion
 
 
 class ManagerChoiceField(forms.ModelChoiceField):
@@ -18,6 +20,17 @@ class ManagerChoiceField(forms.ModelChoiceField):
     def label_from_instance(self, obj):
         reasons = self.conflicts.get(obj.pk)
         return f"{obj} — declared conflict: {'; '.join(reasons)}" if reasons else str(obj)
+
+
+class VersionChoiceField(forms.ModelChoiceField):
+    """The versions a statement may name: only those CAISI reached and evaluated."""
+
+    def __init__(self, case: Case, **kwargs):
+        clearable = [v.pk for v in gates.clearable_versions(case)]
+        super().__init__(queryset=ModelVersion.objects.filter(pk__in=clearable), **kwargs)
+
+    def label_from_instance(self, obj):
+        return f"{obj.label} · {obj.vcs_reference} · {obj.digest or 'no digest declared'}"
 
 
 class ActionForm(forms.Form):
@@ -49,6 +62,10 @@ class ActionForm(forms.Form):
                         for i in case.incidents.all()
                     ],
                     help_text=param.help_text,
+                )
+            elif param.kind == ParamKind.MODEL_VERSION:
+                field = VersionChoiceField(
+                    case, label="Model version", help_text=param.help_text, empty_label=None
                 )
             else:
                 field = forms.CharField(

@@ -12,8 +12,15 @@ from cases.models import Case
 from clearance.models import ClearanceStatement
 from clearance.services import standing_statement
 from findings import selectors as findings_selectors
+from findings.models import EvaluationRun
 from incidents.services import pending_material_change
-from submissions.models import REQUIRED_DOCUMENT_KINDS, DocumentState
+from submissions.models import (
+    REQUIRED_DOCUMENT_KINDS,
+    DocumentState,
+    ModelVersion,
+    revision_documentation_problems,
+    version_access,
+)
 
 
 def always(case: Case, **params) -> list[str]:
@@ -53,9 +60,14 @@ def case_manager_without_conflict(case: Case, *, manager=None, **params) -> list
 
 
 def access_granted(case: Case, **params) -> list[str]:
-    grants = list(case.access_grants.all())
+    version = ModelVersion.objects.under_test(case)
+    grants = list(case.access_grants.select_related("model_version"))
     if not grants:
         return ["No model access has been granted yet."]
+    if version is not None:
+        grants = [g for g in grants if g.model_version_id == version.pk]
+        if not grants:
+            return [f"No model access is recorded for version {version.label}, the one under test."]
     live = [g for g in grants if g.is_live()]
     if not live:
         return ["No access grant is live: each is revoked, expired, or has no expiry set."]
@@ -67,7 +79,10 @@ def access_granted(case: Case, **params) -> list[str]:
     if not any(g.has_nda for g in live):
         blockers.append("No live access grant has an NDA recorded (reference and signing date).")
     if not any(g.is_ready() for g in live):
-        blockers.append("The uploaded weights' checksum has not been verified.")
+        if version is not None:
+            blockers += list(version_access(version, grants).problems)
+        else:
+            blockers.append("The uploaded weights' checksum has not been verified.")
     if not blockers:
         blockers.append("The grant with the NDA recorded has no verified weights upload yet.")
     return blockers
@@ -94,17 +109,53 @@ def testing_complete(case: Case, **params) -> list[str]:
 
 
 def revised_version_ready(case: Case, **params) -> list[str]:
-    pending = [v for v in case.versions.all() if v.submitted_at is None]
-    if not pending:
+    """Open when the revised version is pinned, reachable by CAISI, and documented."""
+    revised = ModelVersion.objects.revision_pending(case)
+    if revised is None:
         return ["Add the revised model version before resubmitting."]
-    if not any(v.vcs_reference and v.digest for v in pending):
-        return ["The revised version needs a VCS reference and an artifact or image digest."]
-    return []
+    blockers = []
+    if not (revised.vcs_reference and revised.digest):
+        blockers.append(
+            f"The revised version {revised.label} needs a VCS reference and an artifact "
+            "or image digest."
+        )
+    blockers += version_access(revised).problems
+    blockers += revision_documentation_problems(revised, case.documents.all())
+    return blockers
 
 
-def findings_addressed(case: Case, **params) -> list[str]:
-    """Open when every critical and high finding is resolved and no request is open."""
-    return [b.text for b in findings_selectors.clearance_blockers(case)]
+def clearable_versions(case: Case) -> list[ModelVersion]:
+    """Return the versions a statement may name: the one under test, if CAISI reached and ran it."""
+    version = ModelVersion.objects.under_test(case)
+    if version is None or version_blockers(version):
+        return []
+    return [version]
+
+
+def version_blockers(version: ModelVersion) -> list[str]:
+    """Return why a statement may not name this version yet."""
+    blockers = list(version_access(version).problems)
+    if not EvaluationRun.objects.filter(model_version=version).exists():
+        blockers.append(f"No evaluation is recorded on version {version.label}.")
+    return blockers
+
+
+def findings_addressed(case: Case, *, version=None, **params) -> list[str]:
+    """Open when the findings are addressed and the named version is the one CAISI tested.
+
+    Without a version named (previewing the gate), the version under test is judged.
+    """
+    blockers = [b.text for b in findings_selectors.clearance_blockers(case)]
+    under_test = ModelVersion.objects.under_test(case)
+    if under_test is None:
+        return blockers
+    if version is not None and version.pk != under_test.pk:
+        blockers.append(
+            f"Version {version.label} is not the version under test ({under_test.label}); "
+            "a statement names only the version CAISI tested last."
+        )
+        return blockers
+    return blockers + version_blockers(under_test)
 
 
 def statement_in_force(case: Case, **params) -> list[str]:

@@ -53,6 +53,7 @@ class ParamKind(models.TextChoices):
     DATE = "date", "A date"
     DAYS = "days", "A number of days"
     INCIDENT = "incident", "One of the case's incidents, by its number"
+    MODEL_VERSION = "model_version", "A model version of the case"
 
 
 @dataclass(frozen=True)
@@ -123,6 +124,12 @@ SCOPE = Param(
     ParamKind.TEXT,
     required=True,
     help_text="What the clearance covers: the model version and its deployment.",
+)
+VERSION = Param(
+    "version",
+    ParamKind.MODEL_VERSION,
+    required=True,
+    help_text="The version cleared: only one CAISI reached and evaluated (its label in the API).",
 )
 CONDITIONS = Param("conditions", ParamKind.TEXT, required=False, help_text="Conditions, if any.")
 REASON = Param("reason", ParamKind.TEXT, required=True, help_text="The reason, for the record.")
@@ -248,7 +255,7 @@ TABLE: tuple[Transition, ...] = (
         Status.CLEARED,
         {Role.CLEARANCE_OFFICIAL},
         gates.findings_addressed,
-        [SCOPE, CONDITIONS, VALID_UNTIL, MONITORING_EVERY, MONITORING_FOR],
+        [VERSION, SCOPE, CONDITIONS, VALID_UNTIL, MONITORING_EVERY, MONITORING_FOR],
     ),
     _t(
         Action.REVOKE_CLEARANCE,

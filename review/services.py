@@ -36,6 +36,7 @@ from incidents import services as incident_services
 from incidents.models import MaterialChange
 from review import export
 from review.lifecycle import TRANSITIONS, Action
+from submissions.models import ModelVersion
 
 
 def gate_blockers(case: Case, action: str, **params) -> list[str]:
@@ -202,22 +203,27 @@ def issue_clearance(
     *,
     case: Case,
     actor,
+    version: ModelVersion | None = None,
     scope: str = "",
     conditions: str = "",
     valid_until: dt.date | None = None,
     monitoring_every_days: int | None = None,
     monitoring_for_days: int | None = None,
 ) -> Case:
-    """Clear the reviewed version and create its statement (step 6 → 7).
+    """Clear the named version, the one CAISI tested, and create its statement (step 6 → 7).
 
     A validity period ends after `valid_until`; monitoring conditions ask for a
     report every `monitoring_every_days` for `monitoring_for_days` (a year unless said).
     """
+    if version is not None and version.case_id != case.pk:
+        raise ActionRefused("That model version belongs to another case.")
     if valid_until is not None and valid_until <= timezone.localdate():
         raise BadInput("The end of the validity period must be after today.")
     if monitoring_for_days and not monitoring_every_days:
         raise BadInput("Say how often a monitoring report is due.")
-    with transition(case=case, actor=actor, action=Action.ISSUE_CLEARANCE, scope=scope) as step:
+    with transition(
+        case=case, actor=actor, action=Action.ISSUE_CLEARANCE, version=version, scope=scope
+    ) as step:
         superseded = list(
             step.case.clearance_statements.filter(status__in=STANDING).values_list(
                 "number", flat=True
@@ -226,12 +232,20 @@ def issue_clearance(
         statement = create_statement(
             case=step.case,
             official=actor,
+            version=version,
             scope=scope,
             conditions=conditions,
             valid_until=end_of_day(valid_until) if valid_until else None,
         )
         # The timeline names the statements, so their numbers are on the hash chain.
-        step.details.update(scope=scope, conditions=conditions, statement=statement.number)
+        step.details.update(
+            version=version.label,
+            digest=statement.digest,
+            digest_verification=statement.digest_verification,
+            scope=scope,
+            conditions=conditions,
+            statement=statement.number,
+        )
         if valid_until:
             step.details["valid_until"] = valid_until.isoformat()
         if monitoring_every_days:

@@ -42,6 +42,7 @@ class VersionSerializer(serializers.ModelSerializer):
             "packaging",
             "changelog",
             "submitted_at",
+            "documentation_carried_forward_at",
             "created_at",
         ]
 
@@ -79,17 +80,38 @@ class VersionListView(PortalAPIView):
         return Response(VersionSerializer(version).data, status=status.HTTP_201_CREATED)
 
 
+class VersionDocumentationView(PortalAPIView):
+    @extend_schema(
+        operation_id="versions_carry_documentation",
+        summary="Confirm that the documentation on file holds for a revised version (liaisons)",
+        request=None,
+        responses={200: VersionSerializer, **problems(*WRITE_PROBLEMS)},
+    )
+    def post(self, request, number: str, pk: int):
+        case = get_case(request, number)
+        version = case.versions.filter(pk=pk).first()
+        if version is None:
+            raise exceptions.NotFound("This case has no such version.")
+        version = services.carry_documentation_forward(version=version, actor=request.user)
+        return Response(VersionSerializer(version).data)
+
+
 # --- model access -------------------------------------------------------------------------
 
 
 class AccessGrantSerializer(serializers.ModelSerializer):
+    model_version = serializers.SlugRelatedField(
+        slug_field="label", read_only=True, allow_null=True
+    )
     has_credentials = serializers.BooleanField(read_only=True)
     is_live = serializers.SerializerMethodField()
+    is_ready = serializers.SerializerMethodField()
 
     class Meta:
         model = AccessGrant
         fields = [
             "id",
+            "model_version",
             "method",
             "endpoint_url",
             "instructions",
@@ -99,15 +121,21 @@ class AccessGrantSerializer(serializers.ModelSerializer):
             "valid_from",
             "valid_until",
             "checksum_verified",
+            "artifact_sha256",
             "revoked_at",
             "revoke_reason",
             "is_live",
+            "is_ready",
             "created_at",
         ]
 
     @extend_schema_field(OpenApiTypes.BOOL)
     def get_is_live(self, grant: AccessGrant) -> bool:
         return grant.is_live()
+
+    @extend_schema_field(OpenApiTypes.BOOL)
+    def get_is_ready(self, grant: AccessGrant) -> bool:
+        return grant.is_ready()
 
 
 class AccessGrantCreateSerializer(serializers.Serializer):
@@ -124,6 +152,11 @@ class AccessGrantCreateSerializer(serializers.Serializer):
     nda_signed_on = serializers.DateField(required=False, allow_null=True)
     valid_from = serializers.DateTimeField(required=False, allow_null=True)
     valid_until = serializers.DateTimeField()
+    model_version = serializers.IntegerField(
+        required=False,
+        allow_null=True,
+        help_text="The id of the version this access reaches; the newest version if omitted.",
+    )
 
 
 class AccessGrantView(PortalAPIView):
@@ -134,7 +167,8 @@ class AccessGrantView(PortalAPIView):
     )
     def get(self, request, number: str):
         case = get_case(request, number)
-        return Response(AccessGrantSerializer(case.access_grants.all(), many=True).data)
+        grants = case.access_grants.select_related("model_version")
+        return Response(AccessGrantSerializer(grants, many=True).data)
 
     @extend_schema(
         operation_id="access_create",
@@ -146,7 +180,16 @@ class AccessGrantView(PortalAPIView):
         case = get_case(request, number)
         body = AccessGrantCreateSerializer(data=request.data)
         body.is_valid(raise_exception=True)
-        grant = services.grant_access(case=case, actor=request.user, **body.validated_data)
+        data = dict(body.validated_data)
+        version_id = data.pop("model_version", None)
+        version = None
+        if version_id is not None:
+            version = case.versions.filter(pk=version_id).first()
+            if version is None:
+                raise exceptions.ValidationError(
+                    {"model_version": ["This case has no model version with that id."]}
+                )
+        grant = services.grant_access(case=case, actor=request.user, model_version=version, **data)
         return Response(AccessGrantSerializer(grant).data, status=status.HTTP_201_CREATED)
 
 
@@ -175,6 +218,8 @@ class DocumentSerializer(serializers.ModelSerializer):
             "state",
             "review_comment",
             "card_missing_sections",
+            "card_problems",
+            "card_self_reported",
             "uploaded_at",
             "reviewed_at",
             "download_url",

@@ -58,6 +58,20 @@ class AccessGrantForm(forms.Form):
     nda_signed_on = forms.DateField(label="NDA signed on", required=False, widget=DATE)
     valid_from = forms.DateTimeField(required=False, widget=DATETIME)
     valid_until = forms.DateTimeField(widget=DATETIME, help_text="When this access expires.")
+    model_version = forms.ModelChoiceField(
+        queryset=ModelVersion.objects.none(),
+        label="Model version",
+        required=False,
+        empty_label=None,
+        help_text="The version this access reaches (the newest, unless you choose): a revised "
+        "version needs access of its own.",
+    )
+
+    def __init__(self, *args, case, **kwargs):
+        super().__init__(*args, **kwargs)
+        versions = case.versions.order_by("-created_at", "-pk")
+        self.fields["model_version"].queryset = versions
+        self.fields["model_version"].initial = versions.first()
 
     def clean_endpoint_url(self):
         url = self.cleaned_data["endpoint_url"].strip()

@@ -1,6 +1,38 @@
+import re
+from dataclasses import dataclass
+
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
+
+SHA256_HEX = re.compile(r"^[0-9a-f]{64}$")
+
+
+def normalize_sha256(value: str) -> str:
+    """Return a SHA-256 as it is stored: 64 lowercase hex, any "sha256:" prefix dropped.
+
+    Companies write digests as "sha256:ABC…", "SHA256:abc…" or bare hex; every
+    input goes through here, so one digest is never stored two ways. The
+    prefixed form is only ever produced for display (`as_digest`).
+    """
+    text = (value or "").strip().lower()
+    if text.startswith("sha256:"):
+        text = text[len("sha256:") :].strip()
+    return text
+
+
+def normalize_image_reference(value: str) -> str:
+    """Return an image reference with its digest part in the stored form (repo@sha256:<hex>)."""
+    text = (value or "").strip()
+    if "@" not in text:
+        return text
+    name, digest = text.rsplit("@", 1)
+    return f"{name}@sha256:{normalize_sha256(digest)}"
+
+
+def as_digest(sha256_hex: str) -> str:
+    """Return the displayed digest of a stored SHA-256 ("sha256:<hex>"), or ""."""
+    return f"sha256:{sha256_hex}" if sha256_hex else ""
 
 
 class Packaging(models.TextChoices):
@@ -22,6 +54,10 @@ class ModelVersionQuerySet(models.QuerySet):
     def under_test(self, case) -> "ModelVersion | None":
         """Return the version CAISI is testing: the one submitted last (the one rule for it)."""
         return self.filter(case=case).submitted().first()
+
+    def revision_pending(self, case) -> "ModelVersion | None":
+        """Return the revised version the company is preparing (recorded, not yet submitted)."""
+        return self.filter(case=case).pending().order_by("-created_at", "-pk").first()
 
 
 class ModelVersion(models.Model):
@@ -50,6 +86,9 @@ class ModelVersion(models.Model):
     submitted_at = models.DateTimeField(
         null=True, blank=True, help_text="Set when the version is submitted; then it is frozen."
     )
+    # A revised version's documentation: the company either uploads documents
+    # for it or says, in one explicit step, that the earlier ones still hold.
+    documentation_carried_forward_at = models.DateTimeField(null=True, blank=True)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
     )
@@ -65,10 +104,13 @@ class ModelVersion(models.Model):
 
     @property
     def digest(self) -> str:
-        if self.artifact_sha256:
-            return f"sha256:{self.artifact_sha256}"
+        """The digest the company declared for this version ("sha256:<hex>"), or ""."""
+        return as_digest(self.artifact_sha256) or as_digest(self.image_sha256)
+
+    @property
+    def image_sha256(self) -> str:
         if "@sha256:" in self.container_image:
-            return self.container_image.split("@", 1)[1]
+            return self.container_image.rsplit("@sha256:", 1)[1]
         return ""
 
     @property
@@ -83,9 +125,17 @@ class AccessMethod(models.TextChoices):
 
 
 class AccessGrant(models.Model):
-    """How CAISI reaches the model (step 3)."""
+    """How CAISI reaches one version of the model (step 3)."""
 
     case = models.ForeignKey("cases.Case", on_delete=models.PROTECT, related_name="access_grants")
+    # The version this grant reaches: access to one version is no access to another.
+    model_version = models.ForeignKey(
+        ModelVersion,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="access_grants",
+    )
     method = models.CharField(max_length=32, choices=AccessMethod.choices)
     endpoint_url = models.URLField(
         blank=True, help_text="API endpoint or registry address; https only."
@@ -129,8 +179,19 @@ class AccessGrant(models.Model):
         )
 
     def is_ready(self) -> bool:
-        """Whether CAISI can use this grant: uploaded weights need a verified checksum."""
-        return self.method != AccessMethod.WEIGHTS_UPLOAD or self.checksum_verified
+        """Whether CAISI can use this grant: uploaded weights must hash to the declared digest.
+
+        Read each time, not stored: a version still being prepared may have its
+        declared digest corrected after its weights arrived.
+        """
+        if self.method != AccessMethod.WEIGHTS_UPLOAD:
+            return True
+        return bool(
+            self.checksum_verified
+            and self.model_version is not None
+            and self.artifact_sha256
+            and self.artifact_sha256 == self.model_version.artifact_sha256
+        )
 
     @property
     def has_credentials(self) -> bool:
@@ -139,6 +200,90 @@ class AccessGrant(models.Model):
     @property
     def has_nda(self) -> bool:
         return bool(self.nda_reference and self.nda_signed_on)
+
+
+class Verification(models.TextChoices):
+    """How CAISI knows the digest a statement certifies."""
+
+    RECEIVED_WEIGHTS = "received_weights", "SHA-256 computed by CAISI on the weights it received"
+    CONTAINER_DIGEST = "container_digest", "Container image pulled by its digest"
+    ENDPOINT_ONLY = "endpoint_only", "Endpoint access only: the digest was not verified by CAISI"
+
+
+@dataclass(frozen=True)
+class VersionAccess:
+    """What CAISI can reach of one version, and what that tells it about the version's digest."""
+
+    grant: AccessGrant | None
+    verification: str = ""
+    verified_sha256: str = ""
+    problems: tuple[str, ...] = ()
+
+    @property
+    def verified(self) -> bool:
+        return self.grant is not None
+
+    @property
+    def verified_digest(self) -> str:
+        return as_digest(self.verified_sha256)
+
+
+# The strongest evidence first: weights CAISI hashed, an image pulled by digest, an endpoint.
+_EVIDENCE_ORDER = (
+    AccessMethod.WEIGHTS_UPLOAD,
+    AccessMethod.CONTAINER_REGISTRY,
+    AccessMethod.API_ENDPOINT,
+)
+
+
+def version_access(version: ModelVersion, grants=None, at=None) -> VersionAccess:
+    """Return the access CAISI holds to this exact version (the one rule for it).
+
+    A grant counts only when it is linked to the version, live, and usable:
+    uploaded weights whose SHA-256 CAISI computed equal the digest the version
+    declares, a container registry for a version pinned by image digest, or
+    an endpoint (which tells CAISI nothing about the digest).
+    """
+    if grants is None:
+        grants = version.access_grants.all()
+    mine = [g for g in grants if g.model_version_id == version.pk]
+    live = [g for g in mine if g.is_live(at)]
+    label = version.label
+    if not mine:
+        return VersionAccess(
+            grant=None, problems=(f"No model access is recorded for version {label}.",)
+        )
+    if not live:
+        return VersionAccess(
+            grant=None,
+            problems=(f"No access grant for version {label} is live: each is revoked or expired.",),
+        )
+    problems = []
+    for method in _EVIDENCE_ORDER:
+        for grant in (g for g in live if g.method == method):
+            if method == AccessMethod.WEIGHTS_UPLOAD:
+                if grant.is_ready():
+                    return VersionAccess(
+                        grant, Verification.RECEIVED_WEIGHTS, grant.artifact_sha256
+                    )
+                if not grant.checksum_verified:
+                    problems.append(
+                        f"The uploaded weights' checksum has not been verified for version {label}."
+                    )
+                else:
+                    problems.append(
+                        f"The weights received for version {label} hash to "
+                        f"sha256:{grant.artifact_sha256}, not the declared {version.digest}."
+                    )
+            elif method == AccessMethod.CONTAINER_REGISTRY:
+                if version.image_sha256:
+                    return VersionAccess(grant, Verification.CONTAINER_DIGEST, version.image_sha256)
+                problems.append(
+                    f"Version {label} names no container image digest for its registry access."
+                )
+            else:
+                return VersionAccess(grant, Verification.ENDPOINT_ONLY, "")
+    return VersionAccess(grant=None, problems=tuple(dict.fromkeys(problems)))
 
 
 class DocumentKind(models.TextChoices):
@@ -186,6 +331,27 @@ def latest_of_each_kind(documents) -> dict[str, "Document"]:
     return latest
 
 
+def revision_documentation_problems(version: ModelVersion, documents) -> list[str]:
+    """Return what a revised version's documentation still lacks before it is resubmitted.
+
+    Each required document must describe this version (replaced), or the
+    company must have said the earlier package still holds (carried forward).
+    """
+    latest = latest_of_each_kind(documents)
+    carried = version.documentation_carried_forward_at is not None
+    problems = []
+    for kind in REQUIRED_DOCUMENT_KINDS:
+        doc = latest.get(kind)
+        if doc is None:
+            problems.append(f"The {kind.label.lower()} is missing.")
+        elif doc.model_version_id != version.pk and not carried:
+            problems.append(
+                f"The {kind.label.lower()} describes an earlier version: upload one for "
+                f"{version.label}, or confirm that the earlier documentation still holds."
+            )
+    return problems
+
+
 class DocumentQuerySet(models.QuerySet):
     def latest_per_kind(self) -> dict[str, "Document"]:
         """Return the newest version of each kind, read in one query."""
@@ -218,10 +384,11 @@ class Document(models.Model):
     content_type = models.CharField(max_length=100, blank=True)
     size = models.PositiveBigIntegerField(default=0)
     sha256 = models.CharField(max_length=64, blank=True)
-    # The model card check: sections a reviewer needs that the card lacks, or
-    # why the card could not be read.
+    # The model card check: sections a reviewer needs that the card lacks, why
+    # parts of it could not be read, and the results it reports (model-index).
     card_missing_sections = models.JSONField(default=list, blank=True)
-    card_problem = models.CharField(max_length=500, blank=True)
+    card_problems = models.JSONField(default=list, blank=True)
+    card_self_reported = models.JSONField(default=list, blank=True)
     state = models.CharField(
         max_length=32, choices=DocumentState.choices, default=DocumentState.SUBMITTED
     )

@@ -94,7 +94,9 @@ def case_panel(case: Case) -> dict:
     """Gather what the case page's submission panel shows: four queries at any size."""
     versions = list(case.versions.all())
     grants = list(
-        AccessGrant.objects.filter(case=case).select_related("revoked_by").order_by("-created_at")
+        AccessGrant.objects.filter(case=case)
+        .select_related("revoked_by", "model_version")
+        .order_by("-created_at")
     )
     documents = list(Document.objects.filter(case=case).defer("review_comment"))
     entries = list(ChecklistEntry.objects.filter(case=case))

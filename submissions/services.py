@@ -25,7 +25,7 @@ from core import crypto
 from core.errors import ActionRefused, BadInput, CaseNotFound, NotAllowed
 from core.uploads import name_problem
 from submissions.checklist import PRACTICES
-from submissions.modelcard import check_model_card
+from submissions.modelcard import CardCheck, check_model_card
 from submissions.models import (
     AccessGrant,
     AccessMethod,
@@ -36,9 +36,17 @@ from submissions.models import (
     ModelVersion,
     PracticeStatus,
     SafetyReportType,
+    normalize_image_reference,
+    normalize_sha256,
 )
 from submissions.policy import can_take_model_access
-from submissions.uploads import UploadRefused, display_name, document_type, store_stream
+from submissions.uploads import (
+    UploadRefused,
+    display_name,
+    document_type,
+    read_text,
+    store_stream,
+)
 
 SHA256 = re.compile(r"^[0-9a-f]{64}$")
 IMAGE_WITH_DIGEST = re.compile(r"^[\w.\-/:]+@sha256:[0-9a-f]{64}$")
@@ -67,6 +75,11 @@ def _check_contribution(case: Case, actor, *, revision: bool = False) -> None:
         )
 
 
+def _preparing_revision(case: Case) -> bool:
+    """Whether a revised version is being prepared: a cleared case then takes its material."""
+    return ModelVersion.objects.revision_pending(case) is not None
+
+
 @contextmanager
 def _removed_unless_committed(stored_name: str):
     """Delete a stored file if the block fails, so no file outlives a refused record."""
@@ -93,7 +106,9 @@ def _version_problems(
     if _blank(vcs_reference):
         problems.append("Give the VCS reference (a commit hash or tag) of this version.")
     if artifact_sha256 and not SHA256.match(artifact_sha256):
-        problems.append("The artifact SHA-256 must be 64 hexadecimal characters.")
+        problems.append(
+            "The artifact SHA-256 must be 64 hexadecimal characters (a sha256: prefix is fine)."
+        )
     if container_image and not IMAGE_WITH_DIGEST.match(container_image):
         problems.append(
             "The container image must be pinned by digest: registry/name@sha256:<64 hex>."
@@ -113,8 +128,8 @@ def add_version(
     changelog: str = "",
 ) -> ModelVersion:
     """Record a model version; after submission a revision is always a new version."""
-    artifact_sha256 = artifact_sha256.strip().lower()
-    container_image = container_image.strip()
+    artifact_sha256 = normalize_sha256(artifact_sha256)
+    container_image = normalize_image_reference(container_image)
     problems = _version_problems(
         label=label,
         vcs_reference=vcs_reference,
@@ -167,7 +182,8 @@ def update_version(*, version: ModelVersion, actor, data: dict[str, Any]) -> Mod
                 "add a new version for the revision."
             )
         merged = {f: data.get(f, getattr(locked, f)) for f in VERSION_EDITABLE}
-        merged["artifact_sha256"] = merged["artifact_sha256"].strip().lower()
+        merged["artifact_sha256"] = normalize_sha256(merged["artifact_sha256"])
+        merged["container_image"] = normalize_image_reference(merged["container_image"])
         problems = _version_problems(
             **{
                 k: merged[k]
@@ -206,10 +222,17 @@ def grant_access(
     nda_signed_on: dt.date | None = None,
     valid_from: dt.datetime | None = None,
     valid_until: dt.datetime | None = None,
+    model_version: ModelVersion | None = None,
 ) -> AccessGrant:
-    """Record how CAISI reaches the model; the credentials are stored encrypted."""
+    """Record how CAISI reaches one version of the model; credentials are stored encrypted.
+
+    Without a named version the grant reaches the version recorded last (the
+    one the company is preparing or CAISI is testing).
+    """
     valid_from = valid_from or timezone.now()
     problems = []
+    if model_version is not None and model_version.case_id != case.pk:
+        problems.append("That model version belongs to another case.")
     if method not in AccessMethod.values:
         problems.append("Choose how CAISI will reach the model.")
     if endpoint_url and not endpoint_url.lower().startswith("https://"):
@@ -227,9 +250,13 @@ def grant_access(
     if problems:
         raise BadInput(problems)
     with transaction.atomic():
-        locked = _lock_for_contribution(case, actor)
+        locked = _lock_for_contribution(case, actor, revision=_preparing_revision(case))
+        version = model_version or locked.versions.order_by("-created_at", "-pk").first()
+        if version is None:
+            raise BadInput("Record the model version first: access is granted to one version.")
         grant = AccessGrant.objects.create(
             case=locked,
+            model_version=version,
             method=method,
             endpoint_url=endpoint_url,
             instructions=instructions,
@@ -246,6 +273,7 @@ def grant_access(
             verb="access_granted",
             details={
                 "grant": grant.pk,
+                "version": version.label,
                 "method": method,
                 "valid_until": valid_until,
                 "nda_reference": grant.nda_reference,
@@ -369,8 +397,13 @@ def take_document(*, document: Document, actor):
 def upload_artifact(
     *, grant: AccessGrant, actor, file, original_name: str, expected_sha256: str
 ) -> AccessGrant:
-    """Store uploaded weights for a secure-upload grant, verifying the company's checksum."""
-    expected = (expected_sha256 or "").strip().lower()
+    """Store uploaded weights for a secure-upload grant.
+
+    The bytes must hash to the digest the grant's version declares (and to
+    the one the company gives with the upload); otherwise nothing is kept and
+    the grant stays unusable.
+    """
+    expected = normalize_sha256(expected_sha256)
     if not SHA256.match(expected):
         raise BadInput("Give the file's expected SHA-256 (64 hexadecimal characters).")
     if grant.method != AccessMethod.WEIGHTS_UPLOAD:
@@ -378,16 +411,40 @@ def upload_artifact(
     problem = name_problem(original_name)
     if problem:
         raise BadInput(problem)
-    _check_contribution(grant.case, actor)
+    revision = _preparing_revision(grant.case)
+    _check_contribution(grant.case, actor, revision=revision)
     if grant.revoked_at is not None:
         raise ActionRefused("This grant is revoked; record a new one.")
+    version = grant.model_version
+    if version is None:
+        raise ActionRefused(
+            "This grant names no model version; record a new grant for the version "
+            "whose weights you are sending."
+        )
+    if not version.artifact_sha256:
+        raise BadInput(
+            f"Version {version.label} declares no artifact SHA-256; record the weights' "
+            "digest on the version before uploading them."
+        )
+    if expected != version.artifact_sha256:
+        raise BadInput(
+            f"The SHA-256 given with the upload (sha256:{expected}) is not the digest "
+            f"version {version.label} declares ({version.digest}); nothing was kept."
+        )
     try:
-        stored = store_stream(file, folder="artifacts", expected_sha256=expected)
+        stored = store_stream(file, folder="artifacts", expected_sha256=version.artifact_sha256)
     except UploadRefused as refusal:
-        raise BadInput(str(refusal)) from None
+        raise BadInput(
+            f"{refusal} The weights must be exactly those version {version.label} declares."
+        ) from None
     with _removed_unless_committed(stored.name), transaction.atomic():
-        case = _lock_for_contribution(grant.case, actor)
+        case = _lock_for_contribution(grant.case, actor, revision=revision)
         locked = AccessGrant.objects.select_for_update().get(pk=grant.pk)
+        if locked.model_version.artifact_sha256 != stored.sha256:
+            raise BadInput(
+                f"Version {version.label}'s declared digest changed during the upload; "
+                "nothing was kept."
+            )
         previous = locked.artifact.name
         locked.artifact.name = stored.name
         locked.artifact_original_name = display_name(original_name)
@@ -407,7 +464,12 @@ def upload_artifact(
             case=case,
             actor=actor,
             verb="weights_uploaded",
-            details={"grant": locked.pk, "sha256": stored.sha256, "size": stored.size},
+            details={
+                "grant": locked.pk,
+                "version": version.label,
+                "sha256": stored.sha256,
+                "size": stored.size,
+            },
         )
         if previous:
             transaction.on_commit(lambda: default_storage.delete(previous))
@@ -441,8 +503,8 @@ def upload_document(
         problems.append(problem)
     if problems:
         raise BadInput(problems)
-    after_release = kind == DocumentKind.MONITORING_REPORT
-    _check_contribution(case, actor, revision=after_release)
+    revision = _preparing_revision(case) or kind == DocumentKind.MONITORING_REPORT
+    _check_contribution(case, actor, revision=revision)
     name = display_name(original_name)
     try:
         content_type = document_type(name, file)
@@ -451,10 +513,16 @@ def upload_document(
         raise BadInput(str(refusal)) from None
     card = None
     if kind == DocumentKind.MODEL_CARD and content_type == "text/markdown":
-        file.seek(0)
-        card = check_model_card(file.read().decode("utf-8"))
+        card = check_model_card(read_text(file))
+    elif kind == DocumentKind.MODEL_CARD:
+        card = CardCheck(
+            problems=[
+                "The model card was not checked: only a Markdown (.md) card can be read for "
+                "its sections. A reviewer reads this one by hand."
+            ]
+        )
     with _removed_unless_committed(stored.name), transaction.atomic():
-        locked = _lock_for_contribution(case, actor, revision=after_release)
+        locked = _lock_for_contribution(case, actor, revision=revision)
         last = locked.documents.filter(kind=kind).aggregate(n=Max("version_number"))["n"] or 0
         document = Document.objects.create(
             case=locked,
@@ -469,7 +537,8 @@ def upload_document(
             size=stored.size,
             sha256=stored.sha256,
             card_missing_sections=card.missing if card else [],
-            card_problem=card.problem if card else "",
+            card_problems=card.problems if card else [],
+            card_self_reported=card.self_reported if card else [],
             uploaded_by=actor,
         )
         record_event(
@@ -484,6 +553,28 @@ def upload_document(
             },
         )
     return document
+
+
+def carry_documentation_forward(*, version: ModelVersion, actor) -> ModelVersion:
+    """Confirm that the documentation already on file holds for this revised version."""
+    with transaction.atomic():
+        case = _lock_for_contribution(version.case, actor, revision=True)
+        locked = ModelVersion.objects.select_for_update().get(pk=version.pk)
+        if locked.is_frozen:
+            raise ActionRefused(
+                f"Version {locked.label} was already submitted; its documentation is on record."
+            )
+        if locked.documentation_carried_forward_at is not None:
+            return locked
+        locked.documentation_carried_forward_at = timezone.now()
+        locked.save(update_fields=["documentation_carried_forward_at"])
+        record_event(
+            case=case,
+            actor=actor,
+            verb="documentation_carried_forward",
+            details={"version": locked.label},
+        )
+    return locked
 
 
 def review_document(*, document: Document, actor, accept: bool, comment: str = "") -> Document:

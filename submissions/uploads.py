@@ -81,9 +81,12 @@ def document_type(name: str, file) -> str:
         if not head.startswith(b"%PDF-"):
             raise UploadRefused(f"“{name}” is not a PDF: its content does not start as a PDF does.")
         return content_type
-    if head.lstrip()[:20].lower().startswith(HTML_STARTS):
+    if text_encoding(head[:4]) == "utf-16":
+        # Judge a UTF-16 file by its characters, not its bytes.
+        head = head.decode("utf-16", "ignore").encode("utf-8")
+    if head.lstrip().removeprefix(codecs.BOM_UTF8)[:20].lower().startswith(HTML_STARTS):
         raise UploadRefused(f"“{name}” is an HTML or XML page, not a {extension} document.")
-    _require_utf8_text(name, file)
+    _require_text(name, file)
     if content_type == "application/json":
         _require_json(name, file)
     return content_type
@@ -111,16 +114,68 @@ def _json_problem(data: bytes) -> str:
     return ""
 
 
-def _require_utf8_text(name: str, file) -> None:
-    decoder = codecs.getincrementaldecoder("utf-8")()
+# A byte-order mark names the encoding of a text file; without one, UTF-8.
+BOMS = (
+    (codecs.BOM_UTF32_LE, None),
+    (codecs.BOM_UTF32_BE, None),
+    (codecs.BOM_UTF8, "utf-8-sig"),
+    (codecs.BOM_UTF16_LE, "utf-16"),
+    (codecs.BOM_UTF16_BE, "utf-16"),
+)
+
+
+def text_encoding(head: bytes) -> str | None:
+    """Return the encoding a text file's first bytes name (UTF-8 without a mark), or None."""
+    for bom, encoding in BOMS:
+        if head.startswith(bom):
+            return encoding
+    return "utf-8"
+
+
+def read_text(file) -> str:
+    """Return a checked text file's content (UTF-8, or UTF-8/UTF-16 with a byte-order mark)."""
+    file.seek(0)
+    data = file.read()
+    file.seek(0)
+    return data.decode(text_encoding(data[:4]) or "utf-8")
+
+
+def _looks_like_utf16_without_bom(head: bytes) -> bool:
+    """Whether text looks like UTF-16 written without a byte-order mark (every other byte NUL)."""
+    sample = head[:512]
+    if len(sample) < 4:
+        return False
+    even, odd = sample[0::2], sample[1::2]
+    return even.count(0) > len(even) * 0.7 or odd.count(0) > len(odd) * 0.7
+
+
+def _require_text(name: str, file) -> None:
+    """Refuse a file that is not text in UTF-8, or UTF-8/UTF-16 with a byte-order mark."""
+    file.seek(0)
+    head = file.read(4)
+    file.seek(0)
+    encoding = text_encoding(head)
+    if encoding is None:
+        raise UploadRefused(
+            f"“{name}” is UTF-32 text, which is not accepted; save it as UTF-8 and upload it again."
+        )
+    decoder = codecs.getincrementaldecoder(encoding)()
     try:
         for chunk in iter(lambda: file.read(CHUNK_SIZE), b""):
-            if b"\x00" in chunk:
+            text = decoder.decode(chunk)
+            if "\x00" in text or (encoding.startswith("utf-8") and b"\x00" in chunk):
+                if encoding == "utf-8" and _looks_like_utf16_without_bom(chunk):
+                    raise UploadRefused(
+                        f"“{name}” looks like UTF-16 text without a byte-order mark; save it "
+                        "as UTF-8 (or as UTF-16 with a byte-order mark) and upload it again."
+                    )
                 raise UploadRefused(f"“{name}” contains binary data, not text.")
-            decoder.decode(chunk)
         decoder.decode(b"", final=True)
     except UnicodeDecodeError:
-        raise UploadRefused(f"“{name}” is not UTF-8 text.") from None
+        label = "UTF-16" if encoding == "utf-16" else "UTF-8"
+        raise UploadRefused(
+            f"“{name}” is not valid {label} text; save it as UTF-8 and upload it again."
+        ) from None
     finally:
         file.seek(0)
 

@@ -6,6 +6,11 @@ app_name = "submissions"
 urlpatterns = [
     path("cases/<case:number>/versions/new/", views.version_new, name="version_new"),
     path("cases/<case:number>/versions/<int:pk>/edit/", views.version_edit, name="version_edit"),
+    path(
+        "cases/<case:number>/versions/<int:pk>/carry-documentation/",
+        views.version_carry_documentation,
+        name="version_carry_documentation",
+    ),
     path("cases/<case:number>/versions/compare/", views.version_compare, name="version_compare"),
     path("cases/<case:number>/access/new/", views.grant_new, name="grant_new"),
     path("cases/<case:number>/access/<int:pk>/reveal/", views.grant_reveal, name="grant_reveal"),

@@ -99,6 +99,24 @@ def version_edit(request, number, pk):
     )
 
 
+@login_required
+@require_POST
+def version_carry_documentation(request, number, pk):
+    """Confirm that the documentation on file still holds for a revised version."""
+    case = get_visible_case(request.user, number)
+    version = get_object_or_404(ModelVersion, case=case, pk=pk)
+    try:
+        services.carry_documentation_forward(version=version, actor=request.user)
+    except services.NotAllowed as refusal:
+        raise PermissionDenied(refusal.blockers[0]) from None
+    except ActionRefused as refusal:
+        for text in refusal.blockers:
+            messages.error(request, text)
+        return redirect(case)
+    messages.success(request, f"The documentation on file now covers version {version.label}.")
+    return redirect(case)
+
+
 COMPARED_FIELDS = (
     ("label", "Label"),
     ("vcs_reference", "VCS reference"),
@@ -160,7 +178,7 @@ def version_compare(request, number):
 def grant_new(request, number):
     case = get_visible_case(request.user, number)
     _require_contributor(request.user, case)
-    form = AccessGrantForm(submitted(request))
+    form = AccessGrantForm(submitted(request), case=case)
     status = run_form(
         request,
         form,

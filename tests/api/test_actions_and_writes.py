@@ -334,7 +334,9 @@ def test_rest_client_follows_a_case_from_intake_to_clearance(cast, client_for, s
 
     code, etag, status = poll(etag)
     assert (code, status) == (200, "findings")
-    refused = official.post(f"{base}actions/issue_clearance/", {"scope": "Hosted"}, format="json")
+    refused = official.post(
+        f"{base}actions/issue_clearance/", {"version": "v2.0", "scope": "Hosted"}, format="json"
+    )
     assert refused.status_code == 409
     assert any("Role-play bypass" in b for b in refused.json()["blockers"])
 
@@ -351,7 +353,10 @@ def test_rest_client_follows_a_case_from_intake_to_clearance(cast, client_for, s
     )
     assert review.json()["state"] == "resolved"
 
-    assert act(official, "issue_clearance", scope="Orion 2 as hosted.", conditions="") == "cleared"
+    cleared = act(
+        official, "issue_clearance", version="v2.0", scope="Orion 2 as hosted.", conditions=""
+    )
+    assert cleared == "cleared"
     code, etag, status = poll(etag)
     assert (code, status) == (200, "cleared")
     detail = company.get(base).json()

@@ -18,6 +18,7 @@ from review.services import (
     report_release,
     suspend_clearance,
 )
+from submissions.models import ModelVersion
 
 
 def people(cast) -> dict:
@@ -41,7 +42,7 @@ def open_gate(case, action: str, cast) -> None:
         assign_evaluator(case=case, actor=cast.manager, evaluator=cast.evaluator)
         demo.record_evaluation(case, cast.evaluator)
     elif action == Action.RESUBMIT:
-        demo.add_version(case, cast.liaison, label=f"v-revised-{case.versions.count() + 1}")
+        demo.revise(case, cast.liaison, label=f"v-revised-{case.versions.count() + 1}")
     elif action == Action.ISSUE_CLEARANCE:
         demo.resolve_findings(case, cast.manager)
     elif action == Action.REINSTATE_CLEARANCE:
@@ -86,10 +87,13 @@ def deploy(case, deployment: str, cast):
     return case
 
 
-def params_for(action: str, cast) -> dict:
+def params_for(action: str, cast, case) -> dict:
     return {
         Action.ASSIGN_CASE_MANAGER: {"manager": cast.manager},
-        Action.ISSUE_CLEARANCE: {"scope": "The reviewed version behind the restricted API."},
+        Action.ISSUE_CLEARANCE: {
+            "version": ModelVersion.objects.under_test(case),
+            "scope": "The reviewed version behind the restricted API.",
+        },
         Action.REVOKE_CLEARANCE: {"reason": "A serious capability was found after release."},
         Action.CLOSE_CASE: {"reason": "The company stopped responding."},
         Action.WITHDRAW: {"reason": "Release plans changed."},

@@ -109,7 +109,7 @@ def test_allowed_action_by_right_role_succeeds_with_one_event(
     actor = the_cast(cast)[role]
     before = CaseEvent.objects.filter(case=case).count()
 
-    case = perform(case=case, actor=actor, action=action, **params_for(action, cast))
+    case = perform(case=case, actor=actor, action=action, **params_for(action, cast, case))
 
     assert case.status == (transition.target or source)
     assert case.deployment_status == (transition.deployment_target or deployment)
@@ -150,7 +150,7 @@ def test_same_action_by_every_other_role_is_refused(action, source, deployment, 
         if name in right:
             continue
         with pytest.raises((ActionRefused, CaseNotFound)):
-            perform(case=case, actor=person, action=action, **params_for(action, cast))
+            perform(case=case, actor=person, action=action, **params_for(action, cast, case))
         case.refresh_from_db()
         assert (case.status, case.deployment_status) == (source, deployment), name
     assert CaseEvent.objects.filter(case=case).count() == before
@@ -179,7 +179,7 @@ def test_every_action_from_every_wrong_status_is_refused(case_at, cast):
                         case=case,
                         actor=actor,
                         action=transition.action,
-                        **params_for(transition.action, cast),
+                        **params_for(transition.action, cast, case),
                     )
                 case.refresh_from_db()
                 assert (case.status, case.deployment_status) == (status, deployment)

@@ -59,7 +59,7 @@ def test_random_action_sequences_keep_every_invariant(cast):
         def act(self, action, name, with_params):
             transition = TRANSITIONS[action]
             actor = people[name]
-            params = params_for(action, cast) if with_params else {}
+            params = params_for(action, cast, self.case) if with_params else {}
             before_status = self.case.status
             before_events = CaseEvent.objects.filter(case=self.case).count()
             blockers = gate_blockers(self.case, action, **params)

@@ -7,6 +7,7 @@ from django.core.management import call_command
 
 from clearance.pdf import StatementURLFetcher, assets_dir
 from review.services import issue_clearance
+from submissions.models import ModelVersion
 
 
 @pytest.mark.parametrize(
@@ -41,6 +42,7 @@ def test_company_text_cannot_make_the_renderer_fetch(case_at, statement_settings
     issue_clearance(
         case=case,
         actor=official,
+        version=ModelVersion.objects.under_test(case),
         scope='<img src="http://169.254.169.254/x"><link rel=stylesheet href="file:///etc/x">',
     )
     html = render_html(case.clearance_statements.get())

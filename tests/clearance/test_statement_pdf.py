@@ -11,6 +11,7 @@ from django.core.files.storage import default_storage
 from clearance.models import NON_ENDORSEMENT
 from clearance.services import render_statement_pdf
 from review.services import issue_clearance
+from submissions.models import ModelVersion
 
 from .helpers import first_page_png, pdf_text, signature_status
 
@@ -68,7 +69,12 @@ def test_pdf_never_shows_draft_findings(case_at, statement_settings, cast):
         state=FindingState.DRAFT,
         created_by=cast.evaluator,
     )
-    issue_clearance(case=case, actor=cast.official, scope="Restricted API.")
+    issue_clearance(
+        case=case,
+        actor=cast.official,
+        version=ModelVersion.objects.under_test(case),
+        scope="Restricted API.",
+    )
     text = pdf_text(rendered(case.clearance_statements.get()))
     assert shared.title in text
     assert "Internal draft about tokenizer" not in text

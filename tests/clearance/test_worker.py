@@ -14,6 +14,7 @@ from clearance.tasks import render_pending_statements, render_statement
 from findings.models import Finding, FindingState
 from review import demo
 from review.services import issue_clearance
+from submissions.models import ModelVersion
 
 from .conftest import ROOT, queue_length, wait_for
 from .helpers import pdf_text, signature_status
@@ -70,7 +71,9 @@ def test_two_workers_given_the_same_statement_store_one_pdf(start_worker, case_a
     case = case_at("findings")
     demo.resolve_findings(case, cast.manager)
     workers = [start_worker(), start_worker()]
-    issue_clearance(case=case, actor=cast.official, scope=SCOPE)
+    issue_clearance(
+        case=case, actor=cast.official, version=ModelVersion.objects.under_test(case), scope=SCOPE
+    )
     statement = case.clearance_statements.get()
     for _ in range(3):  # duplicates, as a sweep racing the first message would send
         render_statement.delay(statement.pk)
@@ -128,7 +131,9 @@ def issue_and_kill_mid_render(start_worker, case_at, cast):
     demo.resolve_findings(case, cast.manager)
     _add_shared_findings(case, cast.evaluator, 400)
     first = start_worker()
-    issue_clearance(case=case, actor=cast.official, scope=SCOPE)
+    issue_clearance(
+        case=case, actor=cast.official, version=ModelVersion.objects.under_test(case), scope=SCOPE
+    )
     statement = case.clearance_statements.get()
 
     wait_for(lambda: _render_in_progress(statement.pk), timeout=60, interval=0.01)
@@ -162,10 +167,12 @@ django.setup()
 from accounts.models import User
 from cases.models import Case
 from review.services import issue_clearance
+from submissions.models import ModelVersion
 
 case = Case.objects.get(number=sys.argv[1])
 official = User.objects.get(email=sys.argv[2])
-issue_clearance(case=case, actor=official, scope=sys.argv[3])
+version = ModelVersion.objects.under_test(case)
+issue_clearance(case=case, actor=official, version=version, scope=sys.argv[3])
 """
 
 

@@ -39,7 +39,7 @@ def case_with_secrets(testing_case, cast):
     case_services.post_message(
         case=case, actor=cast.evaluator, body=f"{INTERNAL_MARKER} second note", internal=True
     )
-    demo.add_version(case, cast.liaison, label="v1.1")
+    demo.revise(case, cast.liaison, label="v1.1")
     case = resubmit(case=case, actor=cast.liaison)
     services.record_evaluation_run(
         case=case,

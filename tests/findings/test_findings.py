@@ -90,7 +90,7 @@ def test_fixed_answer_names_a_revised_version_and_is_verified_after_resubmission
 ):
     finding = demo.record_evaluation(testing_case, cast.evaluator)
     share_findings(case=testing_case, actor=cast.manager)
-    revised = demo.add_version(testing_case, cast.liaison, label="v1.0-rc2")
+    revised = demo.revise(testing_case, cast.liaison, label="v1.0-rc2")
     response = services.respond_to_finding(
         finding=finding, actor=cast.liaison, kind=Kind.FIXED, fixed_in_version=revised
     )
@@ -231,7 +231,7 @@ def test_liaison_answers_in_the_browser_and_a_bad_answer_keeps_the_text(testing_
 def test_resubmission_keeps_earlier_versions_evaluations_and_findings(testing_case, cast):
     first = demo.record_evaluation(testing_case, cast.evaluator)
     share_findings(case=testing_case, actor=cast.manager)
-    revised = demo.add_version(testing_case, cast.liaison, label="v1.1")
+    revised = demo.revise(testing_case, cast.liaison, label="v1.1")
     case = resubmit(case=testing_case, actor=cast.liaison)
     assert case.status == "testing"
     assert case.events.order_by("-seq").first().details == {"versions": ["v1.1"]}
@@ -256,7 +256,7 @@ def test_liaison_resubmits_through_the_action_page_and_keeps_seeing_earlier_find
 ):
     finding = demo.record_evaluation(testing_case, cast.evaluator)
     share_findings(case=testing_case, actor=cast.manager)
-    demo.add_version(testing_case, cast.liaison, label="v1.1")
+    demo.revise(testing_case, cast.liaison, label="v1.1")
     client.force_login(cast.liaison)
     url = reverse("cases:action", kwargs={"number": testing_case.number, "action": "resubmit"})
     assert client.post(url).status_code == 302

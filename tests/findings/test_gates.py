@@ -12,6 +12,7 @@ from findings import services
 from findings.models import Category, EvaluationRun, FindingResponse, Severity
 from review import demo
 from review.services import gate_blockers, issue_clearance, share_findings
+from submissions.models import ModelVersion
 
 
 def test_testing_gate_wants_a_completed_run_on_the_version_under_test(testing_case, cast):
@@ -87,7 +88,12 @@ def test_clearance_gate_waits_for_open_clarification_requests(findings_case, cas
     blockers = gate_blockers(findings_case, "issue_clearance")
     assert len(blockers) == 1 and "Confirm the release date." in blockers[0]
     with pytest.raises(ActionRefused):
-        issue_clearance(case=findings_case, actor=cast.official, scope="API")
+        issue_clearance(
+            case=findings_case,
+            actor=cast.official,
+            version=ModelVersion.objects.under_test(findings_case),
+            scope="API",
+        )
 
 
 def test_a_rejected_answer_blocks_again_until_a_new_one_is_accepted(findings_case, cast):
@@ -118,7 +124,12 @@ def test_the_case_page_lists_the_blockers_with_links_and_then_shows_the_gate_cle
     services.review_finding_response(finding=finding, actor=cast.manager, verdict="accepted")
     body = client.get(findings_case.get_absolute_url()).content.decode()
     assert 'data-testid="gate-clear"' in body and "ready for clearance" in body
-    case = issue_clearance(case=findings_case, actor=cast.official, scope="API")
+    case = issue_clearance(
+        case=findings_case,
+        actor=cast.official,
+        version=ModelVersion.objects.under_test(findings_case),
+        scope="API",
+    )
     assert case.status == "cleared"
 
 

@@ -85,16 +85,25 @@ def roomy_limits(settings, tmp_path):
 
 def _weights_grant(case, liaison):
     now = timezone.now()
+    content = b"weights of the model under review"
+    # Weights are received for a version that declares their digest.
+    version = submissions_services.add_version(
+        case=case,
+        actor=liaison,
+        label="v1.1-weights",
+        vcs_reference="git:weights",
+        artifact_sha256=hashlib.sha256(content).hexdigest(),
+    )
     grant = submissions_services.grant_access(
         case=case,
         actor=liaison,
+        model_version=version,
         method=AccessMethod.WEIGHTS_UPLOAD,
         nda_reference="NDA-2026-200",
         nda_signed_on=timezone.localdate(),
         valid_from=now,
         valid_until=now + dt.timedelta(days=30),
     )
-    content = b"weights of the model under review"
     return submissions_services.upload_artifact(
         grant=grant,
         actor=liaison,

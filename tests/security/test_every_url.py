@@ -401,6 +401,68 @@ EXPECTED_GET = {
         405,
     ),  # fmt: skip
     "api/v1/cases/<str:number>/evaluations/": (401, 403, 404, 200, 200, 404, 200, 200, 404, 404),
+    # A revised version's documentation carried forward, and a draft finding edited or
+    # deleted (POST only); the finding's API answers whoever sees the case.
+    "cases/<case:number>/versions/<int:pk>/carry-documentation/": (
+        302,
+        405,
+        405,
+        405,
+        405,
+        405,
+        405,
+        405,
+        405,
+        405,
+    ),  # fmt: skip
+    "cases/<case:number>/findings/<int:pk>/edit/": (
+        302,
+        403,
+        404,
+        403,
+        403,
+        404,
+        403,
+        403,
+        404,
+        404,
+    ),  # fmt: skip
+    "cases/<case:number>/findings/<int:pk>/delete/": (
+        302,
+        405,
+        405,
+        405,
+        405,
+        405,
+        405,
+        405,
+        405,
+        405,
+    ),  # fmt: skip
+    "api/v1/cases/<str:number>/versions/<int:pk>/carry-documentation/": (
+        401,
+        405,
+        405,
+        405,
+        405,
+        405,
+        405,
+        405,
+        405,
+        405,
+    ),  # fmt: skip
+    "api/v1/cases/<str:number>/findings/<int:pk>/": (
+        401,
+        200,
+        404,
+        200,
+        200,
+        404,
+        200,
+        200,
+        404,
+        404,
+    ),  # fmt: skip
     # After clearance, on Acme's cleared and released case: the company and CAISI staff
     # report incidents (the auditor only reads); CAISI reviews the monitoring reports.
     "cases/<case:number>/incidents/new/": (302, 200, 404, 200, 200, 404, 200, 403, 404, 404),

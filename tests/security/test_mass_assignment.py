@@ -426,7 +426,7 @@ def test_api_clearance_keeps_its_own_verification_code_and_number(cast, api_as, 
     demo.resolve_findings(case, cast.manager)
     response = api_as(cast.official).post(
         f"/api/v1/cases/{case.number}/actions/issue_clearance/",
-        {"scope": "As deployed.", "conditions": ""} | json_forged(cast),
+        {"version": "v1.0-rc1", "scope": "As deployed.", "conditions": ""} | json_forged(cast),
         format="json",
     )
     assert response.status_code in (200, 400), response.content

@@ -574,7 +574,10 @@ def test_export_case_command_refuses_an_unknown_case(db, tmp_path):
 
 
 def test_the_record_holds_incidents_with_internal_notes_for_caisi_alone(
-    cast, case_at, tmp_path, signing_identity  # noqa: F811 - the fixture
+    cast,
+    case_at,
+    tmp_path,
+    signing_identity,  # noqa: F811 - the fixture
 ):
     case = released(case_at, cast, title="Incident record")
     incident = incident_on(case, cast.liaison, severity="critical")

@@ -203,7 +203,7 @@ def test_verify_access_gate_wants_a_verified_checksum_for_uploaded_weights(liais
     case = case_at("access")
     api_grant(case, liaison, method=AccessMethod.WEIGHTS_UPLOAD, endpoint_url="")
     assert gate_blockers(case, "verify_access") == [
-        "The uploaded weights' checksum has not been verified."
+        "The uploaded weights' checksum has not been verified for version v1.0-rc1."
     ]
 
 

@@ -110,7 +110,7 @@ def test_unparsable_model_card_gets_a_clear_message_not_a_500(client, liaison, c
     case = case_at("documentation")
     broken = b"---\nlicense: [unclosed\n---\n# Card\n"
     doc = upload(case, liaison, "model_card", name="card.md", content=broken)
-    assert "metadata block" in doc.card_problem
+    assert "metadata block" in " ".join(doc.card_problems)
     client.force_login(liaison)
     page = client.get(case.get_absolute_url())
     assert page.status_code == 200

@@ -264,14 +264,25 @@ def test_storage_is_never_served_directly(client, liaison, case_at):
 # --- weights upload with the company's checksum ------------------------------------
 
 
-def weights_grant(case, liaison):
+def weights_grant(case, liaison, *, declared: str = ""):
+    """A secure-upload grant, for a version declaring `declared` if given (else the newest)."""
     from datetime import timedelta
 
     from django.utils import timezone
 
+    version = None
+    if declared:
+        version = services.add_version(
+            case=case,
+            actor=liaison,
+            label=f"weights-{declared[:8]}",
+            vcs_reference="git:weights",
+            artifact_sha256=declared,
+        )
     return services.grant_access(
         case=case,
         actor=liaison,
+        model_version=version,
         method=AccessMethod.WEIGHTS_UPLOAD,
         nda_reference="NDA-1",
         nda_signed_on=timezone.localdate(),
@@ -287,8 +298,8 @@ def test_weights_matching_the_expected_sha256_are_kept_and_verified(
     liaison_client, liaison, case_at
 ):
     case = case_at("access")
-    grant = weights_grant(case, liaison)
     weights = b"\x00\x01weights" * 50_000
+    grant = weights_grant(case, liaison, declared=hashlib.sha256(weights).hexdigest())
     response = liaison_client.post(
         artifact_url(case, grant),
         {
@@ -304,7 +315,7 @@ def test_weights_matching_the_expected_sha256_are_kept_and_verified(
 
 def test_weights_with_a_checksum_mismatch_are_refused_and_removed(liaison_client, liaison, case_at):
     case = case_at("access")
-    grant = weights_grant(case, liaison)
+    grant = weights_grant(case, liaison, declared="0" * 64)
     response = liaison_client.post(
         artifact_url(case, grant),
         {"expected_sha256": "0" * 64, "file": SimpleUploadedFile("model.safetensors", b"w" * 999)},
@@ -320,8 +331,8 @@ def test_weights_with_a_checksum_mismatch_are_refused_and_removed(liaison_client
 def test_weights_over_the_artifact_limit_are_refused(liaison_client, liaison, case_at, settings):
     settings.SUBMISSION_ARTIFACT_MAX_BYTES = 10_000
     case = case_at("access")
-    grant = weights_grant(case, liaison)
     data = b"w" * 20_000
+    grant = weights_grant(case, liaison, declared=hashlib.sha256(data).hexdigest())
     response = liaison_client.post(
         artifact_url(case, grant),
         {
