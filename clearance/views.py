@@ -8,6 +8,7 @@ from django.views.decorators.http import require_GET
 
 from cases.selectors import get_visible_case
 from cases.status import DeploymentStatus
+from clearance import policy
 from clearance.models import NON_ENDORSEMENT, ClearanceStatement
 from core.clients import client_address
 
@@ -87,7 +88,7 @@ def download(request, number, statement):
     """The signed PDF, for anyone who may see the case."""
     case = get_visible_case(request.user, number)
     found = get_object_or_404(case.clearance_statements, number=statement)
-    if not found.pdf:
+    if not policy.can_download_statement(request.user, found):
         raise Http404("The signed PDF of this statement is still being prepared.")
     return FileResponse(
         found.pdf.open("rb"),
