@@ -293,9 +293,9 @@ def after_clearance(case: Case, stage: str, cast: dict) -> Case:
     if stage == "released":
         case = advance(case, "findings", cast)
         resolve_findings(case, cast["manager"])
-        case = issue_clearance(
-            case=case,
-            actor=official,
+        case = clear(
+            case,
+            official,
             scope=f"{case.model_name} as deployed behind the public API.",
             conditions="A post-deployment monitoring report every 30 days for the first year.",
             monitoring_every_days=30,

@@ -9,6 +9,7 @@ from django.utils import timezone
 from cases.models import CaseEvent
 from review import demo
 from review.services import issue_clearance
+from submissions.models import ModelVersion
 from tests.cases.helpers import the_cast
 from tests.incidents.helpers import incident_on, released
 
@@ -227,7 +228,13 @@ def test_every_after_clearance_action_by_a_wrong_role_is_refused_over_the_api(
 def test_monitoring_reports_are_filed_and_reviewed_through_the_api(case_at, cast, client_for):
     case = case_at("findings")
     demo.resolve_findings(case, cast.manager)
-    case = issue_clearance(case=case, actor=cast.official, scope="A.", monitoring_every_days=120)
+    case = issue_clearance(
+        case=case,
+        actor=cast.official,
+        version=ModelVersion.objects.under_test(case),
+        scope="A.",
+        monitoring_every_days=120,
+    )
     listed = client_for(cast.liaison).get(f"/api/v1/cases/{case.number}/monitoring-reports/")
     assert listed.status_code == 200
     report = listed.json()[0]

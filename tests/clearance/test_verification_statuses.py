@@ -17,6 +17,7 @@ from review.services import (
     share_findings,
     suspend_clearance,
 )
+from submissions.models import ModelVersion
 from tests.incidents.helpers import incident_on, released
 
 REASON = "A critical incident involving hospital patients is under review."
@@ -74,12 +75,17 @@ def test_reinstated_is_valid_with_its_history(client, case_at, cast):
 def test_superseded(client, case_at, cast):
     case = case_at("cleared")
     first = case.clearance_statements.get()
-    demo.add_version(case, cast.liaison, label="v1.1")
+    demo.revise(case, cast.liaison, label="v1.1")
     resubmit(case=case, actor=cast.liaison)
     demo.record_evaluation(case, cast.evaluator)
     share_findings(case=case, actor=cast.manager)
     demo.resolve_findings(case, cast.manager)
-    issue_clearance(case=case, actor=cast.official, scope="Atlas v1.1.")
+    issue_clearance(
+        case=case,
+        actor=cast.official,
+        version=ModelVersion.objects.under_test(case),
+        scope="Atlas v1.1.",
+    )
     text = page(client, first)
     assert "Superseded" in status_box(text)
     assert "Superseded on" in text
@@ -98,6 +104,7 @@ def test_expired_once_the_validity_period_is_over(client, case_at, cast):
     demo.resolve_findings(case, cast.manager)
     case = issue_clearance(
         case=case,
+        version=ModelVersion.objects.under_test(case),
         actor=cast.official,
         scope="Atlas.",
         valid_until=timezone.localdate() + dt.timedelta(days=30),
@@ -116,6 +123,7 @@ def test_a_suspended_statement_that_expires_says_expired(client, case_at, cast):
     demo.resolve_findings(case, cast.manager)
     case = issue_clearance(
         case=case,
+        version=ModelVersion.objects.under_test(case),
         actor=cast.official,
         scope="Atlas.",
         valid_until=timezone.localdate() + dt.timedelta(days=10),

@@ -25,6 +25,7 @@ from review.services import (
     suspend_clearance,
     suspend_deployment,
 )
+from submissions.models import ModelVersion
 from tests.incidents.helpers import incident_on, released
 
 Statement = ClearanceStatement.StatementStatus
@@ -176,6 +177,7 @@ def test_a_statement_with_a_validity_period_expires(case_at, cast):
     demo.resolve_findings(case, cast.manager)
     case = issue_clearance(
         case=case,
+        version=ModelVersion.objects.under_test(case),
         actor=cast.official,
         scope="Atlas behind the API.",
         valid_until=timezone.localdate() + dt.timedelta(days=30),
@@ -200,7 +202,13 @@ def test_a_validity_period_ending_today_or_before_is_refused(case_at, cast):
 def test_monitoring_conditions_schedule_reports_that_the_company_files(case_at, cast):
     case = case_at("findings")
     demo.resolve_findings(case, cast.manager)
-    case = issue_clearance(case=case, actor=cast.official, scope="Atlas.", monitoring_every_days=90)
+    case = issue_clearance(
+        case=case,
+        actor=cast.official,
+        version=ModelVersion.objects.under_test(case),
+        scope="Atlas.",
+        monitoring_every_days=90,
+    )
     reports = list(case.monitoring_reports.order_by("sequence"))
     statement = case.clearance_statements.get()
     assert [r.sequence for r in reports] == [1, 2, 3, 4]
@@ -238,7 +246,13 @@ def test_monitoring_conditions_schedule_reports_that_the_company_files(case_at, 
 def test_a_monitoring_report_file_that_is_not_a_document_is_refused(case_at, cast):
     case = case_at("findings")
     demo.resolve_findings(case, cast.manager)
-    case = issue_clearance(case=case, actor=cast.official, scope="A.", monitoring_every_days=180)
+    case = issue_clearance(
+        case=case,
+        actor=cast.official,
+        version=ModelVersion.objects.under_test(case),
+        scope="A.",
+        monitoring_every_days=180,
+    )
     report = case.monitoring_reports.first()
     with pytest.raises(BadInput):
         services.submit_monitoring_report(
@@ -262,13 +276,18 @@ def test_a_material_change_needing_review_supersedes_the_old_statement_on_reissu
     assert change.decision == MaterialChange.Decision.RESUBMIT
     assert case.status == Status.CLEARED  # until the company resubmits
 
-    demo.add_version(case, cast.liaison, label="v1.1-images")
+    demo.revise(case, cast.liaison, label="v1.1-images")
     case = resubmit(case=case, actor=cast.liaison)
     assert case.status == Status.TESTING
     demo.record_evaluation(case, cast.evaluator)
     case = share_findings(case=case, actor=cast.manager)
     demo.resolve_findings(case, cast.manager)
-    case = issue_clearance(case=case, actor=cast.official, scope="Atlas with image input.")
+    case = issue_clearance(
+        case=case,
+        actor=cast.official,
+        version=ModelVersion.objects.under_test(case),
+        scope="Atlas with image input.",
+    )
     old.refresh_from_db()
     assert old.status == Statement.SUPERSEDED
     assert list(old.history.values_list("change", flat=True)) == ["issued", "superseded"]
@@ -278,12 +297,17 @@ def test_a_suspended_statement_is_superseded_too_when_the_revision_is_cleared(ca
     case = released(case_at, cast)
     case = suspend_clearance(case=case, actor=cast.official, reason="Incident.")
     old = case.clearance_statements.get()
-    demo.add_version(case, cast.liaison, label="v1.1-fixed")
+    demo.revise(case, cast.liaison, label="v1.1-fixed")
     case = resubmit(case=case, actor=cast.liaison)
     demo.record_evaluation(case, cast.evaluator)
     case = share_findings(case=case, actor=cast.manager)
     demo.resolve_findings(case, cast.manager)
-    issue_clearance(case=case, actor=cast.official, scope="Atlas, fixed.")
+    issue_clearance(
+        case=case,
+        actor=cast.official,
+        version=ModelVersion.objects.under_test(case),
+        scope="Atlas, fixed.",
+    )
     old.refresh_from_db()
     assert old.status == Statement.SUPERSEDED
 

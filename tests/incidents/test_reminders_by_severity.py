@@ -13,6 +13,7 @@ from incidents import services
 from notifications.models import Notification
 from review import demo
 from review.services import issue_clearance
+from submissions.models import ModelVersion
 from tests.incidents.helpers import incident_on, released
 
 
@@ -135,6 +136,7 @@ def test_each_due_monitoring_report_is_a_deadline_until_filed(case_at, cast):
     demo.resolve_findings(case, cast.manager)
     case = issue_clearance(
         case=case,
+        version=ModelVersion.objects.under_test(case),
         actor=cast.official,
         scope="A.",
         monitoring_every_days=90,

@@ -6,6 +6,7 @@ from django.test import Client
 from incidents import services
 from review import demo
 from review.services import issue_clearance
+from submissions.models import ModelVersion
 from tests.incidents.helpers import incident_on, released
 
 pytestmark = pytest.mark.django_db
@@ -99,7 +100,13 @@ def test_the_company_cannot_write_an_internal_note(incident, cast, api_as):
 def test_another_company_cannot_file_or_list_monitoring_reports(case_at, cast, api_as):
     case = case_at("findings")
     demo.resolve_findings(case, cast.manager)
-    case = issue_clearance(case=case, actor=cast.official, scope="A.", monitoring_every_days=90)
+    case = issue_clearance(
+        case=case,
+        actor=cast.official,
+        version=ModelVersion.objects.under_test(case),
+        scope="A.",
+        monitoring_every_days=90,
+    )
     report = case.monitoring_reports.first()
     other = signed_in(cast.other_liaison)
     assert (
