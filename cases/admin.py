@@ -1,6 +1,14 @@
 from django.contrib import admin
 
-from cases.models import Case, CaseEvent, CaseNumberCounter, ClockPause, Message
+from cases.models import (
+    Case,
+    CaseEvent,
+    CaseNumberCounter,
+    CheckpointHead,
+    ClockPause,
+    Message,
+    TimelineCheckpoint,
+)
 from core.admin import ReadOnlyAdmin
 
 
@@ -38,3 +46,15 @@ class MessageAdmin(ReadOnlyAdmin):
 class ClockPauseAdmin(ReadOnlyAdmin):
     list_display = ["case", "started_at", "ended_at", "reason"]
     list_select_related = ["case"]
+
+
+# The signed checkpoints of the timelines' heads (written by the periodic task only).
+@admin.register(TimelineCheckpoint)
+class TimelineCheckpointAdmin(ReadOnlyAdmin):
+    list_display = ["seq", "signed_at", "root", "certificate_sha256"]
+
+
+@admin.register(CheckpointHead)
+class CheckpointHeadAdmin(ReadOnlyAdmin):
+    list_display = ["checkpoint", "case_number", "seq", "hash"]
+    list_select_related = ["checkpoint"]

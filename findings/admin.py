@@ -1,7 +1,13 @@
 from django.contrib import admin
 
 from core.admin import ReadOnlyAdmin
-from findings.models import ClarificationRequest, EvaluationRun, Finding, FindingResponse
+from findings.models import (
+    ClarificationRequest,
+    EvaluationRun,
+    EvaluationSample,
+    Finding,
+    FindingResponse,
+)
 
 
 @admin.register(EvaluationRun)
@@ -28,3 +34,10 @@ class FindingResponseAdmin(ReadOnlyAdmin):
     list_display = ["finding", "round", "kind", "verdict", "responded_at", "reviewed_at"]
     list_filter = ["kind", "verdict"]
     list_select_related = ["finding"]
+
+
+@admin.register(EvaluationSample)
+class EvaluationSampleAdmin(ReadOnlyAdmin):
+    list_display = ["run", "sample_id", "epoch"]
+    list_select_related = ["run"]
+    search_fields = ["sample_id"]
