@@ -21,6 +21,8 @@ PUBLIC_FIELDS = (
     "model_name",
     "version_label",
     "digest",
+    "digest_verification",
+    "declared_digest",
     "issued_at",
     "status",
     "status_changed_at",

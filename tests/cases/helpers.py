@@ -83,7 +83,9 @@ DEPLOYMENT_PATH = {
 def deploy(case, deployment: str, cast):
     """Take a cleared case, not yet released, to this deployment status."""
     for action in DEPLOYMENT_PATH[DeploymentStatus(deployment)]:
-        case = perform(case=case, actor=cast.liaison, action=action, **params_for(action, cast))
+        case = perform(
+            case=case, actor=cast.liaison, action=action, **params_for(action, cast, case)
+        )
     return case
 
 

@@ -20,7 +20,7 @@ from review import services as review_services
 from review.desk import dashboard_data
 from review.services import assign_evaluator, withdraw
 from submissions import services as submissions_services
-from submissions.models import AccessMethod, DocumentKind
+from submissions.models import AccessMethod, DocumentKind, ModelVersion
 from webhooks.models import WebhookDelivery
 from webhooks.services import claim_webhook_deliveries, register_webhook
 
@@ -58,6 +58,11 @@ def grant(case, liaison, **overrides):
 
 def weights(case, liaison):
     now = timezone.now()
+    content = b"the weights under review"
+    # The version under test declares the digest of the weights the company sends.
+    ModelVersion.objects.filter(pk=ModelVersion.objects.under_test(case).pk).update(
+        artifact_sha256=hashlib.sha256(content).hexdigest()
+    )
     g = submissions_services.grant_access(
         case=case,
         actor=liaison,
@@ -67,7 +72,6 @@ def weights(case, liaison):
         valid_from=now,
         valid_until=now + dt.timedelta(days=30),
     )
-    content = b"the weights under review"
     return submissions_services.upload_artifact(
         grant=g,
         actor=liaison,
