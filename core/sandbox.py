@@ -6,21 +6,18 @@ through one of them that no check here foresaw. In a child process such a
 file costs at most the limits: the web worker's interpreter and memory are
 never its to take, and a child past its time is killed.
 
-A child is a fork of the asking process when that process runs one thread
-(a web or worker process as deployed), so the parser modules it needs are
-loaded already and it starts in milliseconds; it only runs the parser and
-sends the result back through a pipe. A process running other threads (a
-threaded development server, a test run with live servers) may be holding a
-lock a fork would copy held forever, so there the child is a fresh
-interpreter instead; it sets Django up if the parent had it, loads the
-parser, says it is ready, and only then does the time limit start.
+A child is a fresh interpreter, never a fork: a fork copies the asking
+process's locks and connections as they are (a thread's held lock, the
+broker connection pool that kombu closes after a fork, in the middle of a
+read it then waits on for ever), and such a child hangs until it is killed.
+The fresh child sets Django up if the parent had it, loads the parser, says
+it is ready, and only then does its time limit start.
 """
 
 import importlib
 import multiprocessing
 import os
 import resource
-import threading
 from collections.abc import Callable
 from typing import Any
 
@@ -39,12 +36,10 @@ class LimitExceeded(Exception):
 def run(func: Callable[..., Any], *args: Any, seconds: float, memory_bytes: int) -> Any:
     """Return func(*args) computed in a child process, or raise Refused or LimitExceeded.
 
-    The caller imports what `func` needs first, so a forked child finds it
-    loaded; `func` is a module-level function, and the result plain data (it
-    is pickled back).
+    `func` is a module-level function, named to the child by its module and
+    name; the result is plain data (it is pickled back).
     """
-    forked = threading.active_count() == 1
-    context = multiprocessing.get_context("fork" if forked else "spawn")
+    context = multiprocessing.get_context("spawn")
     receiver, sender = context.Pipe(duplex=False)
     target = (func.__module__, func.__qualname__)
     child = context.Process(
@@ -83,7 +78,7 @@ def _load(target: tuple[str, str]) -> Callable[..., Any]:
     module_name, name = target
     if os.environ.get("DJANGO_SETTINGS_MODULE"):
         django = importlib.import_module("django")
-        django.setup()  # a no-op in a forked child, which has it set up already
+        django.setup()
     return getattr(importlib.import_module(module_name), name)
 
 

@@ -62,7 +62,7 @@ def read_log(path: str, *, size: int) -> dict[str, Any]:
     not a readable log, and sandbox.LimitExceeded for one too costly to read.
     """
     # Imported here, not at the top: Inspect takes seconds to load, and only
-    # this rare import needs it. The child forked below finds it loaded.
+    # this rare import needs it.
     import inspect_ai.log  # noqa: F401
 
     seconds = READ_SECONDS + size / READ_BYTES_PER_SECOND
