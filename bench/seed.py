@@ -163,7 +163,8 @@ def make_tables() -> dict[str, Table]:
             "id category title summary metrics status started_at completed_at case_id "
             "created_by_id model_version_id inspect_dataset inspect_eval_id inspect_log "
             "inspect_log_sha256 inspect_model inspect_revision inspect_run_id "
-            "inspect_sample_count inspect_scores inspect_status inspect_task inspect_task_version",
+            "inspect_sample_count inspect_scores inspect_status inspect_task inspect_task_version "
+            "inspect_error inspect_traceback metric_notes",
         ),
         "finding": (
             "findings_finding",
@@ -466,6 +467,9 @@ class CaseWriter:
             inspect_status="",
             inspect_task="",
             inspect_task_version="",
+            inspect_error="",
+            inspect_traceback="",
+            metric_notes={},
         )
 
     def finding(self, case_id, evaluator, version_id, run, at, status) -> None:
