@@ -126,6 +126,14 @@ def name_shown(person, viewer) -> str:
     return str(person)
 
 
+def name_in_record(person, internal: bool) -> str | None:
+    """Return how an exported record names a person: CAISI's record names everyone,
+    the company's record as its pages do (an evaluator is "CAISI evaluator")."""
+    if person is None:
+        return None
+    return str(person) if internal else name_shown(person, None)
+
+
 def changed_at_field(user) -> str:
     """Name the field that says when this user's view of a case last changed.
 

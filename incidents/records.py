@@ -1,13 +1,7 @@
 """The after-release part of a case's exported record: incidents, monitoring reports, changes."""
 
-from cases.access import name_shown
+from cases.access import name_in_record
 from incidents.models import Incident, IncidentNote, MaterialChange, MonitoringReport
-
-
-def _person(user, internal: bool) -> str | None:
-    if user is None:
-        return None
-    return str(user) if internal else name_shown(user, None)
 
 
 def write_after_release(record, case, internal: bool) -> None:
@@ -21,7 +15,7 @@ def write_after_release(record, case, internal: bool) -> None:
         by_incident.setdefault(note.incident_id, []).append(
             {
                 "kind": note.kind,
-                "author": _person(note.author, internal),
+                "author": name_in_record(note.author, internal),
                 "body": note.body,
                 "internal": note.internal,
                 "created_at": note.created_at,
@@ -40,7 +34,7 @@ def write_after_release(record, case, internal: bool) -> None:
                 "affected_uses": i.affected_uses,
                 "users_affected": i.users_affected,
                 "mitigations": i.mitigations,
-                "reported_by": _person(i.reported_by, internal),
+                "reported_by": name_in_record(i.reported_by, internal),
                 "reported_at": i.reported_at,
                 "initial_report_at": i.initial_report_at,
                 "last_update_at": i.last_update_at,
@@ -66,7 +60,7 @@ def write_after_release(record, case, internal: bool) -> None:
                 "document": r.document_id,
                 "submitted_at": r.submitted_at,
                 "review_comment": r.review_comment,
-                "reviewed_by": _person(r.reviewed_by, internal),
+                "reviewed_by": name_in_record(r.reviewed_by, internal),
                 "reviewed_at": r.reviewed_at,
             }
             for r in MonitoringReport.objects.filter(case=case).order_by("due_at", "pk")
@@ -77,7 +71,7 @@ def write_after_release(record, case, internal: bool) -> None:
         [
             {
                 "description": c.description,
-                "declared_by": _person(c.declared_by, internal),
+                "declared_by": name_in_record(c.declared_by, internal),
                 "declared_at": c.declared_at,
                 "decision": c.decision,
             }

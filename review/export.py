@@ -30,7 +30,7 @@ from django.core.files.storage import default_storage
 from django.core.serializers.json import DjangoJSONEncoder
 from django.utils import timezone
 
-from cases.access import name_shown
+from cases.access import name_in_record
 from cases.intake import INTAKE_EDITABLE
 from cases.models import Case, CaseEvent, Message
 from clearance.models import ClearanceStatement
@@ -43,14 +43,6 @@ AUDIENCE_CAISI = "caisi"
 AUDIENCE_COMPANY = "company"
 TIMELINE = "timeline.jsonl"
 CHUNK = 1 << 20
-
-
-def _person(user, internal: bool) -> str | None:
-    """Name a person as the record's reader may see them: CAISI's names all, the company's
-    names "CAISI evaluator" for an evaluator, as its pages do."""
-    if user is None:
-        return None
-    return str(user) if internal else name_shown(user, None)
 
 
 def _safe_name(name: str) -> str:
@@ -118,12 +110,12 @@ def case_fields(case: Case, internal: bool) -> dict[str, Any]:
         number=case.number,
         organization=case.organization.name,
         status=case.status,
-        case_manager=_person(case.case_manager, internal),
+        case_manager=name_in_record(case.case_manager, internal),
         created_at=case.created_at,
         status_changed_at=case.status_changed_at,
     )
     if internal:
-        fields["evaluators"] = [_person(e, internal) for e in case.evaluators.order_by("pk")]
+        fields["evaluators"] = [name_in_record(e, internal) for e in case.evaluators.order_by("pk")]
     return fields
 
 
@@ -145,7 +137,7 @@ def write_timeline(record: Record) -> dict[str, Any]:
                 **content,
                 "hash": event.hash,
                 "label": event.verb_label,
-                "actor_name": _person(event.actor, record.internal),
+                "actor_name": name_in_record(event.actor, record.internal),
             }
             follows_withheld = False
             head = {"seq": event.seq, "hash": event.hash}
@@ -168,7 +160,7 @@ def write_versions(record: Record, case: Case, internal: bool) -> None:
                 "packaging": v.packaging,
                 "changelog": v.changelog,
                 "submitted_at": v.submitted_at,
-                "created_by": _person(v.created_by, internal),
+                "created_by": name_in_record(v.created_by, internal),
                 "created_at": v.created_at,
             }
             for v in ModelVersion.objects.filter(case=case).select_related("created_by")
@@ -197,8 +189,8 @@ def write_access(record: Record, case: Case, internal: bool) -> None:
                 "artifact_size": g.artifact_size,
                 "artifact_sha256": g.artifact_sha256,
                 "revoked_at": g.revoked_at,
-                "revoked_by": _person(g.revoked_by, internal),
-                "created_by": _person(g.created_by, internal),
+                "revoked_by": name_in_record(g.revoked_by, internal),
+                "created_by": name_in_record(g.created_by, internal),
                 "created_at": g.created_at,
             }
             for g in grants.order_by("created_at", "pk")
@@ -225,9 +217,9 @@ def write_documents(record: Record, case: Case, internal: bool) -> None:
             "sha256": d.sha256,
             "state": d.state,
             "review_comment": d.review_comment,
-            "uploaded_by": _person(d.uploaded_by, internal),
+            "uploaded_by": name_in_record(d.uploaded_by, internal),
             "uploaded_at": d.uploaded_at,
-            "reviewed_by": _person(d.reviewed_by, internal),
+            "reviewed_by": name_in_record(d.reviewed_by, internal),
             "reviewed_at": d.reviewed_at,
             "file": None,
         }
@@ -259,7 +251,7 @@ def write_evaluations(record: Record, case: Case, internal: bool) -> None:
             "status": run.status,
             "started_at": run.started_at,
             "completed_at": run.completed_at,
-            "recorded_by": _person(run.created_by, internal),
+            "recorded_by": name_in_record(run.created_by, internal),
             "inspect": {
                 "eval_id": run.inspect_eval_id,
                 "run_id": run.inspect_run_id,
@@ -315,12 +307,12 @@ def write_findings(record: Record, case: Case, internal: bool) -> None:
                     "fixed_in_version": r.fixed_in_version.label if r.fixed_in_version else None,
                     "mitigation": r.mitigation,
                     "rationale": r.rationale,
-                    "responded_by": _person(r.responded_by, internal),
+                    "responded_by": name_in_record(r.responded_by, internal),
                     "responded_at": r.responded_at,
                     "decision": {
                         "verdict": r.verdict,
                         "note": r.review_note,
-                        "reviewed_by": _person(r.reviewed_by, internal),
+                        "reviewed_by": name_in_record(r.reviewed_by, internal),
                         "reviewed_at": r.reviewed_at,
                     },
                 }
@@ -328,7 +320,7 @@ def write_findings(record: Record, case: Case, internal: bool) -> None:
             ],
         }
         if internal:
-            row["drafted_by"] = _person(f.created_by, internal)
+            row["drafted_by"] = name_in_record(f.created_by, internal)
         rows.append(row)
     record.add_json("findings.json", rows)
 
@@ -345,10 +337,10 @@ def write_clarifications(record: Record, case: Case, internal: bool) -> None:
                 "question": r.question,
                 "due_date": r.due_date,
                 "status": r.status,
-                "asked_by": _person(r.asked_by, internal),
+                "asked_by": name_in_record(r.asked_by, internal),
                 "asked_at": r.created_at,
                 "answer": r.answer,
-                "answered_by": _person(r.answered_by, internal),
+                "answered_by": name_in_record(r.answered_by, internal),
                 "answered_at": r.answered_at,
                 "closed_at": r.closed_at,
             }
@@ -367,7 +359,7 @@ def write_messages(record: Record, case: Case, internal: bool) -> None:
         [
             {
                 "id": m.pk,
-                "author": _person(m.author, internal),
+                "author": name_in_record(m.author, internal),
                 "body": m.body,
                 "internal": m.internal,
                 "created_at": m.created_at,
