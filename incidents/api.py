@@ -5,6 +5,7 @@ so a case the user may not see is a 404; a company never reads internal notes.
 Writes call `incidents.services`.
 """
 
+from django.db.models import Prefetch
 from django.urls import reverse
 from drf_spectacular.utils import extend_schema, extend_schema_field
 from rest_framework import exceptions, serializers, status
@@ -32,6 +33,12 @@ class IncidentNoteSerializer(serializers.ModelSerializer):
     class Meta:
         model = IncidentNote
         fields = ["id", "kind", "author", "body", "internal", "created_at"]
+
+
+def visible_notes(user):
+    """The incident notes this user may read, with their authors, in order."""
+    notes = IncidentNote.objects.visible_to(user).select_related("author")
+    return notes.order_by("created_at", "pk")
 
 
 class IncidentSerializer(serializers.ModelSerializer):
@@ -66,9 +73,11 @@ class IncidentSerializer(serializers.ModelSerializer):
 
     @extend_schema_field(IncidentNoteSerializer(many=True))
     def get_notes(self, incident: Incident):
-        user = self.context["request"].user
-        notes = IncidentNote.objects.visible_to(user).filter(incident=incident)
-        return IncidentNoteSerializer(notes.select_related("author"), many=True).data
+        notes = getattr(incident, "visible_notes", None)  # prefetched by a list
+        if notes is None:
+            user = self.context["request"].user
+            notes = visible_notes(user).filter(incident=incident)
+        return IncidentNoteSerializer(notes, many=True).data
 
     def get_url(self, incident: Incident) -> str:
         return self.context["request"].build_absolute_uri(
@@ -140,7 +149,10 @@ class IncidentListView(PortalAPIView):
     )
     def get(self, request, number: str):
         case = get_case(request, number)
-        incidents = case.incidents.select_related("case", "reported_by")
+        incidents = case.incidents.select_related("case", "reported_by").prefetch_related(
+            # One read of the notes for the whole list, not one per incident.
+            Prefetch("notes", queryset=visible_notes(request.user), to_attr="visible_notes")
+        )
         return Response(IncidentSerializer(incidents, many=True, context={"request": request}).data)
 
     @extend_schema(
