@@ -3,9 +3,10 @@
 The log is generated on disk from a real sample shape: a header, then N
 samples of about 100 KiB each (long outputs, as agent transcripts are), and
 a NaN in the results so the reader's non-number path runs too. It is read the
-way an import reads it (findings.inspectlog.read_log, in its sandboxed child)
-and the child's peak resident memory is reported: it should stay flat as the
-log grows.
+way an import reads it (findings.inspectlog.read_log, in its sandboxed child,
+writing the sample index to a file), then the index is read back in batches
+of 1,000 rows as the import inserts them. The child's and this process's peak
+resident memory are reported: both should stay flat as the log grows.
 
     .venv/bin/python bench/inspect_memory.py [GiB]
 """
@@ -96,13 +97,24 @@ def main() -> None:
         count = write_log(path, int(gib * 1024**3))
         size = path.stat().st_size
         started = time.monotonic()
-        result = inspectlog.read_log(str(path), size=size)
+        index_path = str(Path(folder) / "samples.jsonl")
+        before_kib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+        inspectlog.read_log(str(path), size=size, index_path=index_path)
+        indexed, batch = 0, []
+        for row in inspectlog.index_rows(index_path):
+            batch.append(row)
+            if len(batch) == 1000:
+                indexed += len(batch)
+                batch = []
+        indexed += len(batch)
         seconds = time.monotonic() - started
         # The reading runs in a child; RUSAGE_CHILDREN is the largest child's peak RSS.
-        peak_kib = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+        child_kib = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+        self_kib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
         print(
             f"{size / 2**30:.2f} GiB, {count:,} samples read in {seconds:.0f} s; "
-            f"{len(result['samples']):,} indexed; reader's peak RSS {peak_kib / 1024:.0f} MiB"
+            f"{indexed:,} indexed; reader's peak RSS {child_kib / 1024:.0f} MiB; "
+            f"importing process {before_kib / 1024:.0f} → {self_kib / 1024:.0f} MiB"
         )
 
 

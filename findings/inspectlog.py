@@ -53,11 +53,14 @@ _HEADER_MEMBERS = ("header.json", "reductions.json")
 _JOURNAL = "_journal/"
 
 
-def read_log(path: str, *, size: int) -> dict[str, Any]:
-    """Return what an evaluation run stores from the Inspect log at `path`, samples included.
+def read_log(path: str, *, size: int, index_path: str) -> dict[str, Any]:
+    """Return what an evaluation run stores from the Inspect log at `path`.
 
     The whole log is read, as a stream, before anything is stored: a log cut
-    off or damaged anywhere is refused, not only one whose header is.
+    off or damaged anywhere is refused, not only one whose header is. The
+    sample index is written to `index_path`, one JSON line a sample (read it
+    back with `index_rows`), so neither process holds it whole: memory stays
+    flat however many samples a log has.
     Raises sandbox.Refused (with words for the evaluator) for a file that is
     not a readable log, and sandbox.LimitExceeded for one too costly to read.
     """
@@ -66,12 +69,22 @@ def read_log(path: str, *, size: int) -> dict[str, Any]:
     import inspect_ai.log  # noqa: F401
 
     seconds = READ_SECONDS + size / READ_BYTES_PER_SECOND
-    return sandbox.run(_read_log_here, path, seconds=seconds, memory_bytes=READ_MEMORY_BYTES)
+    return sandbox.run(
+        _read_log_here, path, index_path, seconds=seconds, memory_bytes=READ_MEMORY_BYTES
+    )
 
 
-def _read_log_here(path: str) -> dict[str, Any]:
+def index_rows(index_path: str):
+    """Yield the sample rows `read_log` wrote, one at a time."""
+    with open(index_path, encoding="utf-8") as index:
+        for line in index:
+            yield json.loads(line)
+
+
+def _read_log_here(path: str, index_path: str) -> dict[str, Any]:
     try:
-        return _read_whole_log(path)
+        with open(index_path, "w", encoding="utf-8") as index:
+            return _read_whole_log(path, _IndexWriter(index))
     except sandbox.Refused:
         raise
     except MemoryError:
@@ -80,14 +93,28 @@ def _read_log_here(path: str) -> dict[str, Any]:
         raise sandbox.Refused(UNREADABLE) from error
 
 
-def _read_whole_log(path: str) -> dict[str, Any]:
+class _IndexWriter:
+    """Writes sample rows as JSON lines, counting them and the ones in error."""
+
+    def __init__(self, out):
+        self.out = out
+        self.count = 0
+        self.errors = 0
+
+    def add(self, row: dict[str, Any]) -> None:
+        self.out.write(json.dumps(_without_nul(row)) + "\n")
+        self.count += 1
+        self.errors += bool(row["error"])
+
+
+def _read_whole_log(path: str, samples: _IndexWriter) -> dict[str, Any]:
 
     if path.lower().endswith(".eval"):
         check_eval_archive(path)
-        samples = _eval_samples(path)
+        _eval_samples(path, samples)
         log = _read_header(path)
     else:
-        header, samples = _json_log(path)
+        header = _json_log(path, samples)
         # Inspect reads the header kept here (small) with its own models, so its
         # migrations of older formats apply; the samples were read above.
         with tempfile.NamedTemporaryFile("w", suffix=".json", encoding="utf-8") as kept:
@@ -95,8 +122,7 @@ def _read_whole_log(path: str) -> dict[str, Any]:
             kept.flush()
             log = _read_header(kept.name)
     fields = _header_fields(log)
-    fields["samples"] = samples
-    fields["inspect_sample_errors"] = sum(1 for sample in samples if sample["error"])
+    fields["inspect_sample_errors"] = samples.errors
     return _without_nul(fields)
 
 
@@ -197,9 +223,8 @@ PREVIEW_CHARS = 4_000
 PREVIEW_MESSAGES = 20
 
 
-def _eval_samples(path: str) -> list[dict[str, Any]]:
+def _eval_samples(path: str, samples: _IndexWriter) -> None:
     """Read every sample member of an `.eval` archive, one by one, checking each whole."""
-    samples = []
     with zipfile.ZipFile(path) as archive, open(path, "rb") as raw:
         for member in archive.infolist():
             if not member.filename.startswith("samples/") or not member.filename.endswith(".json"):
@@ -211,8 +236,7 @@ def _eval_samples(path: str) -> list[dict[str, Any]]:
                 sample = _build_sample(events, "")
             except (ijson.JSONError, ValueError):
                 raise _damaged(member) from None
-            samples.append(_sample_row(sample, member.filename))
-    return samples
+            samples.add(_sample_row(sample, member.filename))
 
 
 def _checked(member: zipfile.ZipInfo, pieces, bound: int):
@@ -228,10 +252,9 @@ def _checked(member: zipfile.ZipInfo, pieces, bound: int):
         raise _damaged(member)
 
 
-def _json_log(path: str) -> tuple[dict[str, Any], list[dict[str, Any]]]:
-    """Parse a `.json` log whole, as a stream: its header values, and its samples indexed."""
+def _json_log(path: str, samples: _IndexWriter) -> dict[str, Any]:
+    """Parse a `.json` log whole, as a stream: return its header values; index its samples."""
     header: dict[str, Any] = {}
-    samples = []
     if os.path.getsize(path) == 0:
         raise sandbox.Refused(UNREADABLE)
     with open(path, "rb") as raw:
@@ -246,7 +269,7 @@ def _json_log(path: str) -> tuple[dict[str, Any], list[dict[str, Any]]]:
                     break
                 key = value  # a top-level map_key
                 if key == "samples":
-                    samples = _json_samples(events)
+                    _json_samples(events, samples)
                 else:
                     header[key] = _build_value(events)
             if next(events, None) is not None:
@@ -258,23 +281,22 @@ def _json_log(path: str) -> tuple[dict[str, Any], list[dict[str, Any]]]:
             ) from None
     if "eval" not in header or "status" not in header:
         raise sandbox.Refused(UNREADABLE)
-    return header, samples
+    return header
 
 
-def _json_samples(events) -> list[dict[str, Any]]:
+def _json_samples(events, samples: _IndexWriter) -> None:
     prefix, event, value = next(events)
     if event == "null":
-        return []
+        return
     if event != "start_array":
         raise ValueError("samples is not a list")
-    samples = []
     while True:
         prefix, event, value = next(events)
         if event == "end_array":
-            return samples
+            return
         if event != "start_map":
             raise ValueError("a sample is not an object")
-        samples.append(_sample_row(_build_sample(events, prefix, started=True), ""))
+        samples.add(_sample_row(_build_sample(events, prefix, started=True), ""))
 
 
 def _build_value(events):

@@ -220,13 +220,13 @@ def import_inspect_log(
     if upload.size > limit:
         raise InspectLogRejected(f"The log is larger than the limit of {human_size(limit)}.")
     with _log_on_disk(upload, suffix) as (path, digest):
+        index_path = os.path.join(os.path.dirname(path), "samples.jsonl")
         try:
-            log = inspectlog.read_log(path, size=upload.size)
+            log = inspectlog.read_log(path, size=upload.size, index_path=index_path)
         except sandbox.Refused as refusal:
             raise InspectLogRejected(str(refusal)) from None
         except sandbox.LimitExceeded as limit:
             raise InspectLogRejected(f"The log was not read: {limit}.") from None
-        samples = log.pop("samples")
         started_at = _parse_time(log.pop("started_at"))
         completed_at = _parse_time(log.pop("completed_at"))
         metrics = log.pop("metrics")
@@ -258,7 +258,8 @@ def import_inspect_log(
                 upload.seek(0)
                 run.inspect_log.save(name, upload, save=False)
                 run.save(update_fields=[*log, "inspect_log_sha256", "inspect_log"])
-                EvaluationSample.objects.bulk_create(_sample_rows(run, samples), batch_size=1000)
+                for batch in _batches(_sample_rows(run, inspectlog.index_rows(index_path))):
+                    EvaluationSample.objects.bulk_create(batch)
         except IntegrityError:
             # Only a run with this eval id on this case makes the log "already imported".
             if EvaluationRun.objects.filter(
@@ -296,7 +297,19 @@ def _log_on_disk(upload: UploadedFile, suffix: str):
         yield path, digest
 
 
-def _sample_rows(run: EvaluationRun, samples: list[dict[str, Any]]):
+def _batches(rows, size: int = 1000):
+    """Yield lists of up to `size` rows (bulk_create would take a generator whole)."""
+    batch = []
+    for row in rows:
+        batch.append(row)
+        if len(batch) == size:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
+
+
+def _sample_rows(run: EvaluationRun, samples):
     seen = set()
     for sample in samples:
         key = (sample["sample_id"][:200], sample["epoch"])
