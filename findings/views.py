@@ -240,8 +240,9 @@ def evaluation_import(request, number):
             "case": case,
             "form": form,
             "heading": "Import an Inspect AI log",
-            "intro": "The portal reads the log's header: eval and run ids, task, model, "
-            "dataset, revision, status and every scorer's metrics.",
+            "intro": "The portal reads the whole log before it keeps it: its status, task, "
+            "model, dataset, every scorer's metrics with their reducers, and every sample. "
+            "A log cut off or damaged anywhere is refused.",
             "submit": "Import",
             "multipart": True,
         },

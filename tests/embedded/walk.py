@@ -77,4 +77,5 @@ def main() -> None:
     print(json.dumps({"answered": answered, "errors": errors, "swept": sent}))
 
 
-main()
+if __name__ == "__main__":
+    main()
