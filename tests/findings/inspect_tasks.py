@@ -135,32 +135,41 @@ def not_a_number(value) -> bool:
     return isinstance(value, float) and (math.isnan(value) or math.isinf(value))
 
 
+RUNS = {
+    "success": (refusal_probe, {}),
+    "epochs": (epochs_probe, {}),
+    "nan": (nan_probe, {}),
+    "error": (error_probe, {}),
+    "one_error": (one_error_probe, {"fail_on_error": False}),
+    "killed": (killed_probe, {}),
+}
+
+
+def write_log(folder: Path, kind: str, log_format: str) -> Path:
+    """Run one task of RUNS offline and return the log Inspect wrote ("eval" or "json")."""
+    task_function, options = RUNS[kind]
+    out = folder / f"{kind}-{log_format}"
+    # The killed run raises KeyboardInterrupt: Inspect leaves its log "started".
+    with contextlib.suppress(KeyboardInterrupt):
+        run_eval(
+            task_function(),
+            model=mock_model(),
+            log_dir=str(out),
+            log_format=log_format,
+            display="none",
+            **options,
+        )
+    (written,) = out.iterdir()
+    return written
+
+
 def write_all_logs(folder: Path) -> dict[str, Path]:
     """Run each task offline and return its logs by kind: "<kind>.eval" and "<kind>.json"."""
-    runs = {
-        "success": (refusal_probe, {}),
-        "epochs": (epochs_probe, {}),
-        "nan": (nan_probe, {}),
-        "error": (error_probe, {}),
-        "one_error": (one_error_probe, {"fail_on_error": False}),
-        "killed": (killed_probe, {}),
+    logs = {
+        f"{kind}.{log_format}": write_log(folder, kind, log_format)
+        for kind in RUNS
+        for log_format in ("eval", "json")
     }
-    logs: dict[str, Path] = {}
-    for kind, (task_function, options) in runs.items():
-        for log_format in ("eval", "json"):
-            out = folder / f"{kind}-{log_format}"
-            # The killed run raises KeyboardInterrupt: Inspect leaves its log "started".
-            with contextlib.suppress(KeyboardInterrupt):
-                run_eval(
-                    task_function(),
-                    model=mock_model(),
-                    log_dir=str(out),
-                    log_format=log_format,
-                    display="none",
-                    **options,
-                )
-            (written,) = out.iterdir()
-            logs[f"{kind}.{log_format}"] = written
     # Inspect writes "cancelled" when its run is cancelled from outside (a signal to the
     # eval set); no in-process task can do that, so a success log is written again with
     # that status through Inspect's own writer.
