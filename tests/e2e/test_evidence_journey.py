@@ -10,6 +10,7 @@ from django.urls import reverse
 from findings.models import EvaluationRun, Finding
 from review.services import assign_evaluator
 from tests.findings.inspect_tasks import write_log
+from tests.submissions.test_model_cards import HF_TEMPLATE, LLAMA_CARD, MODEL_INDEX
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
@@ -79,3 +80,43 @@ def test_an_evaluator_imports_reads_and_cites_a_real_inspect_log(
     page.goto(f"{base}{reverse('findings:evaluation', args=[case.number, run.pk])}")
     page.wait_for_selector("[data-testid=sample-counts]")
     shot(page, artifacts_dir, "4-evaluation-320")
+
+
+def test_a_liaison_sees_an_unfilled_model_card_judged_by_its_content(
+    page, live_server, sign_in, case_at, cast, artifacts_dir, settings, tmp_path
+):
+    settings.MEDIA_ROOT = tmp_path / "media"
+    case = case_at("documentation")
+    base = live_server.url
+    template_card = tmp_path / "README.md"
+    template_card.write_text(HF_TEMPLATE.format(MODEL_INDEX))
+    llama_card = tmp_path / "MODEL_CARD.md"
+    llama_card.write_text(LLAMA_CARD)
+
+    sign_in(page, cast.liaison.email)
+    upload = f"{base}{reverse('submissions:document_upload', args=[case.number])}"
+    page.goto(upload)
+    page.select_option("select[name=kind]", "model_card")
+    page.set_input_files("input[name=file]", str(template_card))
+    page.click("main form button[type=submit]")
+    documents = f"{base}{reverse('submissions:documents', args=[case.number])}"
+    page.wait_for_url(documents)
+    # Every heading of the template is there, but each holds only its placeholder.
+    text = page.inner_text("main")
+    assert "[More Information Needed]" in text and "Missing sections" in text
+    shot(page, artifacts_dir, "5-template-card")
+    page.goto(f"{base}{case.get_absolute_url()}")
+    text = page.inner_text("main")
+    assert "The model card lacks" in text
+    assert "self-reported by the company" in text and "5-shot accuracy" in text
+    shot(page, artifacts_dir, "6-template-card-case")
+
+    # Meta's form (bold labels, not headings) is complete.
+    page.goto(upload)
+    page.select_option("select[name=kind]", "model_card")
+    page.set_input_files("input[name=file]", str(llama_card))
+    page.click("main form button[type=submit]")
+    page.wait_for_url(documents)
+    page.goto(f"{base}{case.get_absolute_url()}")
+    assert "The model card lacks" not in page.inner_text("main")
+    shot(page, artifacts_dir, "7-llama-card-case")
