@@ -64,6 +64,11 @@ def urls():
             name="clarification-answer",
         ),
         path(f"{C}/evaluations/", findings_api.EvaluationView.as_view(), name="case-evaluations"),
+        path(
+            f"{C}/evaluations/imports/<int:pk>/",
+            findings_api.InspectImportView.as_view(),
+            name="inspect-import",
+        ),
         path(f"{C}/incidents/", incidents_api.IncidentListView.as_view(), name="case-incidents"),
         path(
             f"{C}/incidents/<int:incident>/",

@@ -335,6 +335,9 @@ SUBMISSION_DOCUMENT_MAX_BYTES = env_int("SUBMISSION_DOCUMENT_MAX_BYTES", 50 * 10
 # Inspect AI logs CAISI's evaluators import (step 5).
 # Real logs reach gigabytes; they are streamed to disk and read as a stream, never whole.
 INSPECT_LOG_MAX_BYTES = env_int("INSPECT_LOG_MAX_BYTES", 8 * 1024**3)
+# A log larger than this is kept by the request and read by a worker (about 5 s of
+# reading at most stays in the request); the page shows the import until it is done.
+INSPECT_LOG_INLINE_BYTES = env_int("INSPECT_LOG_INLINE_BYTES", 64 * 1024**2)
 # Fernet keys for access credentials, newest first; older keys still decrypt
 # until `manage.py reencrypt_credentials` has moved every row to the newest.
 # Without any, DEBUG derives one from SECRET_KEY; production must set them

@@ -5,6 +5,7 @@ A company sees only shared findings: drafts are read through
 Writes call `findings.services`.
 """
 
+from django.urls import reverse
 from drf_spectacular.utils import extend_schema
 from rest_framework import exceptions, serializers, status
 from rest_framework.response import Response
@@ -22,6 +23,7 @@ from findings.models import (
     EvaluationRun,
     Finding,
     FindingResponse,
+    InspectImport,
     Severity,
 )
 
@@ -343,6 +345,24 @@ class InspectImportSerializer(serializers.Serializer):
     )
 
 
+class InspectImportStateSerializer(serializers.ModelSerializer):
+    evaluation = serializers.PrimaryKeyRelatedField(source="run", read_only=True, allow_null=True)
+
+    class Meta:
+        model = InspectImport
+        fields = [
+            "id",
+            "name",
+            "size",
+            "sha256",
+            "state",
+            "refusal",
+            "evaluation",
+            "created_at",
+            "finished_at",
+        ]
+
+
 @accepts_uploads("INSPECT_LOG_MAX_BYTES")
 class EvaluationView(PortalAPIView):
     parser_classes = [BoundedJSONParser, UploadPipelineParser, BoundedFormParser]
@@ -371,7 +391,11 @@ class EvaluationView(PortalAPIView):
             "application/json": EvaluationRecordSerializer,
             "multipart/form-data": InspectImportSerializer,
         },
-        responses={201: EvaluationSerializer, **problems(*WRITE_PROBLEMS)},
+        responses={
+            201: EvaluationSerializer,
+            202: InspectImportStateSerializer,
+            **problems(*WRITE_PROBLEMS),
+        },
     )
     def post(self, request, number: str):
         case = self._case(request, number)
@@ -394,10 +418,36 @@ class EvaluationView(PortalAPIView):
                 raise exceptions.ValidationError(
                     {"model_version": ["This case has no model version with that id."]}
                 )
-        run = services.import_inspect_log(
+        done = services.import_or_queue_inspect_log(
             case=case, actor=request.user, upload=data.pop("log"), model_version=version, **data
         )
-        return Response(EvaluationSerializer(run).data, status=status.HTTP_201_CREATED)
+        if isinstance(done, InspectImport):
+            location = reverse("api:inspect-import", args=[case.number, done.pk])
+            return Response(
+                InspectImportStateSerializer(done).data,
+                status=status.HTTP_202_ACCEPTED,
+                headers={"Location": location},
+            )
+        return Response(EvaluationSerializer(done).data, status=status.HTTP_201_CREATED)
+
+
+class InspectImportView(PortalAPIView):
+    """A large log the portal is still reading (202 from the import points here)."""
+
+    @extend_schema(
+        operation_id="evaluations_import_state",
+        summary="How the reading of a large Inspect log goes: queued, imported (with the "
+        "evaluation's id) or refused (with the reason) (CAISI staff)",
+        responses={200: InspectImportStateSerializer, **problems(403, *READ_PROBLEMS)},
+    )
+    def get(self, request, number: str, pk: int):
+        case = get_case(request, number)
+        if not can_see_internal(request.user):
+            raise exceptions.PermissionDenied("Evaluation runs are internal to CAISI.")
+        queued = case.inspect_imports.filter(pk=pk).first()
+        if queued is None:
+            raise exceptions.NotFound("This case has no Inspect log import with that id.")
+        return Response(InspectImportStateSerializer(queued).data)
 
 
 # --- clarification requests -------------------------------------------------------------------

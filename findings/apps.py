@@ -1,6 +1,20 @@
+import datetime as dt
+
 from django.apps import AppConfig
+from django.db.models import Q
 
 from core.records import RecordedContent
+from core.work import Work
+
+# A large Inspect log kept by its request, waiting for a worker to read it. Reading
+# a multi-GB log takes minutes: one published longer ago than that is lost.
+INSPECT_IMPORT = Work(
+    name="Inspect log import",
+    model="findings.InspectImport",
+    task="findings.tasks.import_inspect_log",
+    pending=Q(state="queued"),
+    after=dt.timedelta(minutes=30),
+)
 
 # What the timeline's events of steps 5 and 6 record, by hash (fields that never change).
 FINDING_CONTENT = RecordedContent(
@@ -54,6 +68,7 @@ CLARIFICATION_ANSWER_CONTENT = RecordedContent(
 
 class FindingsConfig(AppConfig):
     name = "findings"
+    background_work = (INSPECT_IMPORT,)
     recorded_content = (
         FINDING_CONTENT,
         ANSWER_CONTENT,

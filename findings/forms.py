@@ -97,7 +97,7 @@ class EvaluationRunForm(forms.Form):
 class InspectImportForm(forms.Form):
     log = forms.FileField(
         label="Inspect log",
-        help_text="The .eval or .json file Inspect AI wrote; only its header is read.",
+        help_text="The .eval or .json file Inspect AI wrote, whole.",
         widget=forms.ClearableFileInput(attrs={"accept": ",".join(INSPECT_LOG_SUFFIXES)}),
     )
     category = forms.ChoiceField(choices=Category.choices)

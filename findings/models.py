@@ -94,6 +94,50 @@ class EvaluationRun(models.Model):
         return "log.eval" if self.inspect_log.name.lower().endswith(".eval") else "log.json"
 
 
+class InspectImport(models.Model):
+    """A large Inspect log received whole and kept, waiting for a worker to read it.
+
+    A log over INSPECT_LOG_INLINE_BYTES takes longer to read than a web
+    request may last, so the request keeps the file (hashed as it arrived)
+    and this row, and `findings.tasks.import_inspect_log` reads it and records
+    the run, or says why it refused the log. The file becomes the run's log.
+    """
+
+    class State(models.TextChoices):
+        QUEUED = "queued", "Being read"
+        IMPORTED = "imported", "Imported"
+        REFUSED = "refused", "Refused"
+
+    case = models.ForeignKey("cases.Case", on_delete=models.PROTECT, related_name="inspect_imports")
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    log = models.FileField(upload_to="inspect-logs/%Y/")
+    name = models.CharField(max_length=255)
+    size = models.BigIntegerField()
+    sha256 = models.CharField(max_length=64)
+    category = models.CharField(max_length=32, choices=Category.choices)
+    title = models.CharField(max_length=200, blank=True)
+    summary = models.TextField(blank=True)
+    model_version = models.ForeignKey(
+        "submissions.ModelVersion", on_delete=models.PROTECT, null=True, related_name="+"
+    )
+    state = models.CharField(max_length=16, choices=State.choices, default=State.QUEUED)
+    refusal = models.TextField(blank=True)
+    run = models.ForeignKey(
+        EvaluationRun, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    published_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.get_state_display()})"
+
+
 class EvaluationSample(models.Model):
     """One sample (in one epoch) of an imported Inspect log, indexed as the log was read."""
 

@@ -23,7 +23,7 @@ from accounts.models import Role
 from cases.access import can_view
 from cases.models import Case
 from cases.services import pause_clock, record_event, resume_clock
-from core import sandbox
+from core import outbox, sandbox
 from core.errors import ActionRefused, BadInput, CaseNotFound, NotAllowed
 from core.records import CONTENT_KEY
 from core.uploads import human_size
@@ -33,6 +33,7 @@ from findings.apps import (
     CLARIFICATION_ANSWER_CONTENT,
     DECISION_CONTENT,
     FINDING_CONTENT,
+    INSPECT_IMPORT,
     QUESTION_CONTENT,
 )
 from findings.models import (
@@ -43,6 +44,7 @@ from findings.models import (
     Finding,
     FindingResponse,
     FindingState,
+    InspectImport,
     Resolution,
     Severity,
 )
@@ -204,21 +206,14 @@ def import_inspect_log(
     title: str = "",
     summary: str = "",
     model_version: ModelVersion | None = None,
+    stored_name: str = "",
 ) -> EvaluationRun:
-    """Record an evaluation run from an uploaded Inspect AI log (`.eval` or `.json`)."""
-    if not can_view(actor, case):
-        raise CaseNotFound(case.number)
-    if not policy.can_record_evaluation(actor, case):
-        raise ActionRefused("Evaluations are recorded by the case's evaluators during testing.")
-    name = os.path.basename(upload.name or "")
-    suffix = os.path.splitext(name)[1].lower()
-    if suffix not in INSPECT_LOG_SUFFIXES:
-        raise InspectLogRejected(
-            f"“{name}” is not an Inspect log: upload the .eval or .json file Inspect wrote."
-        )
-    limit = settings.INSPECT_LOG_MAX_BYTES
-    if upload.size > limit:
-        raise InspectLogRejected(f"The log is larger than the limit of {human_size(limit)}.")
+    """Record an evaluation run from an uploaded Inspect AI log (`.eval` or `.json`).
+
+    `stored_name` names the log where it is already kept in storage (a queued
+    import): the run takes that file rather than storing the upload again.
+    """
+    name, suffix = _check_import(case=case, actor=actor, upload=upload)
     with _log_on_disk(upload, suffix) as (path, digest):
         index_path = os.path.join(os.path.dirname(path), "samples.jsonl")
         try:
@@ -255,8 +250,11 @@ def import_inspect_log(
                 for field, value in log.items():
                     setattr(run, field, value)
                 run.inspect_log_sha256 = digest
-                upload.seek(0)
-                run.inspect_log.save(name, upload, save=False)
+                if stored_name:
+                    run.inspect_log.name = stored_name
+                else:
+                    upload.seek(0)
+                    run.inspect_log.save(name, upload, save=False)
                 run.save(update_fields=[*log, "inspect_log_sha256", "inspect_log"])
                 for batch in _batches(_sample_rows(run, inspectlog.index_rows(index_path))):
                     EvaluationSample.objects.bulk_create(batch)
@@ -268,6 +266,124 @@ def import_inspect_log(
                 raise _already_imported(log["inspect_eval_id"]) from None
             raise
     return run
+
+
+def _check_import(*, case: Case, actor, upload: UploadedFile) -> tuple[str, str]:
+    """Refuse an import this person may not make, or a file that is no Inspect log by its name
+    or too large; return the file's name and suffix."""
+    if not can_view(actor, case):
+        raise CaseNotFound(case.number)
+    if not policy.can_record_evaluation(actor, case):
+        raise ActionRefused("Evaluations are recorded by the case's evaluators during testing.")
+    name = os.path.basename(upload.name or "")
+    suffix = os.path.splitext(name)[1].lower()
+    if suffix not in INSPECT_LOG_SUFFIXES:
+        raise InspectLogRejected(
+            f"“{name}” is not an Inspect log: upload the .eval or .json file Inspect wrote."
+        )
+    limit = settings.INSPECT_LOG_MAX_BYTES
+    if upload.size > limit:
+        raise InspectLogRejected(f"The log is larger than the limit of {human_size(limit)}.")
+    return name, suffix
+
+
+def import_or_queue_inspect_log(
+    *, case: Case, actor, upload: UploadedFile, **fields
+) -> EvaluationRun | InspectImport:
+    """Import a log now, or, past INSPECT_LOG_INLINE_BYTES, keep it for a worker to read.
+
+    A queued log is checked as far as it can be at once (who may import, its
+    name, its size) and kept with its SHA-256; its InspectImport says how the
+    reading went.
+    """
+    if upload.size <= settings.INSPECT_LOG_INLINE_BYTES:
+        return import_inspect_log(case=case, actor=actor, upload=upload, **fields)
+    name, _suffix = _check_import(case=case, actor=actor, upload=upload)
+    digest = getattr(upload, "sha256", None)
+    if not digest:
+        hasher = hashlib.sha256()
+        for chunk in upload.chunks():
+            hasher.update(chunk)
+        digest = hasher.hexdigest()
+        upload.seek(0)
+    with transaction.atomic():
+        queued = InspectImport(
+            case=case,
+            requested_by=actor,
+            name=name,
+            size=upload.size,
+            sha256=digest,
+            category=fields.get("category", ""),
+            title=fields.get("title", ""),
+            summary=fields.get("summary", ""),
+            model_version=fields.get("model_version"),
+        )
+        queued.log.save(name, upload, save=False)
+        queued.save()
+        outbox.enqueue(outbox.task(INSPECT_IMPORT.task, queued.pk))
+    return queued
+
+
+class _StoredLog:
+    """A queued log as import_inspect_log reads an upload: its name, size, hash and path."""
+
+    def __init__(self, queued: InspectImport, path: str):
+        self.name, self.size, self.sha256 = queued.name, queued.size, queued.sha256
+        self._path = path
+
+    def temporary_file_path(self) -> str:
+        return self._path
+
+
+def read_queued_import(import_id: int) -> InspectImport | None:
+    """Read a queued log and record its run, or the reason it was refused (done once)."""
+    with transaction.atomic():
+        queued = (
+            InspectImport.objects.select_for_update(skip_locked=True)
+            .filter(pk=import_id, state=InspectImport.State.QUEUED)
+            .first()
+        )
+        if queued is None:  # done already, or being read by another worker now
+            return None
+        try:
+            with _stored_path(queued.log) as path:
+                run = import_inspect_log(
+                    case=queued.case,
+                    actor=queued.requested_by,
+                    upload=_StoredLog(queued, path),
+                    category=queued.category,
+                    title=queued.title,
+                    summary=queued.summary,
+                    model_version=queued.model_version,
+                    stored_name=queued.log.name,
+                )
+        except (BadInput, ActionRefused, NotAllowed, CaseNotFound) as refusal:
+            queued.state, queued.refusal = InspectImport.State.REFUSED, str(refusal)
+        else:
+            queued.state, queued.run = InspectImport.State.IMPORTED, run
+        queued.finished_at = timezone.now()
+        queued.save(update_fields=["state", "refusal", "run", "finished_at"])
+    if queued.state == InspectImport.State.REFUSED:
+        queued.log.delete(save=False)  # nothing of a refused log is kept
+    return queued
+
+
+@contextmanager
+def _stored_path(field):
+    """Yield a local path to a stored file: its own on disk, else a copy fetched to a temp file."""
+    try:
+        path = field.path
+    except NotImplementedError:  # remote storage (S3): fetch it once
+        path = None
+    if path:
+        yield path
+        return
+    with tempfile.NamedTemporaryFile(suffix=os.path.splitext(field.name)[1]) as copy:
+        with field.open("rb") as source:
+            for chunk in iter(lambda: source.read(1024 * 1024), b""):
+                copy.write(chunk)
+        copy.flush()
+        yield copy.name
 
 
 def _already_imported(eval_id: str) -> InspectLogRejected:

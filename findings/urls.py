@@ -26,6 +26,11 @@ urlpatterns = [
         views.evaluation_import,
         name="evaluation_import",
     ),
+    path(
+        "cases/<case:number>/evaluations/imports/<int:pk>/",
+        views.inspect_import,
+        name="inspect_import",
+    ),
     path("cases/<case:number>/evaluations/<int:pk>/", views.evaluation_detail, name="evaluation"),
     path(
         "cases/<case:number>/evaluations/<int:pk>/finish/",

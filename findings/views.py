@@ -31,7 +31,13 @@ from findings.forms import (
     MessageForm,
     ResponseReviewForm,
 )
-from findings.models import ClarificationRequest, EvaluationRun, EvaluationSample, Finding
+from findings.models import (
+    ClarificationRequest,
+    EvaluationRun,
+    EvaluationSample,
+    Finding,
+    InspectImport,
+)
 
 
 def _visible_finding(user, case, pk) -> Finding:
@@ -203,6 +209,30 @@ def evaluation_new(request, number):
     )
 
 
+def _import_said(done: EvaluationRun | InspectImport) -> str:
+    if isinstance(done, InspectImport):
+        return f"“{done.name}” was received whole; the portal is reading it now."
+    return f"Inspect log imported as “{done.title}”."
+
+
+def _import_page(case, done: EvaluationRun | InspectImport) -> str:
+    if isinstance(done, InspectImport):
+        return reverse("findings:inspect_import", kwargs={"number": case.number, "pk": done.pk})
+    return reverse("findings:evaluation", kwargs={"number": case.number, "pk": done.pk})
+
+
+@login_required
+def inspect_import(request, number, pk):
+    """How the reading of a large Inspect log goes; the run's page once it is recorded."""
+    case = get_visible_case(request.user, number)
+    if not can_see_internal(request.user):
+        raise Http404
+    queued = get_object_or_404(InspectImport, case=case, pk=pk)
+    if queued.state == InspectImport.State.IMPORTED:
+        return redirect(_import_page(case, queued.run))
+    return render(request, "findings/inspect_import.html", {"case": case, "queued": queued})
+
+
 @accepts_uploads("INSPECT_LOG_MAX_BYTES")
 @login_required
 @require_http_methods(["GET", "POST"])
@@ -217,7 +247,7 @@ def evaluation_import(request, number):
 
     def import_log(data):
         data = dict(data)
-        return services.import_inspect_log(
+        return services.import_or_queue_inspect_log(
             case=case, actor=request.user, upload=data.pop("log"), **data
         )
 
@@ -225,10 +255,8 @@ def evaluation_import(request, number):
         request,
         form,
         import_log,
-        success=lambda run: f"Inspect log imported as “{run.title}”.",
-        then=lambda run: reverse(
-            "findings:evaluation", kwargs={"number": case.number, "pk": run.pk}
-        ),
+        success=_import_said,
+        then=lambda done: _import_page(case, done),
         error_field="log",
     )
     if isinstance(status, HttpResponse):

@@ -21,7 +21,7 @@ from accounts.models import Role
 from cases import services
 from clearance import services as clearance_services
 from findings import services as findings_services
-from findings.models import Category, Severity
+from findings.models import Category, InspectImport, Severity
 from incidents import services as incident_services
 from review import demo
 from review import services as review_services
@@ -238,6 +238,17 @@ def world(cast, case_at, conflicted, statement_settings):  # noqa: F811
     finding = rich.findings.get()
     evaluation = rich.evaluations.get()
     version = rich.versions.first()
+    inspect_import = InspectImport(
+        case=rich,
+        requested_by=cast.evaluator,
+        name="large.eval",
+        size=5,
+        sha256="0" * 64,
+        category="other",
+        model_version=version,
+    )
+    inspect_import.log.save("large.eval", ContentFile(b"large"), save=False)
+    inspect_import.save()
     statement = acme["cleared"].clearance_statements.get()
     clearance_services.render_statement_pdf(statement_id=statement.pk)
     statement.refresh_from_db()
@@ -273,6 +284,7 @@ def world(cast, case_at, conflicted, statement_settings):  # noqa: F811
         clarification=clarification,
         finding=finding,
         evaluation=evaluation,
+        inspect_import=inspect_import,
         version=version,
         statement=statement,
         incident=incident,
