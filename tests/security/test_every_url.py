@@ -216,7 +216,16 @@ EXPECTED_GET = {
     "cases/<case:number>/evaluations/import/": (302, 403, 404, 403, 403, 404, 403, 403, 404, 404),
     "cases/<case:number>/evaluations/<int:pk>/": (302, 404, 404, 200, 200, 404, 200, 200, 404, 404),
     "cases/<case:number>/evaluations/imports/<int:pk>/": (
-        302, 404, 404, 200, 200, 404, 200, 200, 404, 404,
+        302,
+        404,
+        404,
+        200,
+        200,
+        404,
+        200,
+        200,
+        404,
+        404,
     ),  # fmt: skip
     "cases/<case:number>/evaluations/<int:pk>/finish/": (
         302,
@@ -405,7 +414,16 @@ EXPECTED_GET = {
     ),  # fmt: skip
     "api/v1/cases/<str:number>/evaluations/": (401, 403, 404, 200, 200, 404, 200, 200, 404, 404),
     "api/v1/cases/<str:number>/evaluations/imports/<int:pk>/": (
-        401, 403, 404, 200, 200, 404, 200, 200, 404, 404,
+        401,
+        403,
+        404,
+        200,
+        200,
+        404,
+        200,
+        200,
+        404,
+        404,
     ),  # fmt: skip
     # A revised version's documentation carried forward, and a draft finding edited or
     # deleted (POST only); the finding's API answers whoever sees the case.
