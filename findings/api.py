@@ -363,15 +363,20 @@ class InspectImportStateSerializer(serializers.ModelSerializer):
         ]
 
 
+def _internal_case(request, number: str):
+    """The case, for CAISI staff only: evaluation runs and their imports are internal."""
+    case = get_case(request, number)
+    if not can_see_internal(request.user):
+        raise exceptions.PermissionDenied("Evaluation runs are internal to CAISI.")
+    return case
+
+
 @accepts_uploads("INSPECT_LOG_MAX_BYTES")
 class EvaluationView(PortalAPIView):
     parser_classes = [BoundedJSONParser, UploadPipelineParser, BoundedFormParser]
 
     def _case(self, request, number):
-        case = get_case(request, number)
-        if not can_see_internal(request.user):
-            raise exceptions.PermissionDenied("Evaluation runs are internal to CAISI.")
-        return case
+        return _internal_case(request, number)
 
     @extend_schema(
         operation_id="evaluations_list",
@@ -441,9 +446,7 @@ class InspectImportView(PortalAPIView):
         responses={200: InspectImportStateSerializer, **problems(403, *READ_PROBLEMS)},
     )
     def get(self, request, number: str, pk: int):
-        case = get_case(request, number)
-        if not can_see_internal(request.user):
-            raise exceptions.PermissionDenied("Evaluation runs are internal to CAISI.")
+        case = _internal_case(request, number)
         queued = case.inspect_imports.filter(pk=pk).first()
         if queued is None:
             raise exceptions.NotFound("This case has no Inspect log import with that id.")

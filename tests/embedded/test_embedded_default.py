@@ -14,20 +14,25 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 def test_every_page_answers_every_demo_user_on_sqlite(tmp_path):
-    result = subprocess.run(  # noqa: S603 - fixed arguments
-        [sys.executable, "-m", "tests.embedded.walk"],
-        cwd=ROOT,
-        env=_sqlite_env(tmp_path),
-        capture_output=True,
-        text=True,
-        timeout=600,
-    )
-    assert result.returncode == 0, result.stderr[-3000:]
-    report = json.loads(result.stdout.strip().splitlines()[-1])
+    report = _on_sqlite(tmp_path, "tests.embedded.walk", timeout=600)
     assert report["errors"] == []
     assert report["answered"] > 500  # six people, every page, every case
     first, second = report["swept"]
     assert first > 0 and second == 0  # the sweep's SQLite path sends each reminder once
+
+
+def _on_sqlite(tmp_path, module: str, *args: str, timeout: int) -> dict:
+    """Run a module of tests/embedded as `make run` would serve it; return the JSON it printed."""
+    result = subprocess.run(  # noqa: S603 - fixed arguments
+        [sys.executable, "-m", module, *args],
+        cwd=ROOT,
+        env=_sqlite_env(tmp_path),
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    return json.loads(result.stdout.strip().splitlines()[-1])
 
 
 def _sqlite_env(tmp_path) -> dict[str, str]:
@@ -69,17 +74,14 @@ def _logs_of_every_kind(folder: Path) -> dict[str, Path]:
 def test_every_kind_of_inspect_log_imports_on_sqlite_by_page_and_by_api(tmp_path):
     for_page = _logs_of_every_kind(tmp_path / "page")
     for_api = _logs_of_every_kind(tmp_path / "api")
-    result = subprocess.run(  # noqa: S603 - fixed arguments
-        [sys.executable, "-m", "tests.embedded.inspect_import", *map(str, for_page.values())]
-        + ["--", *map(str, for_api.values())],
-        cwd=ROOT,
-        env=_sqlite_env(tmp_path),
-        capture_output=True,
-        text=True,
+    by_name = _on_sqlite(
+        tmp_path,
+        "tests.embedded.inspect_import",
+        *map(str, for_page.values()),
+        "--",
+        *map(str, for_api.values()),
         timeout=900,
     )
-    assert result.returncode == 0, result.stderr[-3000:]
-    by_name = json.loads(result.stdout.strip().splitlines()[-1])
     report = {kind: by_name[path.name] for kind, path in for_page.items()}
     for way in ("page", "api"):
         verdict = {name: answers[way] for name, answers in report.items()}
