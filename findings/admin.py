@@ -7,6 +7,7 @@ from findings.models import (
     EvaluationSample,
     Finding,
     FindingResponse,
+    InspectImport,
 )
 
 
@@ -41,3 +42,11 @@ class EvaluationSampleAdmin(ReadOnlyAdmin):
     list_display = ["run", "sample_id", "epoch"]
     list_select_related = ["run"]
     search_fields = ["sample_id"]
+
+
+@admin.register(InspectImport)
+class InspectImportAdmin(ReadOnlyAdmin):
+    list_display = ["case", "name", "size", "state", "created_at", "finished_at"]
+    list_filter = ["state"]
+    list_select_related = ["case"]
+    search_fields = ["case__number", "name", "sha256"]

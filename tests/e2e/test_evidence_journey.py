@@ -2,7 +2,6 @@
 viewer and cited by sample in a finding, at desktop and at phone width."""
 
 import os
-from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 from django.urls import reverse
@@ -19,12 +18,6 @@ def shot(page, artifacts_dir, name):
     page.screenshot(path=os.path.join(artifacts_dir, f"evidence-{name}.png"), full_page=True)
 
 
-def written_apart(folder, kind, log_format):
-    """Write an Inspect log in a thread of its own: Playwright's event loop runs in this one."""
-    with ThreadPoolExecutor(1) as pool:
-        return pool.submit(write_log, folder, kind, log_format).result()
-
-
 def test_an_evaluator_imports_reads_and_cites_a_real_inspect_log(
     page, live_server, sign_in, case_at, cast, artifacts_dir, settings, tmp_path
 ):
@@ -32,7 +25,7 @@ def test_an_evaluator_imports_reads_and_cites_a_real_inspect_log(
     case = case_at("testing")
     assign_evaluator(case=case, actor=cast.manager, evaluator=cast.evaluator)
     base = live_server.url
-    log = written_apart(tmp_path, "one_error", "eval")
+    log = write_log(tmp_path, "one_error", "eval")
 
     sign_in(page, cast.evaluator.email)
     page.goto(f"{base}{reverse('findings:evaluation_import', args=[case.number])}")

@@ -5,8 +5,10 @@ so the targets below decide which samples score correct.
 """
 
 import contextlib
+import functools
 import json
 import math
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from inspect_ai import Epochs, Task, task
@@ -145,6 +147,19 @@ RUNS = {
 }
 
 
+def in_a_thread_of_its_own(function):
+    """Run Inspect apart from the caller's thread: a running event loop there (Playwright's,
+    in a browser test earlier in the same process) would make Inspect refuse to start."""
+
+    @functools.wraps(function)
+    def apart(*args, **kwargs):
+        with ThreadPoolExecutor(1) as pool:
+            return pool.submit(function, *args, **kwargs).result()
+
+    return apart
+
+
+@in_a_thread_of_its_own
 def write_log(folder: Path, kind: str, log_format: str) -> Path:
     """Run one task of RUNS offline and return the log Inspect wrote ("eval" or "json")."""
     task_function, options = RUNS[kind]
@@ -163,6 +178,7 @@ def write_log(folder: Path, kind: str, log_format: str) -> Path:
     return written
 
 
+@in_a_thread_of_its_own
 def write_all_logs(folder: Path) -> dict[str, Path]:
     """Run each task offline and return its logs by kind: "<kind>.eval" and "<kind>.json"."""
     logs = {
