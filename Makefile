@@ -9,7 +9,7 @@ STAMP := $(VENV)/.installed
 TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/caisi
 TEST_BROKER_URL ?= redis://127.0.0.1:6379/0
 
-.PHONY: run test lint install migrate seed clean provision provision-run
+.PHONY: run test lint install migrate seed clean provision provision-run assets
 
 $(STAMP): pyproject.toml constraints.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -49,6 +49,12 @@ lint: $(STAMP)
 	$(VENV)/bin/lint-imports
 	$(PY) scripts/import_cycles.py
 	$(PY) manage.py makemigrations --check --dry-run
+
+# The U.S. Web Design System assets (frontend/ -> static/uswds/, and axe-core
+# for the browser tests). Needs Node 20 and npm; the output is committed, so
+# `make run` and `make test` need neither.
+assets:
+	cd frontend && npm ci --no-audit --no-fund && npm run build
 
 clean:
 	rm -rf $(VENV) db.sqlite3 media test-artifacts

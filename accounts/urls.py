@@ -31,3 +31,10 @@ urlpatterns += [
         name="recovery_codes_renew",
     ),
 ]
+
+# The idle-timeout warning's "Stay signed in".
+from accounts import session_views  # noqa: E402
+
+urlpatterns += [
+    path("accounts/session/stay/", session_views.stay_signed_in, name="stay_signed_in"),
+]

@@ -61,7 +61,6 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "crispy_forms",
-    "crispy_bootstrap5",
     "django_otp",
     "django_otp.plugins.otp_totp",
     "django_otp.plugins.otp_static",
@@ -119,6 +118,7 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "notifications.services.unread_count",
                 "accounts.context_processors.sign_in_state",
+                "core.pages.site_identity",
             ],
         },
     },
@@ -199,8 +199,26 @@ if env("AWS_STORAGE_BUCKET_NAME"):
         },
     }
 
-CRISPY_ALLOWED_TEMPLATE_PACKS = "bootstrap5"
-CRISPY_TEMPLATE_PACK = "bootstrap5"
+# The identifier at the foot of every page (USWDS): the agency and the links
+# every federal site carries. The accessibility statement and privacy notice
+# default to the portal's own pages.
+AGENCY_NAME = env("AGENCY_NAME", "Center for AI Standards and Innovation (CAISI)")
+AGENCY_PARENT_NAME = env("AGENCY_PARENT_NAME", "U.S. Department of Commerce")
+AGENCY_URL = env("AGENCY_URL", "https://www.nist.gov/caisi")
+ABOUT_URL = env("ABOUT_URL", "https://www.nist.gov/caisi")
+ACCESSIBILITY_URL = env("ACCESSIBILITY_URL", "/accessibility/")
+FOIA_URL = env("FOIA_URL", "https://www.nist.gov/foia")
+NO_FEAR_ACT_URL = env("NO_FEAR_ACT_URL", "https://www.commerce.gov/cr/reports-and-resources/no-fear-act")
+PRIVACY_URL = env("PRIVACY_URL", "/privacy/")
+USAGOV_URL = env("USAGOV_URL", "https://www.usa.gov/")
+ACCESSIBILITY_CONTACT_EMAIL = env("ACCESSIBILITY_CONTACT_EMAIL", "caisi-portal@nist.gov")
+
+# A refused CSRF check shows the portal's own page, which keeps what was typed.
+CSRF_FAILURE_VIEW = "core.pages.csrf_failure"
+
+# USWDS form groups, written in the project: templates/uswds/.
+CRISPY_ALLOWED_TEMPLATE_PACKS = ("uswds",)
+CRISPY_TEMPLATE_PACK = "uswds"
 
 EMAIL_BACKEND = env("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
 EMAIL_HOST = env("EMAIL_HOST", "localhost")

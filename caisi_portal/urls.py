@@ -7,9 +7,12 @@ from rest_framework.permissions import AllowAny
 from accounts import password_views
 from caisi_portal import api_urls
 from caisi_portal.health import healthz
+from core import pages
 
 urlpatterns = [
     path("healthz", healthz, name="healthz"),
+    path("accessibility/", pages.accessibility_statement, name="accessibility"),
+    path("privacy/", pages.privacy_notice, name="privacy"),
     path("admin/", admin.site.urls),
     path("api/v1/", include(api_urls.urls())),
     path(

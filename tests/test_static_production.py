@@ -18,7 +18,8 @@ import pytest
 from tests.test_deployment import production_environ
 
 ROOT = Path(__file__).resolve().parent.parent
-VENDOR = ROOT / "static" / "vendor"
+# Files built or copied from npm packages: USWDS (make assets) and Chart.js.
+VENDORED = (ROOT / "static" / "vendor", ROOT / "static" / "uswds")
 # What the TLS proxy in front of the deployment adds (USE_X_FORWARDED_PROTO=1).
 PROXY_HEADERS = {"X-Forwarded-Proto": "https"}
 
@@ -26,13 +27,13 @@ PROXY_HEADERS = {"X-Forwarded-Proto": "https"}
 def test_every_vendored_source_map_reference_names_a_shipped_file():
     """The manifest storage follows each sourceMappingURL; a missing map fails collectstatic."""
     references = 0
-    for path in sorted(VENDOR.rglob("*")):
+    for path in sorted(path for folder in VENDORED for path in folder.rglob("*")):
         if path.suffix not in {".js", ".css"}:
             continue
         for name in re.findall(r"sourceMappingURL=([^\s*]+)", path.read_text(errors="replace")):
             references += 1
             assert (path.parent / name).is_file(), f"{path.relative_to(ROOT)} names {name}"
-    assert references >= 3  # Bootstrap's CSS and JS, Chart.js
+    assert references >= 3  # USWDS's two scripts, Chart.js
 
 
 def free_port() -> int:
@@ -148,7 +149,7 @@ def test_collectstatic_with_debug_off_then_gunicorn_serves_the_hashed_files(
         assert re.search(r"\.[0-9a-f]{12}\.(css|js)$", url), url
         assert url in hashed, url
 
-    stylesheet = next(url for url in urls if "bootstrap" in url and url.endswith(".css"))
+    stylesheet = next(url for url in urls if "uswds" in url and url.endswith(".css"))
     status, headers, body = get(port, stylesheet)
     assert status == 200
     assert body == (static_root / stylesheet.removeprefix("/static/")).read_bytes()

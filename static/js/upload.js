@@ -19,13 +19,13 @@
       ["dragenter", "dragover"].forEach(function (name) {
         zone.addEventListener(name, function (event) {
           event.preventDefault();
-          zone.classList.add("bg-primary-subtle", "border-primary");
+          zone.classList.add("bg-primary-lighter", "border-primary");
         });
       });
       ["dragleave", "drop"].forEach(function (name) {
         zone.addEventListener(name, function (event) {
           event.preventDefault();
-          zone.classList.remove("bg-primary-subtle", "border-primary");
+          zone.classList.remove("bg-primary-lighter", "border-primary");
         });
       });
       zone.addEventListener("drop", function (event) {

@@ -83,7 +83,7 @@ def test_staff_enrols_with_qr_and_key_and_sees_recovery_codes_once(client, cast)
     done = client.post(reverse("accounts:mfa_enrol"), {"code": code_for(key)})
     assert done.status_code == 302
     shown = client.get(done["Location"])
-    codes = re.findall(r"<li class=\"col\">([a-z2-7]{8})</li>", shown.content.decode())
+    codes = re.findall(r"<li class=\"grid-col-6\">([a-z2-7]{8})</li>", shown.content.decode())
     assert len(codes) == 10
     assert set(codes) == set(
         StaticToken.objects.filter(device__user=cast.manager).values_list("token", flat=True)
@@ -221,7 +221,7 @@ def test_renewing_recovery_codes_replaces_the_old_ones(client, cast):
     client.post(reverse("accounts:mfa_verify"), {"code": current_totp_code(device)})
     response = client.post(reverse("accounts:recovery_codes_renew"))
     new = re.findall(
-        r'<li class="col">([a-z2-7]{8})</li>', client.get(response["Location"]).content.decode()
+        r'<li class="grid-col-6">([a-z2-7]{8})</li>', client.get(response["Location"]).content.decode()
     )
     assert len(new) == 10 and not set(new) & set(old)
 

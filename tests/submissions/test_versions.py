@@ -146,7 +146,7 @@ def test_compare_shows_field_and_document_differences(client, liaison, manager, 
     assert response.status_code == 200
     assert "aaa" in page and "bbb" in page
     assert "plan-v1.pdf" in page and "plan-v2.pdf" in page
-    assert page.count('class="table-warning"') >= 2  # VCS reference and the plan differ
+    assert page.count('class="portal-row--differs"') >= 2  # VCS reference and the plan differ
 
 
 def test_compare_is_a_404_for_an_unassigned_evaluator(client, evaluator, case_at):

@@ -1,0 +1,193 @@
+"""Every role's pages in Chromium, in the states they reach (empty, filled, with errors),
+checked with axe-core (WCAG 2.1 A/AA, every impact) at 1280 and 320 px wide, and for
+sideways scrolling at 320 px (WCAG 1.4.10). Screenshots go to the artifacts folder."""
+
+import pytest
+from django.urls import reverse
+
+from clearance.models import ClearanceStatement
+from findings.models import EvaluationRun, Finding
+from submissions.models import AccessGrant
+from tests.e2e.accessibility import check_page
+
+pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
+
+
+def walk(page, base, artifacts_dir, pages) -> list[str]:
+    """Open each (name, path) and check it; return every problem found."""
+    problems: list[str] = []
+    for name, path in pages:
+        response = page.goto(base + path)
+        assert response is not None and response.status < 500, (name, path)
+        check_page(page, artifacts_dir, name, problems)
+    return problems
+
+
+def submit_empty(page, form_selector: str) -> None:
+    """Send a form with its required fields left empty (the browser's own check is off)."""
+    page.eval_on_selector(form_selector, "form => form.setAttribute('novalidate', '')")
+    page.click(f"{form_selector} button[type=submit]")
+    page.wait_for_load_state()
+
+
+def test_anonymous_pages_pass_axe_and_reflow(page, live_server, artifacts_dir, case_at):
+    case = case_at("cleared")
+    statement = ClearanceStatement.objects.get(case=case)
+    problems = walk(
+        page,
+        live_server.url,
+        artifacts_dir,
+        [
+            ("sign-in", reverse("login")),
+            ("password reset", reverse("password_reset")),
+            ("accessibility statement", reverse("accessibility")),
+            ("privacy notice", reverse("privacy")),
+            ("public verification", reverse("verify", args=[statement.verification_code])),
+            ("unknown verification code", reverse("verify", args=["no-such-code"])),
+            ("not found", "/no/such/page/"),
+        ],
+    )
+    page.goto(live_server.url + reverse("login"))
+    page.fill("input[name=username]", "nobody@example.org")
+    page.fill("input[name=password]", "wrong password")
+    page.click("button[type=submit]")
+    page.wait_for_load_state()
+    check_page(page, artifacts_dir, "sign-in with errors", problems)
+    assert not problems, "\n\n".join(problems)
+
+
+def test_liaison_pages_pass_axe_and_reflow(
+    page, live_server, sign_in, cast, case_at, artifacts_dir
+):
+    base = live_server.url
+    problems: list[str] = []
+    # A company with no case yet: the empty dashboard.
+    sign_in(page, cast.other_liaison.email)
+    check_page(page, artifacts_dir, "liaison dashboard empty", problems)
+    page.click("button:has-text('Sign out')")
+
+    draft = case_at("intake", title="Draft review")
+    testing = case_at("findings", title="Findings review")
+    grant = AccessGrant.objects.filter(case=testing).first()
+    sign_in(page, cast.liaison.email)
+    problems += walk(
+        page,
+        base,
+        artifacts_dir,
+        [
+            ("liaison dashboard", reverse("cases:dashboard")),
+            ("new case", reverse("cases:new")),
+            ("intake form", reverse("cases:intake", args=[draft.number])),
+            ("case page at intake", draft.get_absolute_url()),
+            ("case page with findings", testing.get_absolute_url()),
+            ("documents", reverse("submissions:documents", args=[testing.number])),
+            ("document upload", reverse("submissions:document_upload", args=[testing.number])),
+            ("new version", reverse("submissions:version_new", args=[testing.number])),
+            ("new access grant", reverse("submissions:grant_new", args=[testing.number])),
+            ("checklist", reverse("submissions:checklist", args=[testing.number])),
+            ("notifications", reverse("notifications:notifications")),
+            ("api tokens", reverse("accounts:api_tokens")),
+            ("webhooks", reverse("webhooks:webhooks")),
+            ("security settings", reverse("accounts:security")),
+        ]
+        + (
+            [("grant revoke", reverse("submissions:grant_revoke", args=[testing.number, grant.pk]))]
+            if grant
+            else []
+        ),
+    )
+    page.goto(base + reverse("cases:new"))
+    submit_empty(page, "main form")
+    check_page(page, artifacts_dir, "new case with errors", problems)
+    assert not problems, "\n\n".join(problems)
+
+
+def test_case_manager_pages_pass_axe_and_reflow(
+    page, live_server, sign_in, cast, case_at, artifacts_dir
+):
+    base = live_server.url
+    triage = case_at("triage", title="Triage review")
+    testing = case_at("testing", title="Testing review")
+    sign_in(page, cast.manager.email)
+    problems = walk(
+        page,
+        base,
+        artifacts_dir,
+        [
+            ("manager dashboard", reverse("cases:dashboard")),
+            ("triage queue", reverse("cases:desk")),
+            ("desk dashboard", reverse("cases:desk_dashboard")),
+            ("conflicts", reverse("cases:conflicts")),
+            ("case page in triage", triage.get_absolute_url()),
+            ("case page in testing", testing.get_absolute_url()),
+            ("assign evaluators", reverse("cases:evaluators", args=[testing.number])),
+            ("share findings", reverse("cases:action", args=[testing.number, "share_findings"])),
+            ("close case", reverse("cases:action", args=[testing.number, "close_case"])),
+            ("documents to review", reverse("submissions:documents", args=[testing.number])),
+        ],
+    )
+    page.goto(base + reverse("cases:action", args=[testing.number, "close_case"]))
+    submit_empty(page, "main form")
+    check_page(page, artifacts_dir, "close case with errors", problems)
+    assert not problems, "\n\n".join(problems)
+
+
+def test_evaluator_pages_pass_axe_and_reflow(
+    page, live_server, sign_in, cast, case_at, artifacts_dir
+):
+    base = live_server.url
+    case = case_at("findings", title="Evaluated review")
+    run = EvaluationRun.objects.filter(case=case).first()
+    finding = Finding.objects.filter(case=case).first()
+    sign_in(page, cast.evaluator.email)
+    problems = walk(
+        page,
+        base,
+        artifacts_dir,
+        [
+            ("evaluator dashboard", reverse("cases:dashboard")),
+            ("evaluator case page", case.get_absolute_url()),
+            ("new evaluation", reverse("findings:evaluation_new", args=[case.number])),
+            ("evaluation", reverse("findings:evaluation", args=[case.number, run.pk])),
+            ("new finding", reverse("findings:finding_new", args=[case.number])),
+            ("finding", reverse("findings:finding", args=[case.number, finding.pk])),
+        ],
+    )
+    page.goto(base + reverse("findings:finding_new", args=[case.number]))
+    submit_empty(page, "main form")
+    check_page(page, artifacts_dir, "new finding with errors", problems)
+    assert not problems, "\n\n".join(problems)
+
+
+def test_official_and_auditor_pages_pass_axe_and_reflow(
+    page, live_server, sign_in, cast, case_at, artifacts_dir
+):
+    base = live_server.url
+    cleared = case_at("cleared", title="Cleared review")
+    sign_in(page, cast.official.email)
+    problems = walk(
+        page,
+        base,
+        artifacts_dir,
+        [
+            ("official dashboard", reverse("cases:dashboard")),
+            ("official case page cleared", cleared.get_absolute_url()),
+            (
+                "revoke clearance",
+                reverse("cases:action", args=[cleared.number, "revoke_clearance"]),
+            ),
+        ],
+    )
+    page.click("nav button[type=submit]")
+    sign_in(page, cast.auditor.email)
+    problems += walk(
+        page,
+        base,
+        artifacts_dir,
+        [
+            ("auditor dashboard", reverse("cases:dashboard")),
+            ("auditor case page", cleared.get_absolute_url()),
+            ("auditor desk dashboard", reverse("cases:desk_dashboard")),
+        ],
+    )
+    assert not problems, "\n\n".join(problems)
