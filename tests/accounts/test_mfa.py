@@ -221,7 +221,8 @@ def test_renewing_recovery_codes_replaces_the_old_ones(client, cast):
     client.post(reverse("accounts:mfa_verify"), {"code": current_totp_code(device)})
     response = client.post(reverse("accounts:recovery_codes_renew"))
     new = re.findall(
-        r'<li class="grid-col-6">([a-z2-7]{8})</li>', client.get(response["Location"]).content.decode()
+        r'<li class="grid-col-6">([a-z2-7]{8})</li>',
+        client.get(response["Location"]).content.decode(),
     )
     assert len(new) == 10 and not set(new) & set(old)
 
