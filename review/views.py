@@ -24,6 +24,7 @@ from core.web import run_form, submitted
 from review import policy, services
 from review.forms import ActionForm
 from review.lifecycle import TRANSITIONS, Action, actions_from
+from review.tasks_for import tasks_for, waiting_on
 
 
 @login_required
@@ -38,7 +39,11 @@ def dashboard(request):
     return render(
         request,
         "cases/dashboard.html",
-        {"page": page, "can_create": access.can_create_case(request.user)},
+        {
+            "page": page,
+            "can_create": access.can_create_case(request.user),
+            "tasks": tasks_for(request.user),
+        },
     )
 
 
@@ -71,6 +76,7 @@ def case_detail(request, number):
     events = CaseEvent.objects.filter(case=case).select_related("actor").order_by("-seq")
     if not access.can_see_internal(request.user):
         events = events.filter(internal=False)
+    tasks = tasks_for(request.user, case=case)
     return render(
         request,
         "cases/case_detail.html",
@@ -84,6 +90,9 @@ def case_detail(request, number):
             # The findings panel offers the share; whether this person may is the table's.
             "can_share_findings": policy.can_take(request.user, case, Action.SHARE_FINDINGS),
             "can_export_record": policy.can_export_record(request.user, case),
+            "tasks": tasks,
+            "tasks_heading": "What you must do now",
+            "waiting_on": waiting_on(case, has_tasks=bool(tasks)),
         },
     )
 
