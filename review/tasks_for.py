@@ -67,6 +67,11 @@ def _cases(user, case: Case | None):
     return cases.filter(pk=case.pk) if case is not None else cases
 
 
+def _may(case: Case | None, *statuses) -> bool:
+    """Whether a list is worth reading: on one case, only in the statuses it can occur in."""
+    return case is None or case.status in statuses
+
+
 def _url(name: str, case: Case, **kwargs) -> str:
     return reverse(name, kwargs={"number": case.number, **kwargs})
 
@@ -74,11 +79,15 @@ def _url(name: str, case: Case, **kwargs) -> str:
 # --- the company -------------------------------------------------------------------------
 
 
-def _liaison_tasks(user, case: Case | None) -> list[Task]:
+def _liaison_tasks(user, case: Case | None, ready: frozenset[str] | None) -> list[Task]:
     cases = _cases(user, case)
+    if case is None:
+        drafts = cases.filter(status=Status.INTAKE).order_by("created_at")[:LIMIT]
+    else:  # the page has the case already
+        drafts = [case] if case.status == Status.INTAKE else []
     tasks = [
         Task(c, "Complete the intake and submit it to CAISI", _url("cases:intake", c))
-        for c in cases.filter(status=Status.INTAKE).order_by("created_at")[:LIMIT]
+        for c in drafts
     ]
     tasks += [
         Task(
@@ -107,6 +116,8 @@ def _liaison_tasks(user, case: Case | None) -> list[Task]:
         .order_by("uploaded_at")[:LIMIT]
     ]
     days = dt.timedelta(days=settings.FINDING_RESPONSE_DAYS)
+    if not _may(case, Status.TESTING, Status.FINDINGS, Status.CLEARED):
+        return tasks
     tasks += [
         Task(
             f.case,
@@ -141,7 +152,7 @@ def _liaison_tasks(user, case: Case | None) -> list[Task]:
 # --- CAISI -------------------------------------------------------------------------------
 
 
-def _manager_tasks(user, case: Case | None) -> list[Task]:
+def _manager_tasks(user, case: Case | None, ready: frozenset[str] | None) -> list[Task]:
     cases = _cases(user, case)
     mine = cases.filter(case_manager=user)
     # Triage is any case manager's; verifying access is the assigned one's: one read for both.
@@ -149,12 +160,22 @@ def _manager_tasks(user, case: Case | None) -> list[Task]:
         Status.TRIAGE: ("Triage the case and name its case manager", "assign_case_manager"),
         Status.ACCESS: ("Verify the model access", "verify_access"),
     }
+    waiting = Q(status=Status.TRIAGE) | Q(status=Status.ACCESS, case_manager=user)
+    if case is None:
+        steps_due = cases.filter(waiting).order_by("status_changed_at", "pk")[:LIMIT]
+    else:  # the page has the case already
+        steps_due = [
+            c
+            for c in [case]
+            if c.status == Status.TRIAGE
+            or (c.status == Status.ACCESS and c.case_manager_id == user.pk)
+        ]
     tasks = [
         Task(c, steps[c.status][0], _url("cases:action", c, action=steps[c.status][1]))
-        for c in cases.filter(
-            Q(status=Status.TRIAGE) | Q(status=Status.ACCESS, case_manager=user)
-        ).order_by("status_changed_at", "pk")[:LIMIT]
+        for c in steps_due
     ]
+    if case is not None and case.case_manager_id != user.pk:
+        return tasks
     tasks += [
         Task(
             d.case,
@@ -190,7 +211,9 @@ def _no_run_on_version_under_test(cases):
     )
 
 
-def _evaluator_tasks(user, case: Case | None) -> list[Task]:
+def _evaluator_tasks(user, case: Case | None, ready: frozenset[str] | None) -> list[Task]:
+    if not _may(case, Status.TESTING):
+        return []
     return [
         Task(
             c,
@@ -203,22 +226,35 @@ def _evaluator_tasks(user, case: Case | None) -> list[Task]:
     ]
 
 
-def _official_tasks(user, case: Case | None) -> list[Task]:
+def _official_tasks(user, case: Case | None, ready: frozenset[str] | None) -> list[Task]:
+    if not _may(case, Status.FINDINGS):
+        return []
     cases = _cases(user, case).filter(status=Status.FINDINGS)
+    if ready is not None:  # the case page judged the gate already
+        tasks = [_ready_for_clearance(case)] if Action.ISSUE_CLEARANCE in ready else []
+        return tasks + _answers_awaiting_decision(cases)
     # The database rules out what the gate surely refuses; the gate itself decides the rest.
     candidates = cases.exclude(
         Exists(Finding.objects.filter(case=OuterRef("pk")).blocking())
     ).exclude(Exists(ClarificationRequest.objects.open().filter(case=OuterRef("pk"))))
     tasks = [
-        Task(
-            c,
-            "Issue the clearance statement: the clearance gate is clear",
-            _url("cases:action", c, action=Action.ISSUE_CLEARANCE),
-        )
+        _ready_for_clearance(c)
         for c in candidates.order_by("status_changed_at")[:READY_CHECKED]
         if not services.gate_blockers(c, Action.ISSUE_CLEARANCE)
     ]
-    tasks += [
+    return tasks + _answers_awaiting_decision(cases)
+
+
+def _ready_for_clearance(case: Case) -> Task:
+    return Task(
+        case,
+        "Issue the clearance statement: the clearance gate is clear",
+        _url("cases:action", case, action=Action.ISSUE_CLEARANCE),
+    )
+
+
+def _answers_awaiting_decision(cases) -> list[Task]:
+    return [
         Task(
             r.finding.case,
             f"The company's answer to “{r.finding.title}” awaits CAISI's decision",
@@ -230,7 +266,6 @@ def _official_tasks(user, case: Case | None) -> list[Task]:
         .select_related("finding__case")
         .order_by("responded_at")[:LIMIT]
     ]
-    return tasks
 
 
 BY_ROLE = {
@@ -241,12 +276,15 @@ BY_ROLE = {
 }
 
 
-def tasks_for(user, case: Case | None = None) -> list[Task]:
-    """Return what waits on this person (on one case, if named), the earliest due first."""
-    compute = BY_ROLE.get(user.role)
-    if compute is None or not user.is_authenticated:
+def tasks_for(user, case: Case | None = None, *, ready: frozenset[str] | None = None) -> list[Task]:
+    """Return what waits on this person (on one case, if named), the earliest due first.
+
+    `ready` names the actions whose gate the caller found open on `case`, so a
+    page that has judged the gates does not judge them twice.
+    """
+    if not user.is_authenticated or user.role not in BY_ROLE:
         return []
-    tasks = compute(user, case)
+    tasks = BY_ROLE[user.role](user, case, ready)
     never = dt.date.max
     return sorted(tasks, key=lambda t: (t.due or never, t.case.number))
 

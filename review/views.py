@@ -6,7 +6,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.db.models import F
+from django.db.models import F, prefetch_related_objects
 from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
@@ -70,13 +70,35 @@ def _action_options(user, case: Case) -> list[dict]:
     ]
 
 
+# The case page shows this many timeline entries; older ones are a link away.
+TIMELINE_PAGE = 50
+
+
+def timeline_page(user, case: Case, before: str | None) -> tuple[list[CaseEvent], int | None]:
+    """Return a page of the timeline, newest first, and the seq to read older entries from.
+
+    Paged by sequence number, not by offset: a case with thousands of entries
+    costs one indexed read per page, and no count.
+    """
+    events = CaseEvent.objects.filter(case=case).select_related("actor").order_by("-seq")
+    if not access.can_see_internal(user):
+        events = events.filter(internal=False)
+    if before and before.isdigit():
+        events = events.filter(seq__lt=int(before))
+    rows = list(events[: TIMELINE_PAGE + 1])
+    older = rows[TIMELINE_PAGE - 1].seq if len(rows) > TIMELINE_PAGE else None
+    return rows[:TIMELINE_PAGE], older
+
+
 @login_required
 def case_detail(request, number):
     case = get_visible_case(request.user, number)
-    events = CaseEvent.objects.filter(case=case).select_related("actor").order_by("-seq")
-    if not access.can_see_internal(request.user):
-        events = events.filter(internal=False)
-    tasks = tasks_for(request.user, case=case)
+    # Read once for the clock and the pause shown on the page (each asks for them).
+    prefetch_related_objects([case], "clock_pauses")
+    events, older = timeline_page(request.user, case, request.GET.get("before"))
+    actions = _action_options(request.user, case)
+    ready = frozenset(o["transition"].action.value for o in actions if not o["blockers"])
+    tasks = tasks_for(request.user, case=case, ready=ready)
     return render(
         request,
         "cases/case_detail.html",
@@ -84,7 +106,9 @@ def case_detail(request, number):
             "case": case,
             "steps": STEPS,
             "events": events,
-            "actions": _action_options(request.user, case),
+            "timeline_older": older,
+            "timeline_paged": bool(request.GET.get("before")),
+            "actions": actions,
             "can_edit_intake": access.can_edit_intake(request.user, case),
             "can_see_internal": access.can_see_internal(request.user),
             # The findings panel offers the share; whether this person may is the table's.
