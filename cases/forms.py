@@ -3,6 +3,40 @@ from django.utils import timezone
 
 from cases.intake import INTAKE_EDITABLE, INTAKE_SECTIONS
 from cases.models import Case
+from cases.quantities import format_parameter_count, parse_parameter_count
+
+
+class ParameterCountInput(forms.TextInput):
+    def format_value(self, value):
+        # A saved count comes back as a number: show it as people write it.
+        if isinstance(value, int):
+            return format_parameter_count(value)
+        return super().format_value(value)
+
+
+class ParameterCountField(forms.Field):
+    """A parameter count typed as 70B, 1.2T or 400000000000, kept as a whole number."""
+
+    widget = ParameterCountInput(attrs={"inputmode": "text", "autocomplete": "off"})
+    default_error_messages = {
+        "invalid": "Write the count as a whole number or with K, M, B or T, e.g. 70B or 1.2T.",
+        "too_large": "That is more parameters than the portal can record.",
+    }
+    # The largest number the database column holds.
+    LARGEST = 2**63 - 1
+
+    def to_python(self, value):
+        if value in (None, ""):
+            return None
+        if isinstance(value, int):
+            return value
+        try:
+            count = parse_parameter_count(str(value))
+        except ValueError:
+            raise forms.ValidationError(self.error_messages["invalid"], code="invalid") from None
+        if count > self.LARGEST:
+            raise forms.ValidationError(self.error_messages["too_large"], code="too_large")
+        return count
 
 
 class NewCaseForm(forms.Form):
@@ -18,12 +52,17 @@ class IntakeForm(forms.ModelForm):
     # The packaging of the submitted version is recorded with the version itself.
     SECTIONS = INTAKE_SECTIONS
 
+    parameter_count = ParameterCountField(
+        required=False,
+        label="Parameter count",
+        help_text="Total parameters: 70B, 1.2T or the whole number (400000000000).",
+    )
+
     class Meta:
         model = Case
         fields = INTAKE_EDITABLE
         labels = {"title": "Review title", "intended_uses": "Intended use cases"}
         help_texts = {
-            "parameter_count": "Total parameters, as a whole number (70000000000 for 70B).",
             "modality": "For example text, text and images, speech.",
             "planned_release_date": "When you plan to release the model publicly.",
         }

@@ -6,7 +6,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.db.models import F
+from django.db.models import F, prefetch_related_objects
 from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
@@ -24,6 +24,7 @@ from core.web import run_form, submitted
 from review import policy, services
 from review.forms import ActionForm
 from review.lifecycle import TRANSITIONS, Action, actions_from
+from review.tasks_for import tasks_for, waiting_on
 
 
 @login_required
@@ -38,7 +39,11 @@ def dashboard(request):
     return render(
         request,
         "cases/dashboard.html",
-        {"page": page, "can_create": access.can_create_case(request.user)},
+        {
+            "page": page,
+            "can_create": access.can_create_case(request.user),
+            "tasks": tasks_for(request.user),
+        },
     )
 
 
@@ -65,12 +70,35 @@ def _action_options(user, case: Case) -> list[dict]:
     ]
 
 
+# The case page shows this many timeline entries; older ones are a link away.
+TIMELINE_PAGE = 50
+
+
+def timeline_page(user, case: Case, before: str | None) -> tuple[list[CaseEvent], int | None]:
+    """Return a page of the timeline, newest first, and the seq to read older entries from.
+
+    Paged by sequence number, not by offset: a case with thousands of entries
+    costs one indexed read per page, and no count.
+    """
+    events = CaseEvent.objects.filter(case=case).select_related("actor").order_by("-seq")
+    if not access.can_see_internal(user):
+        events = events.filter(internal=False)
+    if before and before.isdigit():
+        events = events.filter(seq__lt=int(before))
+    rows = list(events[: TIMELINE_PAGE + 1])
+    older = rows[TIMELINE_PAGE - 1].seq if len(rows) > TIMELINE_PAGE else None
+    return rows[:TIMELINE_PAGE], older
+
+
 @login_required
 def case_detail(request, number):
     case = get_visible_case(request.user, number)
-    events = CaseEvent.objects.filter(case=case).select_related("actor").order_by("-seq")
-    if not access.can_see_internal(request.user):
-        events = events.filter(internal=False)
+    # Read once for the clock and the pause shown on the page (each asks for them).
+    prefetch_related_objects([case], "clock_pauses")
+    events, older = timeline_page(request.user, case, request.GET.get("before"))
+    actions = _action_options(request.user, case)
+    ready = frozenset(o["transition"].action.value for o in actions if not o["blockers"])
+    tasks = tasks_for(request.user, case=case, ready=ready)
     return render(
         request,
         "cases/case_detail.html",
@@ -78,12 +106,17 @@ def case_detail(request, number):
             "case": case,
             "steps": STEPS,
             "events": events,
-            "actions": _action_options(request.user, case),
+            "timeline_older": older,
+            "timeline_paged": bool(request.GET.get("before")),
+            "actions": actions,
             "can_edit_intake": access.can_edit_intake(request.user, case),
             "can_see_internal": access.can_see_internal(request.user),
             # The findings panel offers the share; whether this person may is the table's.
             "can_share_findings": policy.can_take(request.user, case, Action.SHARE_FINDINGS),
             "can_export_record": policy.can_export_record(request.user, case),
+            "tasks": tasks,
+            "tasks_heading": "What you must do now",
+            "waiting_on": waiting_on(case, has_tasks=bool(tasks)),
         },
     )
 

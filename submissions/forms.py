@@ -5,19 +5,47 @@ from django.utils import timezone
 from submissions.checklist import GROUPS
 from submissions.models import (
     PACKAGE_DOCUMENT_KINDS,
+    SHA256_HEX,
     AccessMethod,
     Document,
     DocumentKind,
     ModelVersion,
     PracticeStatus,
     SafetyReportType,
+    normalize_sha256,
 )
 
 DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 DATETIME = forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M")
 
 
+class Sha256Field(forms.CharField):
+    """A SHA-256 typed bare or as "sha256:<hex>", in either case; cleaned to the stored form."""
+
+    def __init__(self, **kwargs):
+        # Room for the "sha256:" prefix and stray spaces; the stored form is 64 characters.
+        kwargs.setdefault("max_length", 80)
+        super().__init__(**kwargs)
+        self.widget.attrs.update({"autocomplete": "off", "spellcheck": "false"})
+
+    def clean(self, value):
+        value = normalize_sha256(super().clean(value))
+        if value and not SHA256_HEX.match(value):
+            raise forms.ValidationError(
+                'A SHA-256 is 64 hexadecimal characters, with or without "sha256:" before it.',
+                code="invalid",
+            )
+        return value
+
+
 class ModelVersionForm(forms.ModelForm):
+    artifact_sha256 = Sha256Field(
+        label="Artifact SHA-256",
+        required=False,
+        help_text="SHA-256 of the weights archive: 64 hexadecimal characters, "
+        '"sha256:" before them or not.',
+    )
+
     class Meta:
         model = ModelVersion
         fields = [
@@ -29,9 +57,6 @@ class ModelVersionForm(forms.ModelForm):
             "changelog",
         ]
         widgets = {"changelog": forms.Textarea(attrs={"rows": 3})}
-        help_texts = {
-            "artifact_sha256": "SHA-256 of the weights archive, 64 hexadecimal characters.",
-        }
 
 
 class AccessGrantForm(forms.Form):
@@ -105,19 +130,12 @@ class GrantRevokeForm(forms.Form):
 
 
 class ArtifactUploadForm(forms.Form):
-    expected_sha256 = forms.CharField(
+    expected_sha256 = Sha256Field(
         label="Expected SHA-256",
-        min_length=64,
-        max_length=64,
-        help_text="The upload is refused and removed unless the file matches this digest.",
+        help_text="The upload is refused and removed unless the file matches this digest. "
+        "Filled in with the digest the version declares.",
     )
     file = forms.FileField(label="Weights archive", allow_empty_file=True)
-
-    def clean_expected_sha256(self):
-        value = self.cleaned_data["expected_sha256"].strip().lower()
-        if any(ch not in "0123456789abcdef" for ch in value):
-            raise forms.ValidationError("A SHA-256 is 64 hexadecimal characters.")
-        return value
 
 
 class DocumentUploadForm(forms.Form):

@@ -98,7 +98,8 @@ def case_panel(case: Case) -> dict:
         .select_related("revoked_by", "model_version")
         .order_by("-created_at")
     )
-    documents = list(Document.objects.filter(case=case).defer("review_comment"))
+    # The comment is read with the rest: the panel shows it on a document CAISI sent back.
+    documents = list(Document.objects.filter(case=case))
     entries = list(ChecklistEntry.objects.filter(case=case))
     return {
         "versions": versions,

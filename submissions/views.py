@@ -27,7 +27,14 @@ from submissions.forms import (
     GrantRevokeForm,
     ModelVersionForm,
 )
-from submissions.models import AccessGrant, AccessMethod, ChecklistEntry, Document, ModelVersion
+from submissions.models import (
+    AccessGrant,
+    AccessMethod,
+    ChecklistEntry,
+    Document,
+    ModelVersion,
+    as_digest,
+)
 from submissions.selectors import checklist_summary, documentation_completeness
 from submissions.uploads import ascii_fallback
 
@@ -329,7 +336,10 @@ def _artifact_upload(request, number, pk):
     context = {"case": case, "grant": grant}
     template = "submissions/artifact_upload.html"
     if request.method != "POST":
-        return render(request, template, {**context, "form": ArtifactUploadForm()})
+        # The version already declares the digest; the company confirms it, not retypes it.
+        declared = as_digest(grant.model_version.artifact_sha256) if grant.model_version_id else ""
+        form = ArtifactUploadForm(initial={"expected_sha256": declared})
+        return render(request, template, {**context, "form": form})
     return _run_upload(
         request,
         ArtifactUploadForm(request.POST, request.FILES),

@@ -3,10 +3,13 @@ from django import template
 from accounts.models import Role
 from cases.access import can_see_internal
 from cases.models import CaseEvent
+from cases.status import Status
 from incidents import services
 from incidents.models import Incident, MaterialChange
 
 register = template.Library()
+
+AFTER_CLEARANCE = (Status.CLEARED, Status.REVOKED)
 
 # The timeline's verbs that change the deployment: the panel's dated history.
 DEPLOYMENT_VERBS = (
@@ -21,6 +24,9 @@ DEPLOYMENT_VERBS = (
 def after_release_panel(context):
     """Render the case page's deployment, incidents, monitoring reports and material changes."""
     case, user = context["case"], context["user"]
+    if case.status not in AFTER_CLEARANCE:
+        # The panel shows only after clearance: before it, nothing to read.
+        return {"case": case, "user": user}
     return {
         "case": case,
         "user": user,
