@@ -113,8 +113,13 @@ def render_html(statement: ClearanceStatement) -> str:
     )
 
 
+# A federal document is 508 "electronic content": a tagged PDF/UA-1 file (structure
+# tree, language, title shown in the window) that screen readers read in order.
+PDF_VARIANT = "pdf/ua-1"
+
+
 def render_pdf(statement: ClearanceStatement) -> bytes:
-    """Render the statement to an unsigned PDF."""
+    """Render the statement to an unsigned, tagged PDF."""
     from weasyprint import HTML
 
     html = HTML(
@@ -122,7 +127,7 @@ def render_pdf(statement: ClearanceStatement) -> bytes:
         base_url=assets_dir().as_uri() + "/",
         url_fetcher=StatementURLFetcher(),
     )
-    return html.write_pdf()
+    return html.write_pdf(pdf_variant=PDF_VARIANT)
 
 
 def load_signer():

@@ -28,7 +28,7 @@ def test_fetcher_refuses_anything_but_the_statement_assets(url):
 
 def test_fetcher_reads_the_statement_stylesheet_and_inline_data():
     css = StatementURLFetcher().fetch((assets_dir() / "statement.css").as_uri())
-    assert b"size: A4" in css.read()
+    assert b"size: letter" in css.read()
     data = StatementURLFetcher().fetch("data:text/plain;base64,aGVsbG8=")
     assert data.read() == b"hello"
 
