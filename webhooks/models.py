@@ -19,6 +19,11 @@ class Webhook(models.Model):
     secret_encrypted = models.TextField(editable=False)
     active = models.BooleanField(default=True)
     created_at = models.DateTimeField(default=timezone.now)
+    # The last `webhook.test` event its owner asked for, and what the receiver answered.
+    test_requested_at = models.DateTimeField(null=True, blank=True)
+    test_sent_at = models.DateTimeField(null=True, blank=True)
+    test_response_code = models.PositiveIntegerField(null=True, blank=True)
+    test_error = models.CharField(max_length=500, blank=True)
 
     class Meta:
         db_table = "accounts_webhook"

@@ -1,5 +1,6 @@
 """Webhooks: registering receivers, claiming one delivery per event, and sending it signed."""
 
+import base64
 import datetime as dt
 import hashlib
 import hmac
@@ -7,6 +8,7 @@ import json
 import logging
 import secrets
 import time
+import uuid
 from typing import Any
 
 from django.conf import settings
@@ -17,13 +19,25 @@ from django.utils import timezone
 from cases.access import can_see_internal, during_draft
 from cases.models import Case, CaseEvent
 from cases.status import ANNOUNCED_EVENTS
-from core import crypto, netguard
-from core.errors import ActionRefused, BadInput
+from core import crypto, netguard, outbox
+from core.errors import ActionRefused, BadInput, NotAllowed
 from webhooks.models import Webhook, WebhookDelivery
 
 logger = logging.getLogger(__name__)
 
 WEBHOOK_SECRET_PREFIX = "whsec_"  # noqa: S105 - a marker, not a secret
+# Bytes of HMAC key behind each secret (Standard Webhooks: 24 to 64).
+WEBHOOK_KEY_BYTES = 32
+
+
+def new_webhook_secret() -> str:
+    """Return a fresh secret as Standard Webhooks writes one: "whsec_" + base64 of the key."""
+    return WEBHOOK_SECRET_PREFIX + base64.b64encode(secrets.token_bytes(WEBHOOK_KEY_BYTES)).decode()
+
+
+def webhook_key(secret: str) -> bytes:
+    """Return the HMAC key a secret stands for (the base64 after the prefix)."""
+    return base64.b64decode(secret.removeprefix(WEBHOOK_SECRET_PREFIX))
 
 
 @transaction.atomic
@@ -33,7 +47,7 @@ def register_webhook(*, owner, url: str) -> tuple[Webhook, str]:
     check_receiver_url(url)
     if owner.role is None:
         raise ActionRefused("Only a company liaison or CAISI staff can register webhooks.")
-    secret = WEBHOOK_SECRET_PREFIX + secrets.token_urlsafe(32)
+    secret = new_webhook_secret()
     webhook = Webhook.objects.create(owner=owner, url=url, secret_encrypted=crypto.encrypt(secret))
     return webhook, secret
 
@@ -76,6 +90,76 @@ def deactivate_webhook(*, actor, webhook: Webhook) -> Webhook:
     return webhook
 
 
+@transaction.atomic
+def rotate_webhook_secret(*, actor, webhook: Webhook) -> tuple[Webhook, str]:
+    """Give one of the actor's webhooks a new secret (shown once); the old one stops at once."""
+    webhook = _own_locked(actor, webhook, "rotate its secret")
+    secret = new_webhook_secret()
+    webhook.secret_encrypted = crypto.encrypt(secret)
+    webhook.save(update_fields=["secret_encrypted"])
+    return webhook, secret
+
+
+@transaction.atomic
+def delete_webhook(*, actor, webhook: Webhook) -> None:
+    """Remove one of the actor's webhooks with its delivery log."""
+    _own_locked(actor, webhook, "delete it").delete()
+
+
+@transaction.atomic
+def request_test_event(*, actor, webhook: Webhook) -> Webhook:
+    """Queue a signed `webhook.test` event to one of the actor's webhooks, sent once."""
+    webhook = _own_locked(actor, webhook, "send it a test event")
+    if not webhook.active:
+        raise ActionRefused("The webhook is turned off; register it again to receive events.")
+    webhook.test_requested_at = timezone.now()
+    webhook.test_sent_at = None
+    webhook.test_response_code = None
+    webhook.test_error = ""
+    webhook.save(
+        update_fields=["test_requested_at", "test_sent_at", "test_response_code", "test_error"]
+    )
+    outbox.enqueue(outbox.task("webhooks.tasks.send_test_event", webhook.pk))
+    return webhook
+
+
+def send_test_event(*, webhook_id: int) -> None:
+    """Send the requested test event once and record what the receiver answered."""
+    webhook = Webhook.objects.filter(pk=webhook_id, active=True).first()
+    if webhook is None or webhook.test_requested_at is None or webhook.test_sent_at:
+        return
+    message_id = str(uuid.uuid4())
+    body = json.dumps(
+        {
+            "id": message_id,
+            "type": "webhook.test",
+            "occurred_at": timezone.now().isoformat(),
+            "webhook": webhook.pk,
+        },
+        separators=(",", ":"),
+    ).encode()
+    code, error = None, ""
+    try:
+        code = _post_signed(webhook, message_id=message_id, body=body)
+    except netguard.Refused as refusal:
+        error = refusal.reason
+    except Exception:  # noqa: BLE001 - the owner is told it failed; the cause stays in the log
+        logger.exception("Test event to webhook %s failed", webhook.pk)
+        error = netguard.Refused.reason
+    if code is not None and not 200 <= code < 300:
+        error = f"The receiver answered {code}."
+    Webhook.objects.filter(pk=webhook.pk).update(
+        test_sent_at=timezone.now(), test_response_code=code, test_error=error[:500]
+    )
+
+
+def _own_locked(actor, webhook: Webhook, doing: str) -> Webhook:
+    webhook = Webhook.objects.select_for_update().get(pk=webhook.pk)
+    if webhook.owner_id != actor.pk:
+        raise NotAllowed(f"Only the webhook's owner can {doing}.")
+    return webhook
+
+
 def webhook_recipients(event) -> list[Webhook]:
     """Return the active webhooks whose owners may see this event.
 
@@ -98,6 +182,17 @@ def webhook_recipients(event) -> list[Webhook]:
 def retry_delay(retries: int) -> int:
     """Return the seconds to wait before the next try: twice as long after each failure."""
     return settings.WEBHOOK_RETRY_BASE_SECONDS * 2**retries
+
+
+def retry_due(*, delivery_id: int) -> dt.datetime | None:
+    """Return when a pending delivery's next try is due (None once it is done)."""
+    return (
+        WebhookDelivery.objects.filter(
+            pk=delivery_id, status=WebhookDelivery.DeliveryStatus.PENDING
+        )
+        .values_list("published_at", flat=True)
+        .first()
+    )
 
 
 def claim_webhook_deliveries(*, event_id: int) -> list[int]:
@@ -140,10 +235,15 @@ def webhook_payload(delivery: WebhookDelivery) -> dict[str, Any]:
     }
 
 
-def sign_webhook(*, secret: str, timestamp: str, body: bytes) -> str:
-    """Return the signature header value: HMAC-SHA256 over "<timestamp>.<body>"."""
-    mac = hmac.new(secret.encode(), timestamp.encode() + b"." + body, hashlib.sha256)
-    return "sha256=" + mac.hexdigest()
+def sign_webhook(*, secret: str, message_id: str, timestamp: str, body: bytes) -> str:
+    """Return the `webhook-signature` value: "v1," + base64 HMAC-SHA256 of "id.timestamp.body".
+
+    The Standard Webhooks scheme (standardwebhooks.com), so its libraries verify
+    our deliveries as they are.
+    """
+    signed = f"{message_id}.{timestamp}.".encode() + body
+    mac = hmac.new(webhook_key(secret), signed, hashlib.sha256).digest()
+    return "v1," + base64.b64encode(mac).decode()
 
 
 class DeliveryOutcome(models.TextChoices):
@@ -222,17 +322,24 @@ def deliver_webhook(*, delivery_id: int) -> DeliveryOutcome:
 def _send(delivery: WebhookDelivery) -> int:
     """POST the signed event to the receiver, connecting only where it was checked to be."""
     body = json.dumps(webhook_payload(delivery), separators=(",", ":")).encode()
+    return _post_signed(delivery.webhook, message_id=str(delivery.event_uid), body=body)
+
+
+def _post_signed(webhook: Webhook, *, message_id: str, body: bytes) -> int:
+    """POST a body with the Standard Webhooks headers; return the receiver's status code."""
     timestamp = str(int(time.time()))
-    secret = crypto.decrypt(delivery.webhook.secret_encrypted)
+    secret = crypto.decrypt(webhook.secret_encrypted)
+    signature = sign_webhook(secret=secret, message_id=message_id, timestamp=timestamp, body=body)
     return netguard.post(
-        delivery.webhook.url,
+        webhook.url,
         body=body,
         headers={
             "Content-Type": "application/json",
-            "User-Agent": "CAISI-Review-Portal-Webhooks/1",
-            "X-CAISI-Event-Id": str(delivery.event_uid),
-            "X-CAISI-Timestamp": timestamp,
-            "X-CAISI-Signature": sign_webhook(secret=secret, timestamp=timestamp, body=body),
+            "User-Agent": "CAISI-Review-Portal-Webhooks/2",
+            # The same id on every retry of one event, so a receiver can drop repeats.
+            "webhook-id": message_id,
+            "webhook-timestamp": timestamp,
+            "webhook-signature": signature,
         },
         timeout=settings.WEBHOOK_TIMEOUT_SECONDS,
         allow_private=settings.WEBHOOK_ALLOW_PRIVATE_ADDRESSES,

@@ -2,31 +2,36 @@
 
 import base64
 import datetime as dt
-import hashlib
-import hmac
+import importlib
 import json
+import re
+import secrets
 import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 
 import pytest
 import redis
+import standardwebhooks
 from celery.contrib.testing.worker import start_worker
 from django.utils import timezone
 
 from caisi_portal.celery import app
 from cases import services
 from cases.models import CaseEvent
-from core import workrows
+from core import crypto, workrows
 from review.services import suspend_clearance
 from tests.incidents.helpers import incident_on, released
+from webhooks import background
 from webhooks.apps import WEBHOOK_DELIVERY
-from webhooks.models import WebhookDelivery
+from webhooks.models import Webhook, WebhookDelivery
 from webhooks.services import (
     DeliveryOutcome,
     claim_webhook_deliveries,
     deliver_webhook,
     register_webhook,
+    sign_webhook,
 )
 
 
@@ -39,8 +44,9 @@ def receivers_on_this_host(settings):
 class Receiver:
     """An HTTP receiver on 127.0.0.1 that records every POST and fails the first `failures`."""
 
-    def __init__(self, failures: int = 0):
+    def __init__(self, failures: int = 0, delay: float = 0.0):
         self.failures = failures
+        self.delay = delay
         self.requests: list[dict] = []
         self.lock = threading.Lock()
         receiver = self
@@ -48,8 +54,11 @@ class Receiver:
         class Handler(BaseHTTPRequestHandler):
             def do_POST(self):
                 body = self.rfile.read(int(self.headers["Content-Length"]))
+                time.sleep(receiver.delay)
                 with receiver.lock:
-                    receiver.requests.append({"headers": dict(self.headers), "body": body})
+                    receiver.requests.append(
+                        {"headers": dict(self.headers), "body": body, "at": time.monotonic()}
+                    )
                     fail = receiver.failures > 0
                     receiver.failures -= 1 if fail else 0
                 self.send_response(503 if fail else 204)
@@ -76,14 +85,32 @@ class Receiver:
         return [r for r in found if to_status is None or r["json"]["to_status"] == to_status]
 
 
+def readme_verifier():
+    """Return the README's plain-stdlib `verify_caisi_webhook`, run from the README's own text."""
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
+    [code] = [
+        block
+        for block in re.findall(r"```python\n(.*?)```", readme, re.S)
+        if "def verify_caisi_webhook" in block
+    ]
+    namespace: dict = {}
+    exec(compile(code, "README.md", "exec"), namespace)  # noqa: S102 - our own README
+    return namespace["verify_caisi_webhook"]
+
+
 def verify_signature(request: dict, secret: str) -> bool:
-    """Check a delivery the way the README tells receivers to."""
-    headers = {k.lower(): v for k, v in request["headers"].items()}
-    timestamp = headers["x-caisi-timestamp"]
-    expected = hmac.new(
-        secret.encode(), timestamp.encode() + b"." + request["body"], hashlib.sha256
-    ).hexdigest()
-    return hmac.compare_digest(headers["x-caisi-signature"], f"sha256={expected}")
+    """Check a delivery as receivers do: the Standard Webhooks library, and the README's function.
+
+    The headers are a plain dict as the receiver's server read them off the wire.
+    """
+    try:
+        standardwebhooks.Webhook(secret).verify(request["body"], request["headers"])
+        by_library = True
+    except standardwebhooks.WebhookVerificationError:
+        by_library = False
+    by_readme = readme_verifier()(secret, request["headers"], request["body"])
+    assert by_library == by_readme, "the README's function and the library disagree"
+    return by_library
 
 
 def wait_for(condition, timeout: float = 30, message: str = "condition not met"):
@@ -114,7 +141,8 @@ def test_status_change_reaches_the_receiver_signed_once(live_worker, cast, case_
         wait_for(lambda: receiver.events("triage"), message="no triage event arrived")
         [request] = receiver.events("triage")
         assert verify_signature(request, secret)
-        assert not verify_signature(request, "whsec_wrong")
+        assert not verify_signature(request, "whsec_" + base64.b64encode(b"w" * 32).decode())
+        assert not verify_signature(dict(request, body=request["body"] + b" "), secret)
         payload = request["json"]
         assert payload["type"] == "case.status_changed"
         assert payload["case"]["number"] == case.number
@@ -122,7 +150,8 @@ def test_status_change_reaches_the_receiver_signed_once(live_worker, cast, case_
         assert payload["case"]["url"].endswith(f"/api/v1/cases/{case.number}/")
         delivery = WebhookDelivery.objects.get(webhook=webhook, event__to_status="triage")
         headers = {k.lower(): v for k, v in request["headers"].items()}
-        assert headers["x-caisi-event-id"] == payload["id"] == str(delivery.event_uid)
+        assert headers["webhook-id"] == payload["id"] == str(delivery.event_uid)
+        assert headers["webhook-signature"].startswith("v1,")
         wait_for(
             lambda: WebhookDelivery.objects.filter(pk=delivery.pk, status="delivered").exists()
         )
@@ -306,3 +335,104 @@ def test_deployment_statement_and_incident_changes_are_announced_with_their_type
         ("incident_reported", "incident.reported"),
         ("suspend_clearance", "clearance.status_changed"),
     ]
+
+
+# --- Standard Webhooks: secrets, and what receivers check -----------------------------------
+
+
+def test_a_new_secret_is_whsec_and_standard_base64_of_a_32_byte_key(db, cast):
+    _, secret = register_webhook(owner=cast.liaison, url="https://hooks.example/caisi")
+    assert secret.startswith("whsec_")
+    assert len(base64.b64decode(secret.removeprefix("whsec_"), validate=True)) == 32
+
+
+def test_the_readme_verifier_refuses_a_replay_and_a_missing_header(db, cast):
+    verify = readme_verifier()
+    _, secret = register_webhook(owner=cast.liaison, url="https://hooks.example/caisi")
+    body = b'{"id":"x"}'
+    old = str(int(time.time()) - 3600)
+    signature = sign_webhook(secret=secret, message_id="x", timestamp=old, body=body)
+    stale = {"Webhook-Id": "x", "Webhook-Timestamp": old, "Webhook-Signature": signature}
+    assert not verify(secret, stale, body)
+    now = str(int(time.time()))
+    fresh = {
+        "Webhook-Id": "x",
+        "Webhook-Timestamp": now,
+        "Webhook-Signature": sign_webhook(secret=secret, message_id="x", timestamp=now, body=body),
+    }
+    assert verify(secret, fresh, body)
+    assert not verify(secret, {k: v for k, v in fresh.items() if k != "Webhook-Id"}, body)
+    assert not verify(secret, {}, body)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_secret_of_the_old_scheme_is_migrated_to_the_same_key_in_standard_base64(cast):
+    from django.apps import apps as installed
+    from django.db import connection
+
+    migration = importlib.import_module("webhooks.migrations.0003_secret_standard_and_test_event")
+    old_secret = "whsec_" + secrets.token_urlsafe(32)
+    webhook = Webhook.objects.create(
+        owner=cast.liaison,
+        url="https://hooks.example/old",
+        secret_encrypted=crypto.encrypt(old_secret),
+    )
+    migration.standard_secrets(installed, connection.schema_editor())
+    webhook.refresh_from_db()
+    migrated = crypto.decrypt(webhook.secret_encrypted)
+    # The README's rewriting of the secret the owner holds gives exactly the stored one.
+    rewritten = (
+        "whsec_" + base64.b64encode(base64.urlsafe_b64decode(old_secret[6:] + "==")).decode()
+    )
+    assert migrated == rewritten != old_secret
+    migration.standard_secrets(installed, connection.schema_editor())  # twice: unchanged
+    webhook.refresh_from_db()
+    assert crypto.decrypt(webhook.secret_encrypted) == migrated
+
+
+# --- the embedded default: no worker, deliveries in the background --------------------------
+
+
+@pytest.fixture
+def embedded_default(transactional_db, settings):
+    """No broker: tasks run in-process, and webhooks go to the background sender."""
+    settings.WEBHOOK_RETRY_BASE_SECONDS = 1
+    before = app.conf.task_always_eager
+    app.conf.task_always_eager = True
+    yield
+    app.conf.task_always_eager = before
+    wait_for(lambda: background.sender.idle(), message="the background sender is still busy")
+
+
+def test_on_the_embedded_default_a_failing_receiver_is_retried_on_schedule(embedded_default, cast):
+    with Receiver(failures=2) as receiver:
+        webhook, secret = register_webhook(owner=cast.liaison, url=receiver.url)
+        case = services.open_case(actor=cast.liaison, title="Retry here", model_name="R")
+        wait_for(lambda: len(receiver.events("intake")) == 3, message="no third try arrived")
+        delivery = WebhookDelivery.objects.get(webhook=webhook, event__case=case)
+        wait_for(
+            lambda: WebhookDelivery.objects.filter(pk=delivery.pk, status="delivered").exists()
+        )
+        delivery.refresh_from_db()
+        assert delivery.attempts == 3 and delivery.response_code == 204
+        first, second, third = (r["at"] for r in receiver.requests)
+        # Doubling waits from WEBHOOK_RETRY_BASE_SECONDS (1 s): about 1 s, then about 2 s.
+        assert 0.9 <= second - first < 2.5
+        assert 1.9 <= third - second < 3.5
+        assert all(verify_signature(r, secret) for r in receiver.requests)
+        assert len({json.loads(r["body"])["id"] for r in receiver.requests}) == 1
+
+
+def test_on_the_embedded_default_a_slow_receiver_does_not_slow_the_request(
+    embedded_default, cast, client_for
+):
+    with Receiver(delay=3) as receiver:
+        register_webhook(owner=cast.liaison, url=receiver.url)
+        client = client_for(cast.liaison)
+        started = time.monotonic()
+        answer = client.post("/api/v1/cases/", {"title": "Fast", "model_name": "F"}, format="json")
+        took = time.monotonic() - started
+        assert answer.status_code == 201, answer.content
+        assert took < 1.5, f"the request waited {took:.2f} s on the receiver"
+        wait_for(lambda: receiver.events("intake"), message="the event never arrived")
+        assert WebhookDelivery.objects.filter(status__in=["pending", "delivered"]).count() == 1

@@ -27,6 +27,7 @@ from webhooks.services import (
     DeliveryOutcome,
     claim_webhook_deliveries,
     deliver_webhook,
+    new_webhook_secret,
     register_webhook,
 )
 
@@ -274,7 +275,9 @@ def test_the_settings_page_refuses_the_backslash_url_with_a_400_and_keeps_it(
 
 def stored(owner, url: str) -> Webhook:
     """A receiver stored before URLs were checked strictly (straight in the table)."""
-    return Webhook.objects.create(owner=owner, url=url, secret_encrypted=crypto.encrypt("whsec_x"))
+    return Webhook.objects.create(
+        owner=owner, url=url, secret_encrypted=crypto.encrypt(new_webhook_secret())
+    )
 
 
 @pytest.fixture
