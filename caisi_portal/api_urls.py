@@ -7,6 +7,7 @@ from findings import api as findings_api
 from incidents import api as incidents_api
 from review import api as cases_api
 from submissions import api as submissions_api
+from submissions import resumable_api
 
 
 def urls():
@@ -26,6 +27,17 @@ def urls():
             name="version-carry-documentation",
         ),
         path(f"{C}/access/", submissions_api.AccessGrantView.as_view(), name="case-access"),
+        # Resumable weight uploads: the tus protocol (submissions/resumable_api.py).
+        path(
+            f"{C}/access/<int:pk>/weights/uploads/",
+            resumable_api.WeightsUploadsView.as_view(),
+            name="weights-uploads",
+        ),
+        path(
+            f"{C}/access/<int:pk>/weights/uploads/<uuid:upload>/",
+            resumable_api.WeightsUploadView.as_view(),
+            name="weights-upload",
+        ),
         path(f"{C}/documents/", submissions_api.DocumentListView.as_view(), name="case-documents"),
         path(
             f"{C}/documents/<int:pk>/download/",

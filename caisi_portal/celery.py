@@ -64,6 +64,12 @@ def schedule_periodic_tasks(sender, **kwargs):
         sender.signature("core.outbox.drain_outbox"),
         name="core: publish the outbox's leftovers",
     )
+    # Resumable weight uploads left unfinished: their pieces take disk space.
+    sender.add_periodic_task(
+        settings.RESUMABLE_UPLOAD_SWEEP_SECONDS,
+        sender.signature("submissions.tasks.remove_expired_weights_uploads"),
+        name="submissions: remove expired resumable uploads",
+    )
 
 
 @app.on_after_finalize.connect

@@ -350,6 +350,13 @@ DIGEST_HOUR = env_int("DIGEST_HOUR", 8)
 # submissions/uploads.py); these caps are checked while the bytes arrive.
 SUBMISSION_ARTIFACT_MAX_BYTES = env_int("SUBMISSION_ARTIFACT_MAX_BYTES", 2 * 1024**3)
 SUBMISSION_DOCUMENT_MAX_BYTES = env_int("SUBMISSION_DOCUMENT_MAX_BYTES", 50 * 1024**2)
+# Resumable weight uploads (the tus protocol, submissions/resumable.py) take files up to
+# this size; their pieces wait in a local folder until the file is whole, and an
+# upload left unfinished this many hours (since its last piece) is removed.
+RESUMABLE_UPLOAD_MAX_BYTES = env_int("RESUMABLE_UPLOAD_MAX_BYTES", 1024**4)
+RESUMABLE_UPLOAD_ROOT = Path(env("RESUMABLE_UPLOAD_ROOT", str(MEDIA_ROOT / "resumable")))
+RESUMABLE_UPLOAD_EXPIRY_HOURS = env_int("RESUMABLE_UPLOAD_EXPIRY_HOURS", 24)
+RESUMABLE_UPLOAD_SWEEP_SECONDS = env_int("RESUMABLE_UPLOAD_SWEEP_SECONDS", 3600)
 # Inspect AI logs CAISI's evaluators import (step 5).
 # Real logs reach gigabytes; they are streamed to disk and read as a stream, never whole.
 INSPECT_LOG_MAX_BYTES = env_int("INSPECT_LOG_MAX_BYTES", 8 * 1024**3)

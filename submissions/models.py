@@ -1,4 +1,5 @@
 import re
+import uuid
 from dataclasses import dataclass
 
 from django.conf import settings
@@ -200,6 +201,37 @@ class AccessGrant(models.Model):
     @property
     def has_nda(self) -> bool:
         return bool(self.nda_reference and self.nda_signed_on)
+
+
+class WeightsUpload(models.Model):
+    """Weights arriving in pieces (the tus protocol) until they are whole, refused or expired.
+
+    The bytes received so far sit in a partial file of their own (see
+    submissions/resumable.py); the row says whose they are and how far they
+    got. A finished upload becomes the grant's artifact and its row goes; so
+    does one whose digest does not match, or one left unfinished past
+    `expires_at`.
+    """
+
+    # The id is the upload's address: random, so one upload cannot be guessed from another.
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    grant = models.ForeignKey(AccessGrant, on_delete=models.CASCADE, related_name="+")
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+"
+    )
+    length = models.PositiveBigIntegerField()
+    received = models.PositiveBigIntegerField(default=0)
+    filename = models.CharField(max_length=255)
+    # The digest the company declares with the upload; the whole file must hash to it.
+    expected_sha256 = models.CharField("expected SHA-256", max_length=64)
+    created_at = models.DateTimeField(default=timezone.now)
+    expires_at = models.DateTimeField()
+
+    class Meta:
+        indexes = [models.Index(fields=["expires_at"], name="weightsupload_expiry")]
+
+    def __str__(self) -> str:
+        return f"{self.filename}: {self.received} of {self.length} bytes"
 
 
 class Verification(models.TextChoices):

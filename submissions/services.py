@@ -11,6 +11,7 @@ import re
 from contextlib import contextmanager
 from typing import Any
 
+from django.conf import settings
 from django.core.files.storage import default_storage
 from django.db import transaction
 from django.db.models import Max
@@ -24,6 +25,7 @@ from cases.status import Status
 from core import crypto
 from core.errors import ActionRefused, BadInput, CaseNotFound, NotAllowed
 from core.uploads import name_problem
+from submissions import resumable
 from submissions.checklist import PRACTICES
 from submissions.modelcard import CardCheck, check_model_card
 from submissions.models import (
@@ -36,11 +38,13 @@ from submissions.models import (
     ModelVersion,
     PracticeStatus,
     SafetyReportType,
+    WeightsUpload,
     normalize_image_reference,
     normalize_sha256,
 )
 from submissions.policy import can_take_model_access
 from submissions.uploads import (
+    StoredFile,
     UploadRefused,
     display_name,
     document_type,
@@ -394,14 +398,12 @@ def take_document(*, document: Document, actor):
     return document.file
 
 
-def upload_artifact(
-    *, grant: AccessGrant, actor, file, original_name: str, expected_sha256: str
-) -> AccessGrant:
-    """Store uploaded weights for a secure-upload grant.
+def _check_weights(
+    *, grant: AccessGrant, actor, original_name: str, expected_sha256: str
+) -> tuple[ModelVersion, bool]:
+    """Check weights may be sent to this grant; return the version and whether it is a revision.
 
-    The bytes must hash to the digest the grant's version declares (and to
-    the one the company gives with the upload); otherwise nothing is kept and
-    the grant stays unusable.
+    The digest the company gives must be the one the grant's version declares.
     """
     expected = normalize_sha256(expected_sha256)
     if not SHA256.match(expected):
@@ -431,12 +433,19 @@ def upload_artifact(
             f"The SHA-256 given with the upload (sha256:{expected}) is not the digest "
             f"version {version.label} declares ({version.digest}); nothing was kept."
         )
-    try:
-        stored = store_stream(file, folder="artifacts", expected_sha256=version.artifact_sha256)
-    except UploadRefused as refusal:
-        raise BadInput(
-            f"{refusal} The weights must be exactly those version {version.label} declares."
-        ) from None
+    return version, revision
+
+
+def _attach_weights(
+    *,
+    grant: AccessGrant,
+    actor,
+    version: ModelVersion,
+    revision: bool,
+    stored: StoredFile,
+    original_name: str,
+) -> AccessGrant:
+    """Make stored weights, already hashed to the version's digest, the grant's artifact."""
     with _removed_unless_committed(stored.name), transaction.atomic():
         case = _lock_for_contribution(grant.case, actor, revision=revision)
         locked = AccessGrant.objects.select_for_update().get(pk=grant.pk)
@@ -474,6 +483,185 @@ def upload_artifact(
         if previous:
             transaction.on_commit(lambda: default_storage.delete(previous))
     return locked
+
+
+def upload_artifact(
+    *, grant: AccessGrant, actor, file, original_name: str, expected_sha256: str
+) -> AccessGrant:
+    """Store uploaded weights for a secure-upload grant.
+
+    The bytes must hash to the digest the grant's version declares (and to
+    the one the company gives with the upload); otherwise nothing is kept and
+    the grant stays unusable.
+    """
+    version, revision = _check_weights(
+        grant=grant, actor=actor, original_name=original_name, expected_sha256=expected_sha256
+    )
+    try:
+        stored = store_stream(file, folder="artifacts", expected_sha256=version.artifact_sha256)
+    except UploadRefused as refusal:
+        raise BadInput(
+            f"{refusal} The weights must be exactly those version {version.label} declares."
+        ) from None
+    return _attach_weights(
+        grant=grant,
+        actor=actor,
+        version=version,
+        revision=revision,
+        stored=stored,
+        original_name=original_name,
+    )
+
+
+# --- resumable weight uploads (the tus protocol; the bytes in submissions/resumable.py) --
+
+
+class UploadOffsetConflict(ActionRefused):
+    """A piece was sent for another offset than the one the upload has reached."""
+
+    def __init__(self, offset: int):
+        self.offset = offset
+        super().__init__(
+            f"This upload has received {offset} bytes; send the piece from that offset "
+            "(ask with HEAD)."
+        )
+
+
+def _upload_expiry():
+    return timezone.now() + dt.timedelta(hours=settings.RESUMABLE_UPLOAD_EXPIRY_HOURS)
+
+
+def start_weights_upload(
+    *, grant: AccessGrant, actor, length: int, filename: str, expected_sha256: str
+) -> WeightsUpload:
+    """Open a resumable upload of weights for a secure-upload grant, checked as a whole one is."""
+    _check_weights(
+        grant=grant, actor=actor, original_name=filename, expected_sha256=expected_sha256
+    )
+    if length <= 0:
+        raise BadInput("The file is empty.")
+    upload = WeightsUpload.objects.create(
+        grant=grant,
+        created_by=actor,
+        length=length,
+        filename=display_name(filename),
+        expected_sha256=normalize_sha256(expected_sha256),
+        expires_at=_upload_expiry(),
+    )
+    resumable.create(upload.pk)
+    return upload
+
+
+def receive_weights(
+    *,
+    upload: WeightsUpload,
+    actor,
+    offset: int,
+    stream,
+    length: int,
+    checksum: resumable.PieceChecksum | None = None,
+) -> AccessGrant | None:
+    """Append one piece of a resumable upload; with the last, the weights become the grant's.
+
+    Returns the grant once the file is whole and hashes to the version's
+    digest; None while pieces are missing. A whole file with another digest
+    is removed, the upload with it, and refused (the grant stays unusable).
+    """
+    if upload.created_by_id != actor.pk:
+        raise CaseNotFound(upload.grant.case.number)
+    if offset + length > upload.length:
+        raise BadInput(
+            f"The piece runs to byte {offset + length}, past the upload's length of "
+            f"{upload.length} bytes."
+        )
+    try:
+        with resumable.writing(upload.pk) as part:
+            if part.offset != offset:
+                raise UploadOffsetConflict(part.offset)
+            appended = part.append(stream, limit=length, checksum=checksum)
+            upload.received = appended.offset
+            upload.expires_at = _upload_expiry()
+            WeightsUpload.objects.filter(pk=upload.pk).update(
+                received=upload.received, expires_at=upload.expires_at
+            )
+            if appended.offset < upload.length:
+                return None
+            return _finish_weights_upload(upload=upload, actor=actor, sha256=appended.sha256)
+    except FileNotFoundError:
+        upload.delete()  # its file is gone (removed meanwhile): nothing to resume
+        raise CaseNotFound(upload.grant.case.number) from None
+
+
+def _finish_weights_upload(*, upload: WeightsUpload, actor, sha256: str) -> AccessGrant:
+    grant = upload.grant
+    try:
+        version, revision = _check_weights(
+            grant=grant,
+            actor=actor,
+            original_name=upload.filename,
+            expected_sha256=upload.expected_sha256,
+        )
+        if sha256 != version.artifact_sha256:
+            raise BadInput(
+                f"The file's SHA-256 is {sha256}, not the expected {version.artifact_sha256}; "
+                f"it was not kept. The weights must be exactly those version {version.label} "
+                "declares; start the upload again with the right file."
+            )
+    except ActionRefused:
+        resumable.remove(upload.pk)
+        upload.delete()
+        raise
+    name = resumable.store(upload.pk, folder="artifacts")
+    attached = _attach_weights(
+        grant=grant,
+        actor=actor,
+        version=version,
+        revision=revision,
+        stored=StoredFile(name=name, size=upload.length, sha256=sha256),
+        original_name=upload.filename,
+    )
+    upload.delete()
+    return attached
+
+
+def cancel_weights_upload(*, upload: WeightsUpload, actor) -> None:
+    """Remove an unfinished upload and the bytes it holds (the tus termination extension)."""
+    if upload.created_by_id != actor.pk:
+        raise CaseNotFound(upload.grant.case.number)
+    try:
+        with resumable.writing(upload.pk):
+            resumable.remove(upload.pk)
+    except FileNotFoundError:
+        pass
+    upload.delete()
+
+
+def remove_expired_weights_uploads(*, now: dt.datetime | None = None) -> int:
+    """Remove the uploads left unfinished past their expiry, and partial files of none.
+
+    An upload still being written is left for the next sweep.
+    """
+    now = now or timezone.now()
+    removed = 0
+    for upload in WeightsUpload.objects.filter(expires_at__lte=now).iterator():
+        try:
+            with resumable.writing(upload.pk):
+                resumable.remove(upload.pk)
+        except resumable.Busy:
+            continue
+        except FileNotFoundError:
+            pass
+        upload.delete()
+        removed += 1
+    # A partial file whose row never committed (or was deleted by hand), once old.
+    known = {str(pk) for pk in WeightsUpload.objects.values_list("pk", flat=True)}
+    cutoff = (now - dt.timedelta(hours=settings.RESUMABLE_UPLOAD_EXPIRY_HOURS)).timestamp()
+    for upload_id in resumable.stored_ids():
+        path = resumable.partial_path(upload_id)
+        if upload_id not in known and path.exists() and path.stat().st_mtime < cutoff:
+            resumable.remove(upload_id)
+            removed += 1
+    return removed
 
 
 # --- documentation (step 4) -------------------------------------------------------------

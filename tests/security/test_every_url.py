@@ -635,6 +635,9 @@ EXPECTED_GET = {
         405,
         405,
     ),
+    # Resumable weight uploads (tus): POST, HEAD, PATCH and DELETE only.
+    "api/v1/cases/<str:number>/access/<int:pk>/weights/uploads/": (401, *(405,) * 9),
+    "api/v1/cases/<str:number>/access/<int:pk>/weights/uploads/<uuid:upload>/": (401, *(405,) * 9),
     # The whole record, for CAISI staff tokens; the company downloads its own from the page.
     "api/v1/cases/<str:number>/export/": (401, 403, 404, 200, 200, 404, 200, 200, 404, 404),
 }
@@ -692,6 +695,7 @@ def url_for(route: str, world, *, number: str | None = None, objects=None) -> st
             "path": "assets/index.js",
             "sample": "1",
             "token": "not-a-reset-token",
+            "upload": "0b7e1f3c-2d4a-4e5f-8a6b-9c0d1e2f3a4b",
         }[name]
 
     return "/" + PLACEHOLDER.sub(value, route)
