@@ -2,10 +2,13 @@ from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 
 from accounts.models import (
+    AccessRequest,
     ApiToken,
     ConflictOfInterest,
+    Invitation,
     Membership,
     Organization,
+    OrganizationAuditEntry,
     SignedInSession,
     User,
 )
@@ -117,3 +120,36 @@ class SignedInSessionAdmin(ReadOnlyAdmin):
     list_display = ["user", "signed_in_at"]
     list_select_related = ["user"]
     exclude = ["session_key"]
+
+
+@admin.register(AccessRequest)
+class AccessRequestAdmin(admin.ModelAdmin):
+    list_display = ["organization_name", "email", "status", "submitted_at", "decided_by"]
+    list_filter = ["status"]
+    # Decided on the desk (accounts.organizations), so the decision is checked and recorded.
+    readonly_fields = ["status", "decided_at", "decided_by", "organization"]
+
+
+@admin.register(Invitation)
+class InvitationAdmin(admin.ModelAdmin):
+    list_display = ["email", "organization", "created_at", "expires_at", "accepted_at"]
+    # Invitations are made by the services, which email the link; the hash alone is here.
+    readonly_fields = [f.name for f in Invitation._meta.fields]
+
+    def has_add_permission(self, request):
+        return False
+
+
+@admin.register(OrganizationAuditEntry)
+class OrganizationAuditEntryAdmin(admin.ModelAdmin):
+    list_display = ["at", "organization", "actor", "action", "subject"]
+    list_filter = ["action"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False

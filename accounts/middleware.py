@@ -10,6 +10,7 @@ from django.utils.cache import add_never_cache_headers
 from django_otp import user_has_device
 
 from accounts import session_keys as keys
+from accounts.organizations import note_service_account_write
 from core.api import problem_response
 from core.security_log import security_event
 
@@ -167,4 +168,23 @@ class SecurityEventMiddleware:
                     view=match.url_name,
                     object_id=match.kwargs.get("pk"),
                 )
+        return response
+
+
+class ServiceAccountAuditMiddleware:
+    """Put every change a service account makes through the API on its company's audit trail."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        if request.method in ("GET", "HEAD", "OPTIONS") or not request.path.startswith("/api/"):
+            return response
+        # The API's authentication puts the token's user on the request it wraps.
+        user = getattr(request, "user", None)
+        if user is not None and getattr(user, "is_service_account", False):
+            note_service_account_write(
+                user=user, method=request.method, path=request.path, status=response.status_code
+            )
         return response

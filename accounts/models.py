@@ -1,5 +1,6 @@
 from functools import cached_property
 
+from django.conf import settings
 from django.contrib.auth.models import AbstractUser, BaseUserManager
 from django.db import models
 from django.db.models import F, Q
@@ -23,6 +24,11 @@ class Organization(models.Model):
     name = models.CharField(max_length=200, unique=True)
     slug = models.SlugField(max_length=80, unique=True)
     created_at = models.DateTimeField(default=timezone.now)
+    # The guide asks for "a dedicated team or individual responsible for liaising with
+    # CAISI": the company administrator names one of its people, shown on every case.
+    point_of_contact = models.ForeignKey(
+        "User", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
 
     class Meta:
         ordering = ["name"]
@@ -71,6 +77,9 @@ class User(AbstractUser):
         choices=[(r.value, r.label) for r in STAFF_ROLES],
         help_text="Empty for company liaisons, who belong to an organization instead.",
     )
+    # A program of a company (its release pipeline), not a person: it never signs in
+    # in a browser, and acts through the tokens its company administrator gives it.
+    is_service_account = models.BooleanField(default=False)
 
     objects = UserManager()
 
@@ -129,7 +138,14 @@ class User(AbstractUser):
         (`is_staff`, `is_superuser`, made by `createsuperuser` with no staff
         role) can read and change any record.
         """
-        return self.is_caisi_staff or self.is_staff or self.is_superuser
+        if self.is_caisi_staff or self.is_staff or self.is_superuser:
+            return True
+        # Every company account by default; a deployment may relax it for companies.
+        return settings.COMPANY_SECOND_FACTOR_REQUIRED and not self.is_service_account
+
+    @property
+    def is_company_administrator(self) -> bool:
+        return self.membership is not None and self.membership.is_administrator
 
     def role_label(self) -> str:
         return Role(self.role).label if self.role else "No role"
@@ -148,6 +164,8 @@ class Membership(models.Model):
     role = models.CharField(
         max_length=32, choices=MembershipRole.choices, default=MembershipRole.LIAISON
     )
+    # A liaison who also manages the company's people and service accounts.
+    is_administrator = models.BooleanField("company administrator", default=False)
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
@@ -266,3 +284,123 @@ class SignedInSession(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user} since {self.signed_in_at:%Y-%m-%d %H:%M}"
+
+
+# --- A company's people: access requests, invitations, the audit trail ----------------
+
+
+class AccessRequest(models.Model):
+    """A company's request, made on the public page, to take part in the review."""
+
+    class Status(models.TextChoices):
+        WAITING = "waiting", "Waiting for CAISI"
+        APPROVED = "approved", "Approved"
+        DECLINED = "declined", "Declined"
+
+    organization_name = models.CharField(max_length=200)
+    contact_name = models.CharField(max_length=200)
+    email = models.EmailField()
+    reason = models.TextField()
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.WAITING)
+    submitted_at = models.DateTimeField(default=timezone.now)
+    decided_at = models.DateTimeField(null=True, blank=True)
+    decided_by = models.ForeignKey(
+        User, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    decision_note = models.TextField(blank=True)
+    organization = models.ForeignKey(
+        Organization, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["submitted_at"]
+        indexes = [models.Index(fields=["status", "submitted_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.organization_name} ({self.get_status_display()})"
+
+
+class InvitationQuerySet(models.QuerySet):
+    def waiting(self, at=None) -> "InvitationQuerySet":
+        """Return the invitations that can still be accepted."""
+        at = at or timezone.now()
+        return self.filter(accepted_at__isnull=True, withdrawn_at__isnull=True, expires_at__gt=at)
+
+
+class Invitation(models.Model):
+    """A single-use, expiring link that lets one person join one company.
+
+    Only the SHA-256 of the link's token is stored; the link itself is in the
+    email alone.
+    """
+
+    organization = models.ForeignKey(
+        Organization, on_delete=models.CASCADE, related_name="invitations"
+    )
+    email = models.EmailField()
+    full_name = models.CharField(max_length=200, blank=True)
+    is_administrator = models.BooleanField(default=False)
+    token_sha256 = models.CharField(max_length=64, unique=True)
+    invited_by = models.ForeignKey(
+        User, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    expires_at = models.DateTimeField()
+    accepted_at = models.DateTimeField(null=True, blank=True)
+    accepted_by = models.ForeignKey(
+        User, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    withdrawn_at = models.DateTimeField(null=True, blank=True)
+
+    objects = InvitationQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.email} to {self.organization}"
+
+
+class OrganizationAuditEntry(models.Model):
+    """One change to a company's people or service accounts, for CAISI and its administrator."""
+
+    class Action(models.TextChoices):
+        ORGANIZATION_CREATED = "organization_created", "Organization created"
+        INVITED = "invited", "Person invited"
+        INVITATION_ACCEPTED = "invitation_accepted", "Invitation accepted"
+        INVITATION_WITHDRAWN = "invitation_withdrawn", "Invitation withdrawn"
+        REMOVED = "removed", "Person removed"
+        ADMINISTRATOR_GRANTED = "administrator_granted", "Made a company administrator"
+        ADMINISTRATOR_REVOKED = "administrator_revoked", "No longer a company administrator"
+        POINT_OF_CONTACT_NAMED = "point_of_contact_named", "Point of contact named"
+        SERVICE_ACCOUNT_CREATED = "service_account_created", "Service account created"
+        SERVICE_ACCOUNT_REMOVED = "service_account_removed", "Service account removed"
+        TOKEN_CREATED = "token_created", "Service account token created"
+        TOKEN_REVOKED = "token_revoked", "Service account token revoked"
+        SERVICE_ACCOUNT_ACTED = "service_account_acted", "Service account changed a case"
+
+    organization = models.ForeignKey(
+        Organization, on_delete=models.CASCADE, related_name="audit_entries"
+    )
+    at = models.DateTimeField(default=timezone.now)
+    actor = models.ForeignKey(
+        User, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    action = models.CharField(max_length=40, choices=Action.choices)
+    subject = models.ForeignKey(
+        User,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        help_text="The person or service account the change concerns.",
+    )
+    detail = models.CharField(max_length=500, blank=True)
+
+    class Meta:
+        ordering = ["-at", "-pk"]
+        indexes = [models.Index(fields=["organization", "-at"])]
+        verbose_name_plural = "organization audit entries"
+
+    def __str__(self) -> str:
+        return f"{self.organization}: {self.get_action_display()} at {self.at:%Y-%m-%d %H:%M}"

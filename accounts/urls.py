@@ -38,3 +38,52 @@ from accounts import session_views  # noqa: E402
 urlpatterns += [
     path("accounts/session/stay/", session_views.stay_signed_in, name="stay_signed_in"),
 ]
+
+# Companies join and manage their own people.
+from accounts import organization_views as org  # noqa: E402
+
+urlpatterns += [
+    path("request-access/", org.request_access, name="request_access"),
+    path("request-access/sent/", org.request_access_sent, name="request_access_sent"),
+    path("invitations/<str:token>/", org.invitation_accept, name="invitation_accept"),
+    path("desk/access-requests/", org.access_requests, name="access_requests"),
+    path(
+        "desk/access-requests/<int:pk>/decide/",
+        org.access_request_decide,
+        name="access_request_decide",
+    ),
+    path("organization/", org.organization_people, name="organization_people"),
+    path("organization/invite/", org.organization_invite, name="organization_invite"),
+    path(
+        "organization/invitations/<int:pk>/withdraw/",
+        org.invitation_withdraw,
+        name="invitation_withdraw",
+    ),
+    path("organization/people/<int:pk>/remove/", org.person_remove, name="person_remove"),
+    path(
+        "organization/people/<int:pk>/administrator/",
+        org.person_administrator,
+        name="person_administrator",
+    ),
+    path(
+        "organization/people/<int:pk>/point-of-contact/",
+        org.person_point_of_contact,
+        name="person_point_of_contact",
+    ),
+    path(
+        "organization/service-accounts/",
+        org.service_account_create,
+        name="service_account_create",
+    ),
+    path(
+        "organization/service-accounts/<int:pk>/tokens/",
+        org.service_token_create,
+        name="service_token_create",
+    ),
+    path(
+        "organization/tokens/<int:pk>/revoke/",
+        org.service_token_revoke,
+        name="service_token_revoke",
+    ),
+    path("organizations/<slug:slug>/audit/", org.organization_audit, name="organization_audit"),
+]

@@ -98,6 +98,7 @@ MIDDLEWARE = [
     "accounts.middleware.SecondFactorMiddleware",
     "accounts.middleware.NoStoreMiddleware",
     "accounts.middleware.SecurityEventMiddleware",
+    "accounts.middleware.ServiceAccountAuditMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     # Last, as django-axes asks: it answers a locked-out sign-in.
     "axes.middleware.AxesMiddleware",
@@ -452,6 +453,16 @@ AXES_CLIENT_IP_CALLABLE = "core.clients.client_address"
 SESSION_IDLE_MINUTES = env_int("SESSION_IDLE_MINUTES", 30)
 SESSION_ABSOLUTE_HOURS = env_int("SESSION_ABSOLUTE_HOURS", 12)
 SESSION_COOKIE_AGE = SESSION_ABSOLUTE_HOURS * 3600
+
+# Companies manage their own people (issue 17). Every company account owes a second
+# factor unless this is switched off; service accounts act by token only.
+COMPANY_SECOND_FACTOR_REQUIRED = env_bool("COMPANY_SECOND_FACTOR_REQUIRED", True)
+# An invitation link works once, for this many days.
+INVITATION_VALID_DAYS = env_int("INVITATION_VALID_DAYS", 7)
+# Requests for access from one address in an hour, before the page asks to wait.
+ACCESS_REQUEST_RATE_LIMIT_PER_HOUR = env_int("ACCESS_REQUEST_RATE_LIMIT_PER_HOUR", 5)
+# A service account's token expires after this many days unless a shorter expiry is chosen.
+SERVICE_ACCOUNT_TOKEN_DAYS = env_int("SERVICE_ACCOUNT_TOKEN_DAYS", 90)
 # Content-Security-Policy: scripts and styles only from the portal's own static
 # files, never inline; no framing. Swagger UI at /api/docs/ loads its init script
 # as a file; its inline stylesheet is allowed on that page alone (caisi_portal/urls.py).

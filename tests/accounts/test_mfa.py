@@ -1,4 +1,4 @@
-"""Two-step verification: required for CAISI staff, optional for liaisons, and the lockout.
+"""Two-step verification: required for staff and, unless relaxed, companies; the lockout.
 
 These tests sign in through the real sign-in form and the real second-factor pages;
 they never use the test client's shortcut that records a passed second factor.
@@ -167,7 +167,20 @@ def test_a_password_alone_cannot_replace_an_existing_authenticator(client, cast)
     assert list(TOTPDevice.objects.filter(user=cast.manager)) == [device]
 
 
-def test_liaison_is_not_asked_for_a_second_factor_until_they_enable_it(client, cast):
+def test_every_company_account_must_enrol_a_second_factor_by_default(client, cast):
+    sign_in_with_password(client, cast.liaison)
+    assert client.get(reverse("cases:dashboard"))["Location"].startswith(
+        reverse("accounts:mfa_enrol")
+    )
+    key = key_on_page(client.get(reverse("accounts:mfa_enrol")).content.decode())
+    assert client.post(reverse("accounts:mfa_enrol"), {"code": code_for(key)}).status_code == 302
+    assert client.get(reverse("cases:dashboard")).status_code == 200
+
+
+def test_relaxed_a_liaison_is_not_asked_for_a_second_factor_until_they_enable_it(
+    client, cast, settings
+):
+    settings.COMPANY_SECOND_FACTOR_REQUIRED = False
     sign_in_with_password(client, cast.liaison)
     assert client.get(reverse("cases:dashboard")).status_code == 200
     settings_page = client.get(reverse("accounts:security")).content.decode()
@@ -188,7 +201,8 @@ def test_liaison_is_not_asked_for_a_second_factor_until_they_enable_it(client, c
     assert client.get(reverse("cases:dashboard")).status_code == 200
 
 
-def test_other_people_are_unaffected_when_one_liaison_enables_it(client, cast):
+def test_relaxed_other_people_are_unaffected_when_one_liaison_enables_it(client, cast, settings):
+    settings.COMPANY_SECOND_FACTOR_REQUIRED = False
     confirmed_authenticator(cast.liaison)
     sign_in_with_password(client, cast.other_liaison)
     assert client.get(reverse("cases:dashboard")).status_code == 200

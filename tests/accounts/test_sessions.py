@@ -2,6 +2,7 @@
 
 import datetime as dt
 
+import pytest
 import time_machine
 from django.contrib.sessions.models import Session
 from django.test import Client
@@ -12,6 +13,13 @@ from accounts.models import SignedInSession
 from tests.conftest import confirmed_authenticator, current_totp_code
 
 PASSWORD = "demo-pass-2026"
+
+
+@pytest.fixture(autouse=True)
+def liaisons_without_a_second_factor(settings):
+    # These tests sign a liaison in by password alone to watch the session; the second
+    # factor every company account owes by default is tested in test_mfa.py.
+    settings.COMPANY_SECOND_FACTOR_REQUIRED = False
 
 
 def sign_in(client, user):

@@ -16,8 +16,9 @@ from django.core.files.base import ContentFile
 from django.test import Client
 from django.utils import timezone
 
+from accounts import invitations, organizations
 from accounts import services as accounts_services
-from accounts.models import Role
+from accounts.models import Membership, Role, User
 from cases import services
 from clearance import services as clearance_services
 from findings import services as findings_services
@@ -30,7 +31,7 @@ from submissions import services as submissions_services
 from submissions.models import AccessMethod, DocumentKind
 from tests.cases.helpers import release
 from tests.clearance.conftest import signing_identity, statement_settings  # noqa: F401
-from tests.factories import StaffFactory
+from tests.factories import LiaisonFactory, StaffFactory
 from tests.findings.conftest import inspect_logs  # noqa: F401
 from tests.incidents.helpers import incident_on
 from webhooks.services import register_webhook
@@ -221,7 +222,15 @@ def conflicted(db):
 
 
 @pytest.fixture
-def world(cast, case_at, conflicted, statement_settings):  # noqa: F811
+def company_admin(cast):
+    """Acme's company administrator, beside its ordinary liaison."""
+    person = LiaisonFactory(email="admin@acme.example", organization=cast.liaison.organization)
+    Membership.objects.filter(user=person).update(is_administrator=True)
+    return User.objects.get(pk=person.pk)
+
+
+@pytest.fixture
+def world(cast, case_at, conflicted, company_admin, statement_settings):  # noqa: F811
     """Every object a URL of the portal can name, for Acme and for Globex."""
     acme = _acme_cases(case_at, cast)
     rich = acme["findings"]
@@ -264,6 +273,14 @@ def world(cast, case_at, conflicted, statement_settings):  # noqa: F811
     )
     token, _ = accounts_services.create_api_token(user=cast.manager, name="ci")
     webhook, _ = register_webhook(owner=cast.manager, url="https://hooks.example/caisi")
+    # A company's people: a request for access, an invitation, a service account.
+    access_request = organizations.request_access(
+        organization_name="Initech", contact_name="P", email="p@initech.example", reason="Review"
+    )
+    invitation = invitations.invite(
+        organization=rich.organization, email="new@acme.example", invited_by=company_admin
+    )
+    service_account = organizations.create_service_account(actor=company_admin, name="pipeline")
     globex = _globex_case(cast)
     # The conflicted evaluator had been on Acme's cases; declaring the conflict ends that.
     for case in (acme["testing"], rich):
@@ -292,11 +309,17 @@ def world(cast, case_at, conflicted, statement_settings):  # noqa: F811
         conflict=conflict,
         token=token,
         webhook=webhook,
+        access_request=access_request,
+        invitation=invitation,
+        person=cast.liaison,
+        service_account=service_account,
     )
 
 
-def person_of(role: str, cast, conflicted):
-    """Return the person who plays this role of ROLES."""
+def person_of(role: str, cast, conflicted, company_admin=None):
+    """Return the person who plays this role of ROLES (or the company administrator)."""
+    if role == "company_admin":
+        return company_admin
     if role.startswith("conflicted_"):
         return getattr(conflicted, role.removeprefix("conflicted_"))
     return getattr(cast, role)

@@ -10,6 +10,7 @@ import re
 from types import SimpleNamespace
 
 import pytest
+from django.test import Client
 
 from tests.security.conftest import (
     ACME_DRAFT_FINDING,
@@ -640,6 +641,77 @@ EXPECTED_GET = {
     "api/v1/cases/<str:number>/access/<int:pk>/weights/uploads/<uuid:upload>/": (401, *(405,) * 9),
     # The whole record, for CAISI staff tokens; the company downloads its own from the page.
     "api/v1/cases/<str:number>/export/": (401, 403, 404, 200, 200, 404, 200, 200, 404, 404),
+    # Companies join: the public request and invitation pages (the table's token is made up),
+    # and the case managers' task of deciding requests, which the auditor reads.
+    "request-access/": (200, 200, 200, 200, 200, 200, 200, 200, 200, 200),
+    "request-access/sent/": (200, 200, 200, 200, 200, 200, 200, 200, 200, 200),
+    "invitations/<str:token>/": (404, 404, 404, 404, 404, 404, 404, 404, 404, 404),
+    "desk/access-requests/": (302, 403, 403, 200, 403, 403, 403, 200, 200, 403),
+    "desk/access-requests/<int:pk>/decide/": (302, 405, 405, 405, 405, 405, 405, 405, 405, 405),
+    # A company's own people: its administrator's pages (see COMPANY_ADMIN_GET); the two
+    # liaisons of the table are ordinary colleagues. The audit trail is Acme's.
+    "organization/": (302, 403, 403, 403, 403, 403, 403, 403, 403, 403),
+    "organization/invite/": (302, 405, 405, 405, 405, 405, 405, 405, 405, 405),
+    "organization/invitations/<int:pk>/withdraw/": (
+        302,
+        405,
+        405,
+        405,
+        405,
+        405,
+        405,
+        405,
+        405,
+        405,
+    ),  # fmt: skip
+    "organization/people/<int:pk>/remove/": (302, 405, 405, 405, 405, 405, 405, 405, 405, 405),
+    "organization/people/<int:pk>/administrator/": (
+        302,
+        405,
+        405,
+        405,
+        405,
+        405,
+        405,
+        405,
+        405,
+        405,
+    ),  # fmt: skip
+    "organization/people/<int:pk>/point-of-contact/": (
+        302,
+        405,
+        405,
+        405,
+        405,
+        405,
+        405,
+        405,
+        405,
+        405,
+    ),  # fmt: skip
+    "organization/service-accounts/": (302, 405, 405, 405, 405, 405, 405, 405, 405, 405),
+    "organization/service-accounts/<int:pk>/tokens/": (
+        302,
+        405,
+        405,
+        405,
+        405,
+        405,
+        405,
+        405,
+        405,
+        405,
+    ),  # fmt: skip
+    "organization/tokens/<int:pk>/revoke/": (302, 405, 405, 405, 405, 405, 405, 405, 405, 405),
+    "organizations/<slug:slug>/audit/": (302, 403, 404, 200, 200, 200, 200, 200, 200, 200),
+}
+
+# The company administrator, a role of its own: Acme's liaison who also manages its people.
+# They get what Acme's liaison gets (the table's second column), except on these pages;
+# a row added to EXPECTED_GET needs a line here only if the two differ.
+COMPANY_ADMIN_GET = {
+    "organization/": 200,
+    "organizations/<slug:slug>/audit/": 200,
 }
 
 OUTSIDERS = ("other_liaison", "other_evaluator", "conflicted_manager", "conflicted_evaluator")
@@ -659,6 +731,11 @@ PK_OWNERS = {
     "api-tokens": "token",
     "webhooks": "webhook",
     "monitoring-reports": "monitoring_report",
+    "access-requests": "access_request",
+    "invitations": "invitation",
+    "people": "person",
+    "service-accounts": "service_account",
+    "tokens": "token",
 }
 # Routes about what follows release: they name Acme's cleared (and released) case.
 AFTER_RELEASE = ("statements", "incidents", "monitoring-reports")
@@ -696,6 +773,7 @@ def url_for(route: str, world, *, number: str | None = None, objects=None) -> st
             "sample": "1",
             "token": "not-a-reset-token",
             "upload": "0b7e1f3c-2d4a-4e5f-8a6b-9c0d1e2f3a4b",
+            "slug": world.rich.organization.slug,
         }[name]
 
     return "/" + PLACEHOLDER.sub(value, route)
@@ -785,6 +863,55 @@ def test_every_api_route_answers_a_token_as_the_table_says(world, cast, conflict
             found = leaks(role, world, body_of(response), url)
             if found:
                 mismatches.append(f"GET {url} as {role} shows {found}")
+    assert not mismatches, "\n".join(mismatches)
+
+
+def company_admin_expects(route: str) -> int:
+    return COMPANY_ADMIN_GET.get(route, EXPECTED_GET[route][ROLES.index("liaison")])
+
+
+@pytest.mark.django_db
+def test_every_route_answers_the_company_administrator_as_the_table_says(world, company_admin):
+    client = Client()
+    client.force_login(company_admin)
+    mismatches = []
+    for route, _ in routes():
+        url = url_for(route, world)
+        response = client.get(url)
+        if response.status_code != company_admin_expects(route):
+            mismatches.append(
+                f"GET {url}: {response.status_code}, not {company_admin_expects(route)}"
+            )
+        found = leaks("liaison", world, body_of(response), url)
+        if found:
+            mismatches.append(f"GET {url} shows {found}")
+    assert not mismatches, "\n".join(mismatches)
+
+
+@pytest.mark.django_db
+def test_every_api_route_answers_a_service_account_as_its_company_liaison(world, company_admin):
+    """A read-only service account token of Acme reads what Acme's liaison reads, no more."""
+    from rest_framework.test import APIClient
+
+    from accounts import organizations
+
+    _, raw = organizations.create_service_token(
+        actor=company_admin, account=world.service_account, name="suite", read_only=True
+    )
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Bearer {raw}")
+    mismatches = []
+    for route, _ in routes():
+        if not route.startswith("api/v1/"):
+            continue
+        url = url_for(route, world)
+        expected = EXPECTED_GET[route][ROLES.index("liaison")]
+        response = client.get(url)
+        if response.status_code != expected:
+            mismatches.append(f"GET {url}: {response.status_code}, not {expected}")
+        found = leaks("liaison", world, body_of(response), url)
+        if found:
+            mismatches.append(f"GET {url} shows {found}")
     assert not mismatches, "\n".join(mismatches)
 
 

@@ -57,7 +57,13 @@ class Command(BaseCommand):
             org, _ = Organization.objects.get_or_create(slug=slug, defaults={"name": name})
             organizations[slug] = org
             liaison = self._user(f"liaison@{slug}.example", f"{name} liaison", "", password)
-            Membership.objects.get_or_create(user=liaison, defaults={"organization": org})
+            # The demo liaison also manages the company's people and is its point of contact.
+            Membership.objects.get_or_create(
+                user=liaison, defaults={"organization": org, "is_administrator": True}
+            )
+            if org.point_of_contact_id is None:
+                org.point_of_contact = liaison
+                org.save(update_fields=["point_of_contact"])
             liaisons[slug] = User.objects.get(pk=liaison.pk)  # fresh: role is cached
         staff = {role: self._user(email, name, role, password) for email, name, role in STAFF}
 
@@ -90,7 +96,7 @@ class Command(BaseCommand):
         for email in [f"liaison@{slug}.example" for _, slug in COMPANIES] + [s[0] for s in STAFF]:
             self.stdout.write(f"  {email}")
         self.stdout.write(f"Password for every demo user: {password}")
-        self._second_factor_how_to(staff.values())
+        self._second_factor_how_to([*liaisons.values(), *staff.values()])
 
     def _conversation(self, case: Case, cast: dict) -> None:
         """Give the desk something to read: a thread, and a question waiting on the company."""
@@ -115,10 +121,10 @@ class Command(BaseCommand):
             )
 
     def _second_factor_how_to(self, staff) -> None:
-        """Give each demo staff user an authenticator with a random key, and print the keys."""
+        """Give each demo user an authenticator with a random key, and print the keys."""
 
         self.stdout.write(
-            "CAISI staff also need a code after the password (two-step verification). "
+            "Everyone also needs a code after the password (two-step verification). "
             "Add a key to any authenticator app (time-based, 6 digits), or print the "
             "current code with `python manage.py demo_code EMAIL`:"
         )
@@ -127,7 +133,7 @@ class Command(BaseCommand):
             key = base64.b32encode(device.bin_key).decode()
             self.stdout.write(f"  {user.email}: key {key}")
         self.stdout.write(
-            "Lost the app? Each staff user can make single-use recovery codes under "
+            "Lost the app? Each user can make single-use recovery codes under "
             "Settings → Security once signed in."
         )
 
