@@ -34,8 +34,16 @@ run: provision-run $(STAMP)
 	DEBUG=1 $(PY) manage.py seed_demo
 	DEBUG=1 $(PY) manage.py runserver 127.0.0.1:8000
 
+# The sign-in tests run a real OpenID Provider (Node's oidc-provider, pinned by
+# its package-lock.json), installed once into tests/tools/oidc-provider.
+OIDC_PROVIDER := tests/tools/oidc-provider
+
+$(OIDC_PROVIDER)/node_modules: $(OIDC_PROVIDER)/package-lock.json
+	npm ci --prefix $(OIDC_PROVIDER) --no-audit --no-fund
+	touch $@
+
 # Uploaded files of the test run go to a fresh folder, removed afterwards.
-test: provision $(STAMP)
+test: provision $(STAMP) $(OIDC_PROVIDER)/node_modules
 	media=$$(mktemp -d) && trap 'rm -rf "$$media"' EXIT && \
 	MEDIA_ROOT=$${MEDIA_ROOT:-$$media} \
 	DATABASE_URL=$${DATABASE_URL:-$(TEST_DATABASE_URL)} \

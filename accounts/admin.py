@@ -6,6 +6,7 @@ from accounts.models import (
     ApiToken,
     ConflictOfInterest,
     Invitation,
+    ExternalIdentity,
     Membership,
     Organization,
     OrganizationAuditEntry,
@@ -35,6 +36,15 @@ def log_membership_change(request, form, *, deleted: bool = False) -> None:
     )
 
 
+class ExternalIdentityInline(admin.TabularInline):
+    """The provider accounts a person signs in with; linked by (issuer, subject) only."""
+
+    model = ExternalIdentity
+    extra = 0
+    fields = ["provider", "issuer", "subject", "linked_at", "last_sign_in_at"]
+    readonly_fields = ["linked_at", "last_sign_in_at"]
+
+
 class MembershipInline(admin.StackedInline):
     model = Membership
     fk_name = "user"
@@ -48,7 +58,7 @@ class UserAdmin(DjangoUserAdmin):
     list_display = ["email", "full_name", "staff_role", "is_active", "last_login"]
     list_filter = ["staff_role", "is_active", "is_superuser"]
     search_fields = ["email", "full_name"]
-    inlines = [MembershipInline]
+    inlines = [MembershipInline, ExternalIdentityInline]
     fieldsets = (
         (None, {"fields": ("email", "password")}),
         ("Person", {"fields": ("full_name", "staff_role")}),
@@ -153,3 +163,9 @@ class OrganizationAuditEntryAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+@admin.register(ExternalIdentity)
+class ExternalIdentityAdmin(admin.ModelAdmin):
+    list_display = ["user", "provider", "issuer", "subject", "last_sign_in_at"]
+    list_filter = ["provider"]
+    search_fields = ["user__email", "subject"]
+    raw_id_fields = ["user"]

@@ -2,7 +2,7 @@ from urllib.parse import urlsplit
 
 from django import forms
 from django.conf import settings
-from django.contrib.auth.forms import PasswordResetForm
+from django.contrib.auth.forms import AuthenticationForm, PasswordResetForm
 
 from accounts.models import Organization
 
@@ -49,3 +49,19 @@ class ConflictEndForm(forms.Form):
         label="Why it ends early",
         help_text="Kept on record with your name, on the conflicts page and the company's cases.",
     )
+
+
+class PortalAuthenticationForm(AuthenticationForm):
+    """The password sign-in, refused to roles that must use their provider instead."""
+
+    def confirm_login_allowed(self, user):
+        super().confirm_login_allowed(user)
+        if user.is_superuser:
+            return  # the break-glass accounts
+        if (user.role or "") in settings.PASSWORD_SIGN_IN_DISABLED_ROLES:
+            raise forms.ValidationError(
+                "Password sign-in is switched off for your role. Use "
+                + ("CAISI staff sign-in" if user.is_caisi_staff else "Sign in with Login.gov")
+                + " instead.",
+                code="password_sign_in_off",
+            )

@@ -11,6 +11,7 @@ from django_otp import user_has_device
 
 from accounts import session_keys as keys
 from accounts.organizations import note_service_account_write
+from accounts import sso
 from core.api import problem_response
 from core.security_log import security_event
 
@@ -22,7 +23,22 @@ SECOND_FACTOR_OPEN_URL_NAMES = {
     "accounts:mfa_verify",
     "accounts:mfa_enrol",
     "accounts:mfa_recovery_codes",
+    "accounts:sso_company_start",
+    "accounts:sso_company_callback",
+    "accounts:sso_step_up",
+    "accounts:sso_staff_start",
+    "accounts:sso_staff_callback",
     "logout",
+}
+# The acts a liaison takes only with a verified identity (the step-up), by view
+# name and, for case actions, the action. The finding's page holds the answer
+# form, so the step-up comes before the answer is written, not after.
+STEP_UP_VIEWS = {
+    "cases:intake": None,
+    "cases:action": {"submit_intake"},
+    "findings:finding": None,
+    "findings:finding_respond": None,
+    "incidents:new": None,
 }
 CONFIDENTIAL_PREFIXES = ("/api/v1/",)
 DOWNLOAD_URL_NAMES = {
@@ -110,6 +126,40 @@ class SecondFactorMiddleware:
 
         target = "accounts:mfa_verify" if user_has_device(request.user) else "accounts:mfa_enrol"
         return redirect(f"{reverse(target)}?next={_safe_next(request)}")
+
+
+class StepUpMiddleware:
+    """Send a liaison to prove the verified identity level before a sensitive act.
+
+    Only while the company provider is configured and SSO_STEP_UP_REQUIRED is on.
+    The API is not held here: its tokens act for their owner without a browser
+    (see accounts/sso.py).
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        return self.get_response(request)
+
+    def process_view(self, request, view_func, view_args, view_kwargs):
+        match = request.resolver_match
+        if match is None or match.view_name not in STEP_UP_VIEWS:
+            return None
+        actions = STEP_UP_VIEWS[match.view_name]
+        if actions is not None and view_kwargs.get("action") not in actions:
+            return None
+        user = request.user
+        if not user.is_authenticated or user.is_caisi_staff or user.membership is None:
+            return None
+        if not settings.SSO_STEP_UP_REQUIRED or "company" not in sso.providers():
+            return None
+        if sso.identity_verified(request):
+            return None
+        messages.info(request, "Confirm your verified identity with Login.gov before you go on.")
+        if request.method != "GET":
+            security_event("step_up_required", request=request, view=match.view_name)
+        return redirect(sso.step_up_url(request))
 
 
 def _safe_next(request) -> str:

@@ -404,3 +404,33 @@ class OrganizationAuditEntry(models.Model):
 
     def __str__(self) -> str:
         return f"{self.organization}: {self.get_action_display()} at {self.at:%Y-%m-%d %H:%M}"
+# --- Single sign-on ----------------------------------------------------------------
+
+
+class ExternalIdentity(models.Model):
+    """A person's account at an OpenID provider, by the provider's (issuer, subject).
+
+    A sign-in through a provider finds its person here and nowhere else: never by
+    an email claim, which a provider may let anyone set or change.
+    """
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="external_identities")
+    provider = models.CharField(
+        max_length=32, help_text="The portal's name for the provider: company or staff."
+    )
+    issuer = models.CharField(max_length=500)
+    subject = models.CharField(max_length=255)
+    linked_at = models.DateTimeField(default=timezone.now)
+    last_sign_in_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name_plural = "external identities"
+        ordering = ["issuer", "subject"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["issuer", "subject"], name="one_person_per_provider_subject"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} at {self.issuer}"

@@ -3,7 +3,7 @@
 from django.contrib.auth import views as auth_views
 
 from accounts import services
-from accounts.forms import SiteUrlPasswordResetForm
+from accounts.forms import PortalAuthenticationForm, SiteUrlPasswordResetForm
 
 
 class PasswordResetView(auth_views.PasswordResetView):
@@ -25,3 +25,19 @@ class PasswordChangeView(auth_views.PasswordChangeView):
 
 password_reset = PasswordResetView.as_view()
 password_change = PasswordChangeView.as_view()
+
+
+class LoginView(auth_views.LoginView):
+    """The sign-in page: the providers' buttons, and the password form for the others."""
+
+    authentication_form = PortalAuthenticationForm
+
+    def get_context_data(self, **kwargs):
+        from accounts.sso import providers
+
+        context = super().get_context_data(**kwargs)
+        context["sso_providers"] = list(providers().values())
+        return context
+
+
+login = LoginView.as_view()

@@ -8,3 +8,11 @@ SECOND_FACTOR_DEVICE = "security:second_factor_device"
 SECOND_FACTOR_REQUIRED = "security:second_factor_required"
 # Recovery codes waiting to be shown once, right after enrolment.
 NEW_RECOVERY_CODES = "security:new_recovery_codes"
+# Single sign-on: the provider this session signed in through, what its assertion
+# proved (`acr`, `amr`), the ID token kept for the provider's sign-out, and an
+# invitation token waiting for the person's first sign-in through a provider.
+SSO_PROVIDER = "sso:provider"
+SSO_ACR = "sso:acr"
+SSO_AMR = "sso:amr"
+SSO_ID_TOKEN = "sso:id_token"  # noqa: S105 - a session key, not a secret
+SSO_INVITATION = "sso:invitation"

@@ -87,3 +87,34 @@ urlpatterns += [
     ),
     path("organizations/<slug:slug>/audit/", org.organization_audit, name="organization_audit"),
 ]
+
+# Single sign-on through the OpenID providers (accounts/sso.py).
+from accounts import sso  # noqa: E402
+
+urlpatterns += [
+    path(
+        "accounts/sso/company/",
+        sso.ProviderStartView.as_view(provider_name="company"),
+        name="sso_company_start",
+    ),
+    path(
+        "accounts/sso/company/callback/",
+        sso.ProviderCallbackView.as_view(provider_name="company"),
+        name="sso_company_callback",
+    ),
+    path(
+        "accounts/sso/company/verify/",
+        sso.ProviderStartView.as_view(provider_name="company", step_up=True),
+        name="sso_step_up",
+    ),
+    path(
+        "accounts/sso/staff/",
+        sso.ProviderStartView.as_view(provider_name="staff"),
+        name="sso_staff_start",
+    ),
+    path(
+        "accounts/sso/staff/callback/",
+        sso.ProviderCallbackView.as_view(provider_name="staff"),
+        name="sso_staff_callback",
+    ),
+]

@@ -96,6 +96,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "accounts.middleware.SessionTimeoutMiddleware",
     "accounts.middleware.SecondFactorMiddleware",
+    "accounts.middleware.StepUpMiddleware",
     "accounts.middleware.NoStoreMiddleware",
     "accounts.middleware.SecurityEventMiddleware",
     "accounts.middleware.ServiceAccountAuditMiddleware",
@@ -149,6 +150,8 @@ AUTHENTICATION_BACKENDS = [
     # First, so a locked-out sign-in is refused before any password is checked.
     "accounts.backends.LockoutBackend",
     "django.contrib.auth.backends.ModelBackend",
+    # Sign-in through an OpenID provider; used by the providers' callback pages only.
+    "accounts.sso.ProviderBackend",
 ]
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "cases:dashboard"
@@ -463,6 +466,77 @@ INVITATION_VALID_DAYS = env_int("INVITATION_VALID_DAYS", 7)
 ACCESS_REQUEST_RATE_LIMIT_PER_HOUR = env_int("ACCESS_REQUEST_RATE_LIMIT_PER_HOUR", 5)
 # A service account's token expires after this many days unless a shorter expiry is chosen.
 SERVICE_ACCOUNT_TOKEN_DAYS = env_int("SERVICE_ACCOUNT_TOKEN_DAYS", 90)
+# Single sign-on (issue 17) through OpenID Connect providers: `company` (Login.gov
+# style, for liaisons) and `staff` (the agency's provider). A provider is on when
+# its SSO_<NAME>_ISSUER is set; the portal authenticates to it with
+# private_key_jwt: SSO_<NAME>_CLIENT_ID, the PEM private key in
+# SSO_<NAME>_PRIVATE_KEY_FILE (or inline in SSO_<NAME>_PRIVATE_KEY) and the key's
+# id in SSO_<NAME>_KEY_ID. Endpoints come from the issuer's discovery document.
+# SSO_<NAME>_SECOND_FACTOR lists the `amr`/`acr` values an assertion must show
+# for the portal to skip its own second factor ("*": every sign-in through it).
+SSO_LOGIN_GOV_IAL1 = "http://idmanagement.gov/ns/assurance/ial/1"
+SSO_LOGIN_GOV_IAL2 = "http://idmanagement.gov/ns/assurance/ial/2"
+SSO_DEFAULTS = {
+    "company": {
+        "label": "Login.gov",
+        "kind": "company",
+        "scopes": "openid email",
+        "acr_values": SSO_LOGIN_GOV_IAL1,
+        "step_up_acr_values": SSO_LOGIN_GOV_IAL2,
+        # Login.gov asks every account for a second factor at every sign-in.
+        "second_factor": "*",
+    },
+    "staff": {
+        "label": "CAISI staff sign-in",
+        "kind": "staff",
+        "scopes": "openid email",
+        "acr_values": "",
+        "step_up_acr_values": "",
+        # Phishing-resistant authenticators (RFC 8176 `hwk`, `phr`/`phrh` as Login.gov
+        # and Entra report them; PIV/CAC as AAL3 with HSPD-12).
+        "second_factor": "phr,phrh,hwk,sc,http://idmanagement.gov/ns/assurance/aal/3?hspd12=true",
+    },
+}
+
+
+def sso_provider(name: str) -> dict | None:
+    prefix = f"SSO_{name.upper()}_"
+    issuer = env(prefix + "ISSUER")
+    if not issuer:
+        return None
+    defaults = SSO_DEFAULTS[name]
+    key = env(prefix + "PRIVATE_KEY")
+    if not key and env(prefix + "PRIVATE_KEY_FILE"):
+        key = Path(env(prefix + "PRIVATE_KEY_FILE")).read_text()
+    return {
+        "label": env(prefix + "LABEL", defaults["label"]),
+        "kind": defaults["kind"],
+        "issuer": issuer,
+        "client_id": env(prefix + "CLIENT_ID"),
+        "private_key": key,
+        "key_id": env(prefix + "KEY_ID"),
+        "scopes": env(prefix + "SCOPES", defaults["scopes"]),
+        "acr_values": env(prefix + "ACR_VALUES", defaults["acr_values"]),
+        "step_up_acr_values": env(prefix + "STEP_UP_ACR_VALUES", defaults["step_up_acr_values"]),
+        "second_factor_values": env_list(prefix + "SECOND_FACTOR", defaults["second_factor"]),
+    }
+
+
+SSO_PROVIDERS = {name: conf for name in SSO_DEFAULTS if (conf := sso_provider(name)) is not None}
+SSO_TIMEOUT_SECONDS = env_int("SSO_TIMEOUT_SECONDS", 10)
+# Clock difference allowed between the portal and a provider when checking an ID token.
+SSO_CLOCK_LEEWAY_SECONDS = env_int("SSO_CLOCK_LEEWAY_SECONDS", 60)
+# Whether a liaison must have proved the verified identity level (the step-up)
+# before submitting an intake, answering a finding or reporting an incident;
+# only while the company provider is configured.
+SSO_STEP_UP_REQUIRED = env_bool("SSO_STEP_UP_REQUIRED", True)
+# The function that redeems an invitation at a first sign-in (accounts/sso.py,
+# link_invited_subject); none: an unknown subject is never given an account.
+SSO_INVITATION_REDEEMER = env("SSO_INVITATION_REDEEMER")
+# Roles that may not sign in with a local password (they use their provider);
+# superusers are the break-glass accounts and always may. E.g. "liaison,evaluator".
+PASSWORD_SIGN_IN_DISABLED_ROLES = env_list("PASSWORD_SIGN_IN_DISABLED_ROLES")
+
 # Content-Security-Policy: scripts and styles only from the portal's own static
 # files, never inline; no framing. Swagger UI at /api/docs/ loads its init script
 # as a file; its inline stylesheet is allowed on that page alone (caisi_portal/urls.py).
@@ -476,7 +550,8 @@ CONTENT_SECURITY_POLICY = {
         "connect-src": ["'self'"],
         "object-src": ["'none'"],
         "base-uri": ["'self'"],
-        "form-action": ["'self'"],
+        # Signing out may redirect to a provider's end-session endpoint.
+        "form-action": ["'self'", *(p["issuer"] for p in SSO_PROVIDERS.values())],
         "frame-ancestors": ["'none'"],
     }
 }

@@ -4,7 +4,7 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 from rest_framework.permissions import AllowAny
 
-from accounts import password_views
+from accounts import password_views, sso
 from caisi_portal import api_urls
 from caisi_portal.health import healthz
 from core import pages
@@ -35,6 +35,9 @@ urlpatterns = [
     # Before Django's own: the reset link on SITE_URL, a change that records the new session.
     path("accounts/password_reset/", password_views.password_reset, name="password_reset"),
     path("accounts/password_change/", password_views.password_change, name="password_change"),
+    # The sign-in page with the providers' buttons, and a sign-out that ends the provider's too.
+    path("accounts/login/", password_views.login, name="login"),
+    path("accounts/logout/", sso.sign_out, name="logout"),
     path("accounts/", include("django.contrib.auth.urls")),
     path("", include("accounts.urls")),
     path("", include("clearance.urls")),

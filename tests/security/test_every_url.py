@@ -48,6 +48,13 @@ EXPECTED_GET = {
     "accounts/two-step/recovery-codes/": (302, 200, 200, 200, 200, 200, 200, 200, 200, 200),
     "me/security/": (302, 200, 200, 200, 200, 200, 200, 200, 200, 200),
     "me/security/recovery-codes/": (302, 405, 405, 405, 405, 405, 405, 405, 405, 405),
+    # Single sign-on: no provider is configured here, so its pages do not exist
+    # (tests/e2e/test_sso_journey.py signs in through real ones).
+    "accounts/sso/company/": (404, 404, 404, 404, 404, 404, 404, 404, 404, 404),
+    "accounts/sso/company/callback/": (404, 404, 404, 404, 404, 404, 404, 404, 404, 404),
+    "accounts/sso/company/verify/": (404, 404, 404, 404, 404, 404, 404, 404, 404, 404),
+    "accounts/sso/staff/": (404, 404, 404, 404, 404, 404, 404, 404, 404, 404),
+    "accounts/sso/staff/callback/": (404, 404, 404, 404, 404, 404, 404, 404, 404, 404),
     "verify/<str:code>/": (200, 200, 200, 200, 200, 200, 200, 200, 200, 200),
     "api/schema/": (200, 200, 200, 200, 200, 200, 200, 200, 200, 200),
     "api/docs/": (200, 200, 200, 200, 200, 200, 200, 200, 200, 200),
