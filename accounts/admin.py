@@ -5,8 +5,8 @@ from accounts.models import (
     AccessRequest,
     ApiToken,
     ConflictOfInterest,
-    Invitation,
     ExternalIdentity,
+    Invitation,
     Membership,
     Organization,
     OrganizationAuditEntry,
@@ -163,6 +163,8 @@ class OrganizationAuditEntryAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+
 @admin.register(ExternalIdentity)
 class ExternalIdentityAdmin(admin.ModelAdmin):
     list_display = ["user", "provider", "issuer", "subject", "last_sign_in_at"]

@@ -10,8 +10,8 @@ from django.utils.cache import add_never_cache_headers
 from django_otp import user_has_device
 
 from accounts import session_keys as keys
-from accounts.organizations import note_service_account_write
 from accounts import sso
+from accounts.organizations import note_service_account_write
 from core.api import problem_response
 from core.security_log import security_event
 

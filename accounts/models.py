@@ -404,6 +404,8 @@ class OrganizationAuditEntry(models.Model):
 
     def __str__(self) -> str:
         return f"{self.organization}: {self.get_action_display()} at {self.at:%Y-%m-%d %H:%M}"
+
+
 # --- Single sign-on ----------------------------------------------------------------
 
 

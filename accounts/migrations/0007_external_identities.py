@@ -9,7 +9,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('accounts', '0005_conflict_ended_early'),
+        ('accounts', '0006_people_invitations_and_service_accounts'),
     ]
 
     operations = [
