@@ -47,6 +47,7 @@ EXPECTED_GET = {
     "accounts/two-step/recovery-codes/": (302, 200, 200, 200, 200, 200, 200, 200, 200, 200),
     "me/security/": (302, 200, 200, 200, 200, 200, 200, 200, 200, 200),
     "me/security/recovery-codes/": (302, 405, 405, 405, 405, 405, 405, 405, 405, 405),
+    "verify/": (200, 200, 200, 200, 200, 200, 200, 200, 200, 200),
     "verify/<str:code>/": (200, 200, 200, 200, 200, 200, 200, 200, 200, 200),
     "api/schema/": (200, 200, 200, 200, 200, 200, 200, 200, 200, 200),
     "api/docs/": (200, 200, 200, 200, 200, 200, 200, 200, 200, 200),
@@ -83,6 +84,19 @@ EXPECTED_GET = {
         404,
     ),  # fmt: skip
     "cases/<case:number>/evaluators/": (302, 403, 404, 200, 200, 404, 200, 200, 404, 404),
+    # Whether the statement's PDF is signed yet: for whoever may see the case.
+    "cases/<str:number>/statements/<str:statement>/signing/": (
+        302,
+        200,
+        404,
+        200,
+        200,
+        404,
+        200,
+        200,
+        404,
+        404,
+    ),  # fmt: skip
     "cases/<str:number>/statements/<str:statement>/pdf/": (
         302,
         200,
