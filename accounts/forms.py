@@ -1,8 +1,10 @@
+import datetime as dt
 from urllib.parse import urlsplit
 
 from django import forms
 from django.conf import settings
 from django.contrib.auth.forms import AuthenticationForm, PasswordResetForm
+from django.utils import timezone
 
 from accounts.models import Organization
 
@@ -39,7 +41,28 @@ class SiteUrlPasswordResetForm(PasswordResetForm):
         site = urlsplit(settings.SITE_URL)
         kwargs["domain_override"] = site.netloc
         kwargs["use_https"] = site.scheme == "https"
+        kwargs["subject_template_name"] = "registration/password_reset_subject.txt"
+        kwargs["email_template_name"] = "registration/password_reset_email.txt"
+        kwargs["html_email_template_name"] = "registration/password_reset_email.html"
+        lifetime = dt.timedelta(seconds=settings.PASSWORD_RESET_TIMEOUT)
+        kwargs["extra_email_context"] = {
+            **(kwargs.get("extra_email_context") or {}),
+            "site_url": settings.SITE_URL,
+            "link_lifetime": duration_in_words(lifetime),
+            "link_expires_at": timezone.now() + lifetime,
+        }
         return super().save(**kwargs)
+
+
+def duration_in_words(span: dt.timedelta) -> str:
+    """Say how long a link lasts: "1 hour", "30 minutes", "3 days"."""
+    seconds = int(span.total_seconds())
+    for unit, size in (("day", 86400), ("hour", 3600), ("minute", 60)):
+        if seconds >= size and seconds % size == 0:
+            count = seconds // size
+            return f"{count} {unit}{'' if count == 1 else 's'}"
+    minutes = max(1, round(seconds / 60))
+    return f"{minutes} minute{'' if minutes == 1 else 's'}"
 
 
 class ConflictEndForm(forms.Form):

@@ -154,6 +154,8 @@ AUTHENTICATION_BACKENDS = [
     "accounts.sso.ProviderBackend",
 ]
 LOGIN_URL = "login"
+# How long a password-reset link works, in seconds; the email says so.
+PASSWORD_RESET_TIMEOUT = env_int("PASSWORD_RESET_TIMEOUT", 3600)
 LOGIN_REDIRECT_URL = "cases:dashboard"
 LOGOUT_REDIRECT_URL = "login"
 AUTH_PASSWORD_VALIDATORS = [
@@ -172,6 +174,8 @@ SHOW_STAFF_NAMES_TO_COMPANIES = env_bool("SHOW_STAFF_NAMES_TO_COMPANIES", False)
 TIME_ZONE = env("TIME_ZONE", "America/New_York")
 USE_I18N = True
 USE_TZ = True
+# One style for dates across pages, statements and emails (caisi_portal/formats/en).
+FORMAT_MODULE_PATH = ["caisi_portal.formats"]
 
 STATIC_URL = "/static/"
 STATICFILES_DIRS = [BASE_DIR / "static"]

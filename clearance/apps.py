@@ -41,6 +41,7 @@ STATEMENT_CONTENT = RecordedContent(
         "official",
         "issued_at",
     ),
+    later_fields=("scope_items", "condition_items"),
 )
 
 

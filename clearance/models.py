@@ -20,6 +20,38 @@ NON_ENDORSEMENT = (
 )
 
 
+class Scope(models.TextChoices):
+    """What a clearance may cover: the ways the company may offer the model."""
+
+    PUBLIC_API = "public_api", "Access through the company's public API"
+    HOSTED_PRODUCTS = "hosted_products", "The company's hosted products and applications"
+    ENTERPRISE = "enterprise", "Deployments for enterprise and government customers"
+    OPEN_WEIGHTS = "open_weights", "Publication of the model weights"
+    RESEARCH = "research", "Research and internal use"
+
+
+class Condition(models.TextChoices):
+    """The conditions CAISI most often attaches to a clearance, word for word."""
+
+    MONITORING = "monitoring", "File the monitoring reports this statement asks for, when due."
+    INCIDENTS = (
+        "incidents",
+        "Report post-release incidents to CAISI within the deadline for their severity.",
+    )
+    MATERIAL_CHANGE = (
+        "material_change",
+        "Declare any material change to the model to CAISI before deploying it.",
+    )
+    SAFEGUARDS = (
+        "safeguards",
+        "Keep in place the safeguards described in the risk mitigation strategy CAISI reviewed.",
+    )
+    INTENDED_USES = (
+        "intended_uses",
+        "Offer the model only for the intended uses stated to CAISI at intake.",
+    )
+
+
 class ClearanceStatementQuerySet(models.QuerySet):
     def without_pdf(self) -> "ClearanceStatementQuerySet":
         """Return the statements whose signed PDF has not been stored yet."""
@@ -58,7 +90,11 @@ class ClearanceStatement(models.Model):
     digest = models.CharField(max_length=300, blank=True)
     digest_verification = models.CharField(max_length=32, choices=Verification.choices, blank=True)
     declared_digest = models.CharField(max_length=300, blank=True)
-    scope = models.TextField()
+    # The scope and conditions chosen from the lists above, in their printed words
+    # (copied, like the rest), then anything the official wrote beside them.
+    scope_items = models.JSONField(default=list, blank=True)
+    scope = models.TextField(blank=True)
+    condition_items = models.JSONField(default=list, blank=True)
     conditions = models.TextField(blank=True)
     official = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
@@ -84,6 +120,9 @@ class ClearanceStatement(models.Model):
     pdf_rendered_at = models.DateTimeField(null=True, blank=True)
     # When its render was last handed to the broker: the sweep's claim mark.
     render_published_at = models.DateTimeField(null=True, blank=True)
+    # How signing went so far, for the case page while the PDF is not there yet.
+    render_attempts = models.PositiveSmallIntegerField(default=0)
+    render_error = models.CharField(max_length=500, blank=True)
 
     objects = ClearanceStatementQuerySet.as_manager()
 
@@ -106,6 +145,16 @@ class ClearanceStatement(models.Model):
         return reverse(
             "statement_download", kwargs={"number": self.case.number, "statement": self.number}
         )
+
+    @property
+    def is_being_signed(self) -> bool:
+        return not self.pdf
+
+    @property
+    def all_conditions(self) -> list[str]:
+        """Every condition in the order printed: the chosen ones, then each line written."""
+        written = [line.strip() for line in self.conditions.splitlines() if line.strip()]
+        return [*self.condition_items, *written]
 
     @property
     def live_status(self) -> str:

@@ -12,14 +12,15 @@ import logging
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.db import DatabaseError, transaction
+from django.db.models import F
 from django.utils import timezone
 
 from cases.models import Case
 from cases.services import record_event
-from clearance.models import ClearanceStatement, StatementStatusChange
+from clearance.models import ClearanceStatement, Condition, Scope, StatementStatusChange
 from clearance.pdf import render_pdf, sign_pdf
 from core import outbox
-from core.errors import ActionRefused
+from core.errors import ActionRefused, BadInput
 from submissions.models import ModelVersion, version_access
 
 Status = ClearanceStatement.StatementStatus
@@ -34,15 +35,30 @@ def _statement_number(case: Case) -> str:
     return f"{case.number}-S{count + 1}"
 
 
-@transaction.atomic
-def create_statement(
-    *, case: Case, official, version: ModelVersion, scope: str, conditions: str, valid_until=None
-) -> ClearanceStatement:
-    """Create the statement for the version under test; supersede earlier ones.
+def printed_words(choices, keys) -> list[str]:
+    """Return the printed words of these choices, in the list's order; refuse unknown ones."""
+    keys = list(keys or ())
+    unknown = sorted(set(keys) - set(choices.values))
+    if unknown:
+        raise BadInput(f"Not a choice here: {', '.join(unknown)}.")
+    return [choice.label for choice in choices if choice.value in keys]
 
-    The statement certifies the digest CAISI verified, and says how; never the
-    one the company merely typed. The caller holds the case row lock, so
-    statement numbers stay consecutive.
+
+def draft_statement(
+    *,
+    case: Case,
+    official,
+    version: ModelVersion,
+    scope_items=(),
+    scope: str = "",
+    condition_items=(),
+    conditions: str = "",
+    valid_until=None,
+) -> ClearanceStatement:
+    """Return the statement as it would be issued now, unsaved: for the preview and the issue.
+
+    It names only the version under test, and certifies the digest CAISI
+    verified, and says how; never the one the company merely typed.
     """
     under_test = ModelVersion.objects.under_test(case)
     if under_test is None or version.pk != under_test.pk:
@@ -50,8 +66,10 @@ def create_statement(
     reached = version_access(version)
     if not reached.verified:
         raise ValueError(f"CAISI holds no verified access to version {version.label}.")
-    now = timezone.now()
-    statement = ClearanceStatement.objects.create(
+    scope_words = printed_words(Scope, scope_items)
+    if not scope_words and not scope.strip():
+        raise BadInput("Say what the clearance covers: choose at least one scope.")
+    return ClearanceStatement(
         number=_statement_number(case),
         case=case,
         model_version=version,
@@ -62,13 +80,29 @@ def create_statement(
         digest=reached.verified_digest,
         digest_verification=reached.verification,
         declared_digest=version.digest,
-        scope=scope,
-        conditions=conditions,
+        scope_items=scope_words,
+        scope=scope.strip(),
+        condition_items=printed_words(Condition, condition_items),
+        conditions=conditions.strip(),
         official=official,
         official_name=official.get_full_name() or official.email,
-        issued_at=now,
+        issued_at=timezone.now(),
         valid_until=valid_until,
     )
+
+
+@transaction.atomic
+def create_statement(
+    *, case: Case, official, version: ModelVersion, **content
+) -> ClearanceStatement:
+    """Create the statement for the version under test, being signed; supersede earlier ones.
+
+    The caller holds the case row lock, so statement numbers stay consecutive.
+    The PDF is rendered and signed by a worker once this commits.
+    """
+    statement = draft_statement(case=case, official=official, version=version, **content)
+    statement.save(force_insert=True)
+    now = statement.issued_at
     StatementStatusChange.objects.create(
         statement=statement, change=Change.ISSUED, actor=official, at=now
     )
@@ -188,3 +222,11 @@ def render_statement_pdf(*, statement_id: int) -> ClearanceStatement | None:
             details={"statement": statement.number, "sha256": statement.pdf_sha256},
         )
     return statement
+
+
+def record_render_failure(*, statement_id: int, error: BaseException) -> None:
+    """Note a failed signing attempt on the statement, for the case page to show."""
+    ClearanceStatement.objects.without_pdf().filter(pk=statement_id).update(
+        render_attempts=F("render_attempts") + 1,
+        render_error=f"{type(error).__name__}: {error}"[:500],
+    )

@@ -11,10 +11,13 @@ the same row at once; a row sent twice anyway (a crash between the publish
 and the delete) is harmless, since every task is idempotent.
 
 With no broker (the embedded default) tasks run in-process after the commit,
-as they always have.
+as they always have; a task declared `off_request=True` (signing a statement
+takes seconds) runs in a thread of its own instead, so the request that asked
+for it answers at once.
 """
 
 import contextlib
+import functools
 import logging
 import os
 import threading
@@ -23,7 +26,7 @@ from collections.abc import Iterable
 from celery import current_app, shared_task
 from celery.canvas import Signature
 from django.conf import settings
-from django.db import transaction
+from django.db import connections, transaction
 from django.db.models import F
 
 from core.models import PendingTask
@@ -54,8 +57,9 @@ def enqueue(*signatures: Signature) -> None:
         # worker loads them at start (Celery's autodiscovery, not an import of ours).
         current_app.loader.import_default_modules()
         for signature in signatures:
+            run = _run_apart if _off_request(signature) else _run_here
             # robust: work that fails in-process must not fail the committed action.
-            transaction.on_commit(signature.delay, robust=True)
+            transaction.on_commit(functools.partial(run, signature), robust=True)
         return
     rows = PendingTask.objects.bulk_create(
         [
@@ -66,6 +70,28 @@ def enqueue(*signatures: Signature) -> None:
     ids = [row.pk for row in rows]
     # robust: a broker or database hiccup here leaves the rows for the drain.
     transaction.on_commit(lambda: publish(ids), robust=True)
+
+
+def _off_request(signature: Signature) -> bool:
+    return bool(getattr(current_app.tasks.get(signature.task), "off_request", False))
+
+
+def _run_here(signature: Signature) -> None:
+    signature.delay()
+
+
+def _run_apart(signature: Signature) -> threading.Thread:
+    """Run the task in a thread of its own, with its own database connection."""
+
+    def run() -> None:
+        try:
+            signature.apply(throw=False)
+        finally:
+            connections.close_all()
+
+    thread = threading.Thread(target=run, name=f"task {signature.task}", daemon=True)
+    thread.start()
+    return thread
 
 
 def publish(ids: Iterable[int]) -> int:

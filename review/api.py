@@ -739,6 +739,12 @@ def _action_body_field(param: Param, actions: list) -> serializers.Field:
         return serializers.IntegerField(
             required=False, allow_null=True, min_value=1, help_text=help_text
         )
+    if param.kind == ParamKind.CHOICES:
+        return serializers.ListField(
+            child=serializers.ChoiceField(choices=param.choices.choices),
+            required=False,
+            help_text=help_text,
+        )
     if param.kind == ParamKind.MODEL_VERSION:
         return serializers.CharField(
             required=False, max_length=100, help_text=f"{names}: the version's label."

@@ -63,6 +63,13 @@ class ActionForm(forms.Form):
                     ],
                     help_text=param.help_text,
                 )
+            elif param.kind == ParamKind.CHOICES:
+                field = forms.MultipleChoiceField(
+                    required=param.required,
+                    choices=param.choices.choices,
+                    widget=forms.CheckboxSelectMultiple,
+                    help_text=param.help_text,
+                )
             elif param.kind == ParamKind.MODEL_VERSION:
                 field = VersionChoiceField(
                     case, label="Model version", help_text=param.help_text, empty_label=None
@@ -74,4 +81,6 @@ class ActionForm(forms.Form):
                     max_length=4000,
                     help_text=param.help_text,
                 )
+            if param.label:
+                field.label = param.label
             self.fields[param.name] = field

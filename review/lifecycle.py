@@ -18,6 +18,7 @@ from django.db import models
 
 from accounts.models import Role
 from cases.status import OPEN_STATUSES, DeploymentStatus, Status
+from clearance.models import Condition, Scope
 from review import gates
 
 
@@ -54,6 +55,7 @@ class ParamKind(models.TextChoices):
     DAYS = "days", "A number of days"
     INCIDENT = "incident", "One of the case's incidents, by its number"
     MODEL_VERSION = "model_version", "A model version of the case"
+    CHOICES = "choices", "Any of a list of choices"
 
 
 @dataclass(frozen=True)
@@ -64,6 +66,9 @@ class Param:
     kind: ParamKind
     required: bool
     help_text: str = ""
+    label: str = ""
+    # For ParamKind.CHOICES: the TextChoices offered.
+    choices: type[models.TextChoices] | None = None
 
 
 @dataclass(frozen=True)
@@ -119,11 +124,28 @@ MANAGER = Param(
     required=True,
     help_text="The case manager; people with a declared conflict are refused.",
 )
+SCOPE_ITEMS = Param(
+    "scope_items",
+    ParamKind.CHOICES,
+    required=False,
+    label="Scope",
+    help_text="How the company may offer the cleared version; choose every one that applies.",
+    choices=Scope,
+)
 SCOPE = Param(
     "scope",
     ParamKind.TEXT,
-    required=True,
-    help_text="What the clearance covers: the model version and its deployment.",
+    required=False,
+    label="More about the scope",
+    help_text="Anything the scope needs beyond the choices above, printed after them.",
+)
+CONDITION_ITEMS = Param(
+    "condition_items",
+    ParamKind.CHOICES,
+    required=False,
+    label="Conditions",
+    help_text="What the company undertakes while the statement stands.",
+    choices=Condition,
 )
 VERSION = Param(
     "version",
@@ -131,7 +153,13 @@ VERSION = Param(
     required=True,
     help_text="The version cleared: only one CAISI reached and evaluated (its label in the API).",
 )
-CONDITIONS = Param("conditions", ParamKind.TEXT, required=False, help_text="Conditions, if any.")
+CONDITIONS = Param(
+    "conditions",
+    ParamKind.TEXT,
+    required=False,
+    label="Other conditions",
+    help_text="Any other condition, one a line.",
+)
 REASON = Param("reason", ParamKind.TEXT, required=True, help_text="The reason, for the record.")
 OPTIONAL_REASON = Param(
     "reason", ParamKind.TEXT, required=False, help_text="The reason, if you wish to give one."
@@ -255,7 +283,16 @@ TABLE: tuple[Transition, ...] = (
         Status.CLEARED,
         {Role.CLEARANCE_OFFICIAL},
         gates.findings_addressed,
-        [VERSION, SCOPE, CONDITIONS, VALID_UNTIL, MONITORING_EVERY, MONITORING_FOR],
+        [
+            VERSION,
+            SCOPE_ITEMS,
+            SCOPE,
+            CONDITION_ITEMS,
+            CONDITIONS,
+            VALID_UNTIL,
+            MONITORING_EVERY,
+            MONITORING_FOR,
+        ],
     ),
     _t(
         Action.REVOKE_CLEARANCE,

@@ -21,9 +21,11 @@ from cases.models import Case
 from cases.services import record_event
 from cases.status import OPEN_STATUSES, Status
 from clearance.apps import STATEMENT_CONTENT
+from clearance.models import ClearanceStatement
 from clearance.services import (
     STANDING,
     create_statement,
+    draft_statement,
     reinstate_statement,
     revoke_statements,
     suspend_statement,
@@ -204,13 +206,19 @@ def issue_clearance(
     case: Case,
     actor,
     version: ModelVersion | None = None,
+    scope_items: list[str] | None = None,
     scope: str = "",
+    condition_items: list[str] | None = None,
     conditions: str = "",
     valid_until: dt.date | None = None,
     monitoring_every_days: int | None = None,
     monitoring_for_days: int | None = None,
 ) -> Case:
     """Clear the named version, the one CAISI tested, and create its statement (step 6 → 7).
+
+    The scope is chosen from `clearance.models.Scope` (keys) and may be
+    described further in `scope`; the conditions likewise. The statement is
+    created being signed: a worker renders and signs its PDF after the commit.
 
     A validity period ends after `valid_until`; monitoring conditions ask for a
     report every `monitoring_every_days` for `monitoring_for_days` (a year unless said).
@@ -233,7 +241,9 @@ def issue_clearance(
             case=step.case,
             official=actor,
             version=version,
+            scope_items=scope_items or [],
             scope=scope,
+            condition_items=condition_items or [],
             conditions=conditions,
             valid_until=end_of_day(valid_until) if valid_until else None,
         )
@@ -242,8 +252,10 @@ def issue_clearance(
             version=version.label,
             digest=statement.digest,
             digest_verification=statement.digest_verification,
-            scope=scope,
-            conditions=conditions,
+            scope_items=statement.scope_items,
+            scope=statement.scope,
+            condition_items=statement.condition_items,
+            conditions=statement.conditions,
             statement=statement.number,
         )
         if valid_until:
@@ -264,6 +276,52 @@ def issue_clearance(
         if superseded:
             step.details["supersedes"] = superseded
     return step.case
+
+
+def preview_clearance(
+    *,
+    case: Case,
+    actor,
+    version: ModelVersion | None = None,
+    scope_items: list[str] | None = None,
+    scope: str = "",
+    condition_items: list[str] | None = None,
+    conditions: str = "",
+    valid_until: dt.date | None = None,
+    monitoring_every_days: int | None = None,
+    monitoring_for_days: int | None = None,
+) -> ClearanceStatement:
+    """Return the statement `issue_clearance` would create with these choices, unsaved.
+
+    The same checks as the issue itself, short of the lock: who acts, the status,
+    the gate and the content, so what the official previews is what can be signed.
+    """
+    spec = TRANSITIONS[Action.ISSUE_CLEARANCE]
+    if not access.can_view(actor, case):
+        raise CaseNotFound(case.number)
+    if actor.role not in spec.actors or case.status not in spec.sources:
+        raise ActionRefused("Only a clearance official can issue clearance, from findings.")
+    if version is None:
+        raise BadInput("Choose the model version the statement names.")
+    if version.case_id != case.pk:
+        raise ActionRefused("That model version belongs to another case.")
+    blockers = gate_blockers(case, Action.ISSUE_CLEARANCE, version=version)
+    if blockers:
+        raise ActionRefused(blockers)
+    if valid_until is not None and valid_until <= timezone.localdate():
+        raise BadInput("The end of the validity period must be after today.")
+    if monitoring_for_days and not monitoring_every_days:
+        raise BadInput("Say how often a monitoring report is due.")
+    return draft_statement(
+        case=case,
+        official=actor,
+        version=version,
+        scope_items=scope_items or [],
+        scope=scope,
+        condition_items=condition_items or [],
+        conditions=conditions,
+        valid_until=end_of_day(valid_until) if valid_until else None,
+    )
 
 
 def revoke_clearance(*, case: Case, actor, reason: str = "", incident: int | None = None) -> Case:

@@ -19,6 +19,7 @@ from cases.forms import IntakeForm, NewCaseForm
 from cases.models import Case, CaseEvent, lead_time_horizon
 from cases.selectors import get_visible_case
 from cases.status import STEPS
+from clearance.pdf import statement_context
 from core.signing import SigningIdentityMissing
 from core.web import run_form, submitted
 from review import policy, services
@@ -205,6 +206,8 @@ def case_action(request, number, action):
     if not policy.can_take(request.user, case, action):
         raise PermissionDenied(f"You cannot {transition.action.label.lower()} on this case now.")
     form = ActionForm(submitted(request), transition=transition, case=case)
+    if action == Action.ISSUE_CLEARANCE and request.POST.get("step") != "sign":
+        return _preview_clearance(request, case, transition, form)
     status = run_form(
         request,
         form,
@@ -224,6 +227,58 @@ def case_action(request, number, action):
             "transition": transition,
             "form": form,
             "blockers": [] if refused else services.gate_blockers(case, action),
+        },
+        status=status,
+    )
+
+
+def _preview_clearance(request, case: Case, transition, form) -> HttpResponse:
+    """Show the statement as it will read, and what signing it does, before it is signed.
+
+    A GET or an "edit" shows the form (keeping what was chosen); a "preview" with
+    valid choices shows the statement and the confirmation, which signs it.
+    """
+    for field in form.fields.values():
+        kind = type(field.widget).__name__
+        field.widget.attrs.setdefault(
+            "class", {"Select": "usa-select", "Textarea": "usa-textarea"}.get(kind, "usa-input")
+        )
+    status = 200
+    if request.method == "POST" and request.POST.get("step") == "preview":
+        status = 400
+        if form.is_valid():
+            try:
+                statement = services.preview_clearance(
+                    case=case, actor=request.user, **form.cleaned_data
+                )
+            except services.ActionRefused as refusal:
+                form.add_error(None, refusal.blockers)
+                status = refusal.http_status
+            else:
+                return render(
+                    request,
+                    "clearance/issue_preview.html",
+                    {
+                        "case": case,
+                        "transition": transition,
+                        "form": form,
+                        "superseded": case.clearance_statements.filter(
+                            status__in=services.STANDING
+                        ),
+                        "monitoring_every_days": form.cleaned_data.get("monitoring_every_days"),
+                        "monitoring_for_days": form.cleaned_data.get("monitoring_for_days") or 365,
+                        **statement_context(statement),
+                    },
+                )
+    refused = status not in (200, 400)
+    return render(
+        request,
+        "clearance/issue_form.html",
+        {
+            "case": case,
+            "transition": transition,
+            "form": form,
+            "blockers": [] if refused else services.gate_blockers(case, Action.ISSUE_CLEARANCE),
         },
         status=status,
     )

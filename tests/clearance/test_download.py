@@ -69,7 +69,8 @@ def test_pdf_not_rendered_yet_is_404_and_the_case_page_says_so(client, case_at, 
     client.force_login(liaison)
     assert client.get(download_url(statement)).status_code == 404
     page = client.get(statement.case.get_absolute_url()).content.decode()
-    assert "Signed PDF being prepared" in page
+    assert "Being signed: the signed PDF will be ready here in a moment." in page
+    assert 'role="status" aria-live="polite"' in page
     assert download_url(statement) not in page
 
 

@@ -42,12 +42,16 @@ def test_anyone_sees_a_valid_statement_without_signing_in(client, statement):
     assert response["X-Robots-Tag"] == "noindex, nofollow"
 
 
+def test_verification_page_shows_scope_and_conditions(client, statement):
+    page = client.get(verify_url(statement)).content.decode()
+    assert statement.scope and statement.scope in page
+    assert statement.conditions and statement.conditions in page
+
+
 def test_verification_page_shows_nothing_confidential(client, statement):
     page = client.get(verify_url(statement)).content.decode()
     case = statement.case
     for secret in (
-        statement.scope,
-        statement.conditions,
         "Role-play prompts bypass the refusal policy",  # a finding
         case.architecture,
         case.training_data_description,

@@ -56,7 +56,7 @@ def test_suspended_shows_the_date_and_never_the_reason(client, case_at, cast):
     text = page(client, statement)
     box = status_box(text)
     assert "Suspended" in box and "Valid" not in box
-    assert f"Suspended on {timezone.localdate():%-d %B %Y}" in text
+    assert f"Suspended on {timezone.localdate():%B %-d, %Y}" in text
     assert REASON not in text
     assert "dosages" not in text
 

@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 from django.conf import settings
 
+from clearance.models import Condition, Scope
 from review import demo
 from tests.clearance.conftest import (  # noqa: F401 - fixtures used below
     live_worker,
@@ -38,20 +39,35 @@ def test_official_issues_liaison_downloads_and_verification_follows_revocation(
     sign_in(official, cast.official.email)
     official.goto(case_url)
     official.click("[data-testid=actions] >> text=Issue clearance")
+    # Labels, not the inputs: USWDS draws its own checkboxes over visually hidden ones.
+    official.click(f'label:has-text("{Scope.PUBLIC_API.label}")')
     official.fill("textarea[name=scope]", "Atlas v1.0-rc1 as deployed behind the restricted API.")
+    official.click(f'label:has-text("{Condition.INCIDENTS.label}")')
     official.fill("textarea[name=conditions]", "Re-review before enabling fine-tuning access.")
     official.screenshot(path=f"{artifacts_dir}/clearance-issue-form.png", full_page=True)
-    official.click("main form button[type=submit]")
+    official.click("button[name=step][value=preview]")
+
+    preview = official.locator("[data-testid=statement-preview]")
+    assert Scope.PUBLIC_API.label in preview.inner_text()
+    assert Condition.INCIDENTS.label in preview.inner_text()
+    assert "What becomes public" in official.locator("[data-testid=confirmation]").inner_text()
+    assert not case.clearance_statements.exists()
+    official.screenshot(path=f"{artifacts_dir}/clearance-issue-preview.png", full_page=True)
+    official.click("button[name=step][value=sign]")
     official.wait_for_url(case_url)
     assert "Issue clearance: done." in official.content()
 
     statement = case.clearance_statements.get()
-
-    def rendered():
-        statement.refresh_from_db()
-        return statement.pdf_sha256
-
-    wait_for(rendered, timeout=90, message="the worker did not render the statement")
+    region = official.locator(f"[data-testid=statement-{statement.number}] [role=status]")
+    assert region.get_attribute("aria-live") == "polite"
+    if not statement.pdf_sha256:
+        assert "Being signed" in region.inner_text()
+        official.screenshot(path=f"{artifacts_dir}/clearance-being-signed.png", full_page=True)
+    # The region refreshes itself until the worker has signed the PDF; no reload.
+    region.locator("[data-testid=download-pdf]").wait_for(timeout=90_000)
+    official.screenshot(path=f"{artifacts_dir}/clearance-signed.png", full_page=True)
+    statement.refresh_from_db()
+    assert statement.pdf_sha256
 
     liaison = browser.new_context(
         viewport={"width": 1280, "height": 900}, accept_downloads=True

@@ -55,6 +55,7 @@ EXPECTED_GET = {
     "accounts/sso/company/verify/": (404, 404, 404, 404, 404, 404, 404, 404, 404, 404),
     "accounts/sso/staff/": (404, 404, 404, 404, 404, 404, 404, 404, 404, 404),
     "accounts/sso/staff/callback/": (404, 404, 404, 404, 404, 404, 404, 404, 404, 404),
+    "verify/": (200, 200, 200, 200, 200, 200, 200, 200, 200, 200),
     "verify/<str:code>/": (200, 200, 200, 200, 200, 200, 200, 200, 200, 200),
     "api/schema/": (200, 200, 200, 200, 200, 200, 200, 200, 200, 200),
     "api/docs/": (200, 200, 200, 200, 200, 200, 200, 200, 200, 200),
@@ -91,6 +92,19 @@ EXPECTED_GET = {
         404,
     ),  # fmt: skip
     "cases/<case:number>/evaluators/": (302, 403, 404, 200, 200, 404, 200, 200, 404, 404),
+    # Whether the statement's PDF is signed yet: for whoever may see the case.
+    "cases/<str:number>/statements/<str:statement>/signing/": (
+        302,
+        200,
+        404,
+        200,
+        200,
+        404,
+        200,
+        200,
+        404,
+        404,
+    ),  # fmt: skip
     "cases/<str:number>/statements/<str:statement>/pdf/": (
         302,
         200,
