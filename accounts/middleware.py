@@ -26,6 +26,7 @@ SECOND_FACTOR_OPEN_URL_NAMES = {
 CONFIDENTIAL_PREFIXES = ("/api/v1/",)
 DOWNLOAD_URL_NAMES = {
     "statement_download",
+    "statement-download",
     "artifact_download",
     "document_download",
     "document-download",
