@@ -43,6 +43,7 @@ STEP_UP_VIEWS = {
 CONFIDENTIAL_PREFIXES = ("/api/v1/",)
 DOWNLOAD_URL_NAMES = {
     "statement_download",
+    "statement-download",
     "artifact_download",
     "document_download",
     "document-download",

@@ -2,12 +2,14 @@
 
 from django.urls import path, re_path
 
+from clearance import api as clearance_api
 from core.api import nowhere
 from findings import api as findings_api
 from incidents import api as incidents_api
 from review import api as cases_api
 from submissions import api as submissions_api
 from submissions import resumable_api
+from webhooks import api as webhooks_api
 
 
 def urls():
@@ -20,6 +22,11 @@ def urls():
         path(f"{C}/timeline/", cases_api.TimelineView.as_view(), name="case-timeline"),
         path(f"{C}/actions/<str:action>/", cases_api.ActionView.as_view(), name="case-action"),
         path(f"{C}/export/", cases_api.CaseExportView.as_view(), name="case-export"),
+        path(
+            f"{C}/statements/<str:statement>/pdf/",
+            clearance_api.StatementDownloadView.as_view(),
+            name="statement-download",
+        ),
         path(f"{C}/versions/", submissions_api.VersionListView.as_view(), name="case-versions"),
         path(
             f"{C}/versions/<int:pk>/carry-documentation/",
@@ -77,6 +84,11 @@ def urls():
         ),
         path(f"{C}/evaluations/", findings_api.EvaluationView.as_view(), name="case-evaluations"),
         path(
+            f"{C}/evaluations/logs/",
+            findings_api.InspectLogImportView.as_view(),
+            name="evaluation-log-import",
+        ),
+        path(
             f"{C}/evaluations/imports/<int:pk>/",
             findings_api.InspectImportView.as_view(),
             name="inspect-import",
@@ -111,6 +123,29 @@ def urls():
             f"{C}/monitoring-reports/<int:pk>/review/",
             incidents_api.MonitoringReportReviewView.as_view(),
             name="monitoring-report-review",
+        ),
+        path(f"{C}/evaluators/", cases_api.EvaluatorsView.as_view(), name="case-evaluators"),
+        path(f"{C}/messages/", cases_api.MessagesView.as_view(), name="case-messages"),
+        path(
+            f"{C}/access/<int:pk>/revoke/",
+            submissions_api.AccessRevokeView.as_view(),
+            name="access-revoke",
+        ),
+        path(f"{C}/checklist/", submissions_api.ChecklistView.as_view(), name="case-checklist"),
+        path(
+            f"{C}/clarifications/<int:pk>/close/",
+            findings_api.ClarificationCloseView.as_view(),
+            name="clarification-close",
+        ),
+        path("webhooks/", webhooks_api.WebhookListView.as_view(), name="webhook-list"),
+        path("webhooks/<int:pk>/", webhooks_api.WebhookDetailView.as_view(), name="webhook-detail"),
+        path(
+            "webhooks/<int:pk>/rotate-secret/",
+            webhooks_api.WebhookRotateSecretView.as_view(),
+            name="webhook-rotate-secret",
+        ),
+        path(
+            "webhooks/<int:pk>/test/", webhooks_api.WebhookTestView.as_view(), name="webhook-test"
         ),
         # Anything else under /api/v1/ is a problem-details 404, not the web's HTML page.
         re_path(r"", nowhere),

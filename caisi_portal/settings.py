@@ -298,6 +298,11 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    "SERVERS": [{"url": SITE_URL, "description": "This portal"}],
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "core.api.declare_headers",
+    ],
     "ENUM_NAME_OVERRIDES": {
         "CaseStatusEnum": "cases.status.Status",
         "DocumentKindEnum": "submissions.models.DocumentKind",
@@ -306,6 +311,8 @@ SPECTACULAR_SETTINGS = {
         "ClarificationStatusEnum": "findings.models.ClarificationRequest.RequestStatus",
         "FindingSeverityEnum": "findings.models.Severity",
         "IncidentSeverityEnum": "incidents.models.IncidentSeverity",
+        "PracticeStatusEnum": "submissions.models.PracticeStatus",
+        "DeliveryStatusEnum": "webhooks.models.WebhookDelivery.DeliveryStatus",
     },
 }
 

@@ -32,7 +32,7 @@ from cases.models import (
 )
 from cases.status import ANNOUNCED_EVENTS, Status
 from core import outbox, signing
-from core.errors import ActionRefused, CaseNotFound
+from core.errors import ActionRefused, BadInput, CaseNotFound, NotAllowed
 from core.exportcheck import canonical_json
 from core.records import CONTENT_KEY, recorded_content
 
@@ -435,13 +435,15 @@ def post_message(*, case: Case, actor, body: str, internal: bool = False):
     locked = Case.objects.select_for_update().get(pk=case.pk)
     if not access.can_view(actor, locked):
         raise CaseNotFound(locked.number)
-    if not access.can_post_message(actor, locked):
-        raise ActionRefused("You cannot write in this case's thread.")
+    if actor.role not in access.WRITES_MESSAGES:
+        raise NotAllowed("You cannot write in this case's thread.")  # an auditor reads only
     if internal and not access.can_post_internal(actor):
-        raise ActionRefused("Only CAISI staff can write internal notes.")
+        raise NotAllowed("Only CAISI staff can write internal notes.")
+    if not access.can_post_message(actor, locked):
+        raise ActionRefused("The case's thread is closed: the case is no longer open.")
     body = body.strip()
     if not body:
-        raise ActionRefused("The message is empty.")
+        raise BadInput("The message is empty.")
     message = Message.objects.create(case=locked, author=actor, body=body, internal=internal)
     record_event(
         case=locked,

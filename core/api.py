@@ -21,9 +21,11 @@ from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404, JsonResponse
 from django.utils.text import slugify
 from django.views.decorators.csrf import csrf_exempt
-from drf_spectacular.utils import OpenApiResponse
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, inline_serializer
 from rest_framework import exceptions, serializers, status
 from rest_framework.generics import GenericAPIView
+from rest_framework.negotiation import DefaultContentNegotiation
 from rest_framework.pagination import CursorPagination
 from rest_framework.permissions import SAFE_METHODS, BasePermission, IsAuthenticated
 from rest_framework.renderers import JSONRenderer
@@ -34,7 +36,7 @@ from rest_framework.views import APIView, exception_handler
 from core.cache import redis_client
 from core.clients import client_address
 from core.errors import ActionRefused, CaseNotFound
-from core.parsers import RequestTooLarge
+from core.parsers import BoundedJSONParser, RequestTooLarge
 
 logger = logging.getLogger(__name__)
 
@@ -173,6 +175,7 @@ def problems(*codes: int) -> dict:
         403: "A read-only token tried to write, or the user may not do this.",
         404: "No such case, or not one this token's user may see.",
         409: "The action was refused; `blockers` says what stands in its way.",
+        413: "The body or a file is larger than the portal takes.",
         429: "Too many requests for this token; `Retry-After` says when to try again.",
         503: "A service the request needs is not available now; nothing was done.",
     }
@@ -184,6 +187,107 @@ def problems(*codes: int) -> dict:
 
 READ_PROBLEMS = (401, 404, 429)
 WRITE_PROBLEMS = (400, 401, 403, 404, 409, 429)
+
+
+# --- the schema: what generated clients need beyond the views' own declarations ---------
+
+PAGE_PARAMETERS = [
+    OpenApiParameter(
+        "cursor",
+        OpenApiTypes.STR,
+        OpenApiParameter.QUERY,
+        description="Where the page starts: take it from the `next` or `previous` link.",
+    ),
+    OpenApiParameter(
+        "page_size",
+        OpenApiTypes.INT,
+        OpenApiParameter.QUERY,
+        description="How many items a page holds (the server caps it).",
+    ),
+]
+
+
+def paged(serializer_class, name: str):
+    """Return the schema of one cursor page of these items: `next`, `previous`, `results`."""
+    return inline_serializer(
+        name=name,
+        fields={
+            "next": serializers.URLField(
+                allow_null=True, help_text="The next page, or null on the last."
+            ),
+            "previous": serializers.URLField(
+                allow_null=True, help_text="The previous page, or null on the first."
+            ),
+            "results": serializer_class(many=True),
+        },
+    )
+
+
+HEADER_DOCS = {
+    "ETag": "A strong validator of this body: send it back in `If-None-Match`.",
+    "Last-Modified": "When what you are shown last changed (an HTTP date).",
+    "Cache-Control": "`private, no-cache`: keep the body, but ask again before using it.",
+    "Retry-After": "Seconds to wait before the next request.",
+    "WWW-Authenticate": "How to authenticate: `Bearer`.",
+    "Location": "The URL of what was created, or of the work to poll.",
+    "Content-Disposition": "`attachment` with the file's name.",
+}
+
+
+def _headers(*names: str) -> dict:
+    return {
+        name: {"schema": {"type": "string"}, "description": HEADER_DOCS[name]} for name in names
+    }
+
+
+def declare_headers(result, generator, request, public):
+    """Declare the response headers the API sends (a drf-spectacular postprocessing hook).
+
+    Also mark a request body required when every form of it has required fields:
+    the server refuses it empty, and generators mishandle an optional body that
+    comes in several content types.
+    """
+    components = result.get("components", {}).get("schemas", {})
+
+    def has_required_fields(media: dict) -> bool:
+        schema = media.get("schema", {})
+        ref = schema.get("$ref", "")
+        if ref:
+            schema = components.get(ref.rsplit("/", 1)[-1], {})
+        return bool(schema.get("required"))
+
+    for operations in result.get("paths", {}).values():
+        for operation in operations.values():
+            if not isinstance(operation, dict) or "responses" not in operation:
+                continue
+            body = operation.get("requestBody")
+            if (
+                body
+                and body.get("content")
+                and all(has_required_fields(media) for media in body["content"].values())
+            ):
+                body["required"] = True
+            responses = operation["responses"]
+            conditional = any(
+                p.get("name") == "If-None-Match" for p in operation.get("parameters", [])
+            )
+            for code, response in responses.items():
+                names = []
+                if conditional and code in ("200", "304"):
+                    names += ["ETag", "Last-Modified", "Cache-Control"]
+                if code in ("201", "202"):
+                    names.append("Location")
+                if code == "429":
+                    names.append("Retry-After")
+                if code == "401":
+                    names.append("WWW-Authenticate")
+                if code == "200" and any(
+                    t not in ("application/json",) for t in response.get("content", {})
+                ):
+                    names.append("Content-Disposition")
+                if names:
+                    response.setdefault("headers", {}).update(_headers(*names))
+    return result
 
 
 # --- who may write ------------------------------------------------------------------
@@ -317,9 +421,22 @@ class PortalAPIView(APIView):
     permission_classes = [IsAuthenticated, TokenAllowsWrite]
     throttle_classes = [TokenRateThrottle]
     renderer_classes = [JSONRenderer]
+    # JSON bodies are JSON only: one content type per body in the schema, so
+    # generated clients get it right. A view that takes a file names multipart.
+    parser_classes = [BoundedJSONParser]
 
     def get_exception_handler(self):
         return problem_details_handler
+
+
+class FileNegotiation(DefaultContentNegotiation):
+    """A download's `Accept` names the file's type: its errors are still problem details."""
+
+    def select_renderer(self, request, renderers, format_suffix=None):
+        try:
+            return super().select_renderer(request, renderers, format_suffix)
+        except exceptions.NotAcceptable:
+            return renderers[0], renderers[0].media_type
 
 
 class PortalGenericAPIView(PortalAPIView, GenericAPIView):

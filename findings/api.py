@@ -291,6 +291,16 @@ class EvaluationSerializer(serializers.ModelSerializer):
     metrics = serializers.DictField(
         help_text="Flat metrics; a null value is a non-number the log gave (see metric_notes)."
     )
+    metric_notes = serializers.DictField(
+        child=serializers.CharField(),
+        read_only=True,
+        help_text="Metrics stored as null because the log gave no number (NaN, Infinity).",
+    )
+    inspect_scores = serializers.ListField(
+        child=serializers.DictField(),
+        read_only=True,
+        help_text="Every scorer, its reducer and its metrics.",
+    )
 
     class Meta:
         model = EvaluationRun
@@ -390,17 +400,11 @@ class EvaluationView(PortalAPIView):
 
     @extend_schema(
         operation_id="evaluations_record",
-        summary="Record an evaluation run: JSON metrics, or an Inspect log as a multipart "
-        "`log` file (evaluators)",
-        request={
-            "application/json": EvaluationRecordSerializer,
-            "multipart/form-data": InspectImportSerializer,
-        },
-        responses={
-            201: EvaluationSerializer,
-            202: InspectImportStateSerializer,
-            **problems(*WRITE_PROBLEMS),
-        },
+        summary="Record an evaluation run from JSON metrics (evaluators)",
+        description="An Inspect log is imported with `evaluations_import_log`; this path "
+        "also takes that multipart `log` form, as it always has.",
+        request={"application/json": EvaluationRecordSerializer},
+        responses={201: EvaluationSerializer, **problems(*WRITE_PROBLEMS)},
     )
     def post(self, request, number: str):
         case = self._case(request, number)
@@ -434,6 +438,28 @@ class EvaluationView(PortalAPIView):
                 headers={"Location": location},
             )
         return Response(EvaluationSerializer(done).data, status=status.HTTP_201_CREATED)
+
+
+class InspectLogImportView(EvaluationView):
+    """The Inspect log import alone: one content type per operation, for generated clients."""
+
+    parser_classes = [UploadPipelineParser, BoundedFormParser]
+    http_method_names = ["post", "options"]
+
+    @extend_schema(
+        operation_id="evaluations_import_log",
+        summary="Record an evaluation run from an Inspect log, a multipart `log` file (evaluators)",
+        description="A log up to `INSPECT_LOG_INLINE_BYTES` is read at once (201); a larger one "
+        "is queued (202, its `Location` to poll).",
+        request={"multipart/form-data": InspectImportSerializer},
+        responses={
+            201: EvaluationSerializer,
+            202: InspectImportStateSerializer,
+            **problems(*WRITE_PROBLEMS, 413),
+        },
+    )
+    def post(self, request, number: str):
+        return self._import(request, self._case(request, number))
 
 
 class InspectImportView(PortalAPIView):
@@ -524,3 +550,29 @@ class ClarificationAnswerView(PortalAPIView):
             request=asked, actor=request.user, answer=body.validated_data["answer"]
         )
         return Response(ClarificationSerializer(answered).data)
+
+
+class ClarificationCloseSerializer(serializers.Serializer):
+    note = serializers.CharField(
+        required=False, allow_blank=True, max_length=2000, help_text="Why it is closed."
+    )
+
+
+class ClarificationCloseView(PortalAPIView):
+    @extend_schema(
+        operation_id="clarifications_close",
+        summary="Close a clarification request, answered or no longer needed (case managers)",
+        request=ClarificationCloseSerializer,
+        responses={200: ClarificationSerializer, **problems(*WRITE_PROBLEMS)},
+    )
+    def post(self, request, number: str, pk: int):
+        case = get_case(request, number)
+        asked = case.clarification_requests.filter(pk=pk).first()
+        if asked is None:
+            raise exceptions.NotFound("This case has no such clarification request.")
+        body = ClarificationCloseSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        closed = services.close_clarification(
+            request=asked, actor=request.user, note=body.validated_data.get("note", "")
+        )
+        return Response(ClarificationSerializer(closed).data)

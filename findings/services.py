@@ -848,7 +848,7 @@ def close_clarification(
     """Close a request (answered, or no longer needed); an open one stops pausing the clock."""
     case, locked = _lock_request(request, actor)
     if not policy.can_close_clarification(actor, case):
-        raise ActionRefused("Only a case manager closes clarification requests.")
+        raise NotAllowed("Only a case manager closes clarification requests.")
     if locked.status == ClarificationRequest.RequestStatus.CLOSED:
         raise ActionRefused("This request is closed already.")
     was_open = locked.is_open

@@ -28,17 +28,20 @@ from accounts.models import ApiToken, Role, User
 from cases import access
 from cases import services as case_services
 from cases.intake import INTAKE_EDITABLE
-from cases.models import Case, CaseEvent, ReleaseType
+from cases.models import Case, CaseEvent, Message, ReleaseType
 from cases.selectors import get_case, visible_cases
 from cases.status import Status
 from core import cache as generations
 from core.api import (
+    PAGE_PARAMETERS,
     READ_PROBLEMS,
     WRITE_PROBLEMS,
+    FileNegotiation,
     LastChangePagination,
     PortalAPIView,
     PortalGenericAPIView,
     TimelinePagination,
+    paged,
     problems,
 )
 from core.errors import NotAllowed
@@ -390,9 +393,10 @@ class CaseDetailSerializer(CaseSummarySerializer):
             "scope": statement.scope,
             "conditions": statement.conditions,
             "verification_url": statement.get_verification_url(),
+            # The API's own URL: a token fetches it (the web's asks for a sign-in).
             "download_url": self._absolute(
                 reverse(
-                    "statement_download",
+                    "api:statement-download",
                     kwargs={"number": case.number, "statement": statement.number},
                 )
             ),
@@ -538,8 +542,11 @@ class CaseListView(PortalGenericAPIView):
     @extend_schema(
         operation_id="cases_list",
         summary="List the cases this token's user may see, the most recently changed first",
-        parameters=[CaseFilterSerializer],
-        responses={200: CaseSummarySerializer(many=True), **problems(400, *READ_PROBLEMS)},
+        parameters=[CaseFilterSerializer, *PAGE_PARAMETERS],
+        responses={
+            200: paged(CaseSummarySerializer, "CasePage"),
+            **problems(400, *READ_PROBLEMS),
+        },
     )
     def get(self, request):
         page = self.paginate_queryset(self.filter_queryset(self.get_queryset()))
@@ -707,7 +714,8 @@ class TimelineView(PortalGenericAPIView):
     @extend_schema(
         operation_id="cases_timeline",
         summary="The case's timeline, oldest first (a company never sees internal events)",
-        responses={200: EventSerializer(many=True), **problems(400, *READ_PROBLEMS)},
+        parameters=PAGE_PARAMETERS,
+        responses={200: paged(EventSerializer, "EventPage"), **problems(400, *READ_PROBLEMS)},
     )
     def get(self, request, number: str):
         case = get_case(request, number)
@@ -771,6 +779,15 @@ class ActionView(PortalAPIView):
         summary="Take a lifecycle action, with the same checks and gates as the web pages",
         description="Actions: " + ", ".join(TRANSITIONS) + ". A refusal is a 409 whose "
         "`blockers` say what the case still lacks.",
+        parameters=[
+            OpenApiParameter(
+                "action",
+                OpenApiTypes.STR,
+                OpenApiParameter.PATH,
+                enum=[str(action) for action in TRANSITIONS],
+                description="The lifecycle action to take.",
+            )
+        ],
         request=ActionParamsSerializer,
         responses={200: CaseStatusSerializer, **problems(*WRITE_PROBLEMS)},
     )
@@ -804,6 +821,106 @@ class ActionView(PortalAPIView):
         return Response(CaseStatusSerializer(case, context={"request": request}).data)
 
 
+# --- evaluators ---------------------------------------------------------------------------
+
+
+class EvaluatorSerializer(serializers.Serializer):
+    name = serializers.CharField(source="get_full_name")
+    email = serializers.EmailField()
+
+
+class EvaluatorAssignSerializer(serializers.Serializer):
+    evaluator = serializers.EmailField(help_text="The evaluator's email.")
+
+
+class EvaluatorsView(PortalAPIView):
+    @extend_schema(
+        operation_id="evaluators_list",
+        summary="The evaluators assigned to the case (CAISI staff)",
+        responses={200: EvaluatorSerializer(many=True), **problems(403, *READ_PROBLEMS)},
+    )
+    def get(self, request, number: str):
+        case = get_case(request, number)
+        if not access.can_see_internal(request.user):
+            raise NotAllowed("Who evaluates a case is CAISI's to see.")
+        return Response(EvaluatorSerializer(case.evaluators.order_by("email"), many=True).data)
+
+    @extend_schema(
+        operation_id="evaluators_assign",
+        summary="Assign an evaluator to the case; refused on a declared conflict (case managers)",
+        request=EvaluatorAssignSerializer,
+        responses={200: EvaluatorSerializer(many=True), **problems(*WRITE_PROBLEMS)},
+    )
+    def post(self, request, number: str):
+        case = get_case(request, number)
+        body = EvaluatorAssignSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        if request.user.role != Role.CASE_MANAGER:
+            # Before looking the evaluator up, so the answer tells nothing of CAISI's staff.
+            raise NotAllowed("Only a case manager can assign evaluators.")
+        evaluator = User.objects.filter(
+            email__iexact=body.validated_data["evaluator"], staff_role=Role.EVALUATOR
+        ).first()
+        if evaluator is None:
+            raise exceptions.ValidationError({"evaluator": ["No evaluator has that email."]})
+        case = services.assign_evaluator(case=case, actor=request.user, evaluator=evaluator)
+        return Response(EvaluatorSerializer(case.evaluators.order_by("email"), many=True).data)
+
+
+# --- the case's message thread ----------------------------------------------------------------
+
+
+class MessageSerializer(serializers.ModelSerializer):
+    author = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Message
+        fields = ["id", "author", "body", "internal", "created_at"]
+
+    @extend_schema_field(serializers.CharField())
+    def get_author(self, message: Message) -> str:
+        return access.name_shown(message.author, self.context["request"].user)
+
+
+class MessagePostSerializer(serializers.Serializer):
+    body = serializers.CharField(max_length=20000)
+    internal = serializers.BooleanField(
+        default=False, help_text="An internal note, never shown to the company (CAISI staff)."
+    )
+
+
+class MessagesView(PortalAPIView):
+    @extend_schema(
+        operation_id="messages_list",
+        summary="The case's thread, oldest first (a company never sees internal notes)",
+        responses={200: MessageSerializer(many=True), **problems(*READ_PROBLEMS)},
+    )
+    def get(self, request, number: str):
+        case = get_case(request, number)
+        messages = Message.objects.visible_to(request.user).filter(case=case)
+        return Response(
+            MessageSerializer(
+                messages.select_related("author"), many=True, context={"request": request}
+            ).data
+        )
+
+    @extend_schema(
+        operation_id="messages_post",
+        summary="Write in the case's thread, or an internal note (CAISI staff)",
+        request=MessagePostSerializer,
+        responses={201: MessageSerializer, **problems(*WRITE_PROBLEMS)},
+    )
+    def post(self, request, number: str):
+        case = get_case(request, number)
+        body = MessagePostSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        message = case_services.post_message(case=case, actor=request.user, **body.validated_data)
+        return Response(
+            MessageSerializer(message, context={"request": request}).data,
+            status=status.HTTP_201_CREATED,
+        )
+
+
 # --- the record, exported whole -----------------------------------------------------------
 
 
@@ -814,6 +931,8 @@ class SigningUnavailable(exceptions.APIException):
 
 
 class CaseExportView(PortalAPIView):
+    content_negotiation_class = FileNegotiation
+
     @extend_schema(
         operation_id="cases_export",
         summary="Download the case's whole record as a signed ZIP (CAISI staff tokens)",

@@ -73,7 +73,8 @@ def transition(*, case: Case, actor, action: Action, **params) -> Iterator[Step]
             raise CaseNotFound(locked.number)
         if actor.role not in spec.actors:
             roles = " or ".join(sorted(r.label.lower() for r in spec.actors))
-            raise ActionRefused(f"Only a {roles} can {action.label.lower()}.")
+            # Not this person's to take (403), whatever the case's state.
+            raise NotAllowed(f"Only a {roles} can {action.label.lower()}.")
         if locked.status not in spec.sources:
             raise ActionRefused(
                 f"{action.label} is not possible while the case is in "
@@ -94,7 +95,7 @@ def transition(*, case: Case, actor, action: Action, **params) -> Iterator[Step]
             or (isinstance(params.get(name), str) and not params[name].strip())
         ]
         if missing:
-            raise ActionRefused([f"The {name.replace('_', ' ')} is required." for name in missing])
+            raise BadInput([f"The {name.replace('_', ' ')} is required." for name in missing])
         blockers = spec.gate(locked, **params)
         if blockers:
             raise ActionRefused(blockers)
@@ -505,7 +506,7 @@ def perform(*, case: Case, actor, action: str, **params) -> Case:
         raise ActionRefused(f"There is no action “{action}”.") from None
     unknown = sorted(set(params) - TRANSITIONS[action].accepts)
     if unknown:
-        raise ActionRefused(f"{action.label} takes no {', '.join(unknown)}.")
+        raise BadInput(f"{action.label} takes no {', '.join(unknown)}.")
     return ACTION_SERVICES[action](case=case, actor=actor, **params)
 
 
@@ -514,7 +515,7 @@ def assign_evaluator(*, case: Case, actor, evaluator) -> Case:
     """Give an evaluator access to the case; refused on a declared conflict."""
     locked = Case.objects.select_for_update().get(pk=case.pk)
     if actor.role != Role.CASE_MANAGER or not access.can_view(actor, locked):
-        raise ActionRefused("Only a case manager can assign evaluators.")
+        raise NotAllowed("Only a case manager can assign evaluators.")
     if not locked.is_open:
         raise ActionRefused("Evaluators can only be assigned to an open case.")
     if evaluator.role != Role.EVALUATOR or not evaluator.is_active:

@@ -10,19 +10,24 @@ from rest_framework import exceptions, serializers, status
 from rest_framework.response import Response
 
 from cases.selectors import get_case
-from core.api import READ_PROBLEMS, WRITE_PROBLEMS, PortalAPIView, problems
+from core.api import READ_PROBLEMS, WRITE_PROBLEMS, FileNegotiation, PortalAPIView, problems
 from core.parsers import BoundedFormParser, UploadPipelineParser, uploaded_data
 from core.uploads import accepts_uploads
 from submissions import services
+from submissions.checklist import GROUPS
 from submissions.models import (
     PACKAGE_DOCUMENT_KINDS,
     AccessGrant,
     AccessMethod,
+    ChecklistEntry,
     Document,
     ModelVersion,
     Packaging,
+    PracticeStatus,
     SafetyReportType,
 )
+from submissions.selectors import checklist_summary
+from submissions.uploads import DOCUMENT_TYPES
 
 # --- model versions -------------------------------------------------------------------
 
@@ -202,6 +207,18 @@ class DocumentSerializer(serializers.ModelSerializer):
     )
     download_url = serializers.SerializerMethodField()
 
+    card_missing_sections = serializers.ListField(
+        child=serializers.CharField(), read_only=True, help_text="Required sections not found."
+    )
+    card_problems = serializers.ListField(
+        child=serializers.CharField(), read_only=True, help_text="What the card check found wrong."
+    )
+    card_self_reported = serializers.ListField(
+        child=serializers.DictField(child=serializers.CharField()),
+        read_only=True,
+        help_text="Results the card reports about itself, as it gives them.",
+    )
+
     class Meta:
         model = Document
         fields = [
@@ -301,13 +318,23 @@ class DocumentListView(PortalAPIView):
 
 
 class DocumentDownloadView(PortalAPIView):
+    content_negotiation_class = FileNegotiation
+
     @extend_schema(
         operation_id="documents_download",
         summary="Download one document's file",
         responses={
-            (200, "application/octet-stream"): OpenApiResponse(
-                OpenApiTypes.BINARY, description="The file, as an attachment."
-            ),
+            # Served as the type it was checked to be on upload (older files: octet-stream).
+            **{
+                (200, content_type): OpenApiResponse(
+                    OpenApiTypes.BINARY, description="The file, as an attachment."
+                )
+                # Bytes first: a generated client hands any of them over as a file.
+                for content_type in [
+                    "application/octet-stream",
+                    *sorted(set(DOCUMENT_TYPES.values())),
+                ]
+            },
             **problems(*READ_PROBLEMS),
         },
     )
@@ -352,3 +379,133 @@ class DocumentReviewView(PortalAPIView):
         )
         context = {"request": request, "case": case}
         return Response(DocumentSerializer(document, context=context).data)
+
+
+# --- revoking access ---------------------------------------------------------------------------
+
+
+class AccessRevokeSerializer(serializers.Serializer):
+    reason = serializers.CharField(max_length=2000, help_text="Why CAISI's access ends.")
+    confirmed = serializers.BooleanField(
+        help_text="True: CAISI's access ends now, whatever testing is under way."
+    )
+
+
+class AccessRevokeView(PortalAPIView):
+    @extend_schema(
+        operation_id="access_revoke",
+        summary="Revoke an access grant now, with the reason (company liaisons)",
+        request=AccessRevokeSerializer,
+        responses={200: AccessGrantSerializer, **problems(*WRITE_PROBLEMS)},
+    )
+    def post(self, request, number: str, pk: int):
+        case = get_case(request, number)
+        grant = case.access_grants.filter(pk=pk).first()
+        if grant is None:
+            raise exceptions.NotFound("This case has no such access grant.")
+        body = AccessRevokeSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        revoked = services.revoke_access(grant=grant, actor=request.user, **body.validated_data)
+        return Response(AccessGrantSerializer(revoked).data)
+
+
+# --- the deployment checklist --------------------------------------------------------------
+
+
+class ChecklistAnswerSerializer(serializers.Serializer):
+    status = serializers.ChoiceField(
+        choices=PracticeStatus.choices,
+        allow_null=True,
+        help_text="null: take the answer back, so the practice is unanswered.",
+    )
+    evidence_document = serializers.IntegerField(
+        required=False, allow_null=True, help_text="The id of a document of this case."
+    )
+    note = serializers.CharField(required=False, allow_blank=True, max_length=4000)
+
+
+class ChecklistPracticeSerializer(serializers.Serializer):
+    key = serializers.CharField()
+    group = serializers.CharField()
+    title = serializers.CharField()
+    aim = serializers.CharField()
+    baseline = serializers.ListField(child=serializers.CharField())
+    recommended = serializers.ListField(child=serializers.CharField())
+    status = serializers.ChoiceField(choices=PracticeStatus.choices, allow_null=True)
+    evidence_document = serializers.IntegerField(allow_null=True)
+    note = serializers.CharField()
+    updated_at = serializers.DateTimeField(allow_null=True)
+
+
+class ChecklistSerializer(serializers.Serializer):
+    answered = serializers.IntegerField()
+    total = serializers.IntegerField()
+    practices = ChecklistPracticeSerializer(many=True)
+
+
+class ChecklistUpdateSerializer(serializers.Serializer):
+    answers = serializers.DictField(
+        child=ChecklistAnswerSerializer(),
+        help_text="Practice key → its answer; practices not named keep theirs.",
+    )
+
+
+def checklist_body(case) -> dict:
+    entries = {e.practice: e for e in ChecklistEntry.objects.filter(case=case)}
+    summary = checklist_summary(list(entries.values()))
+    practices = []
+    for group in GROUPS:
+        for practice in group.practices:
+            entry = entries.get(practice.key)
+            practices.append(
+                {
+                    "key": practice.key,
+                    "group": group.key,
+                    "title": practice.title,
+                    "aim": practice.aim,
+                    "baseline": list(practice.baseline),
+                    "recommended": list(practice.recommended),
+                    "status": entry.status if entry else None,
+                    "evidence_document": entry.evidence_document_id if entry else None,
+                    "note": entry.note if entry else "",
+                    "updated_at": entry.updated_at if entry else None,
+                }
+            )
+    return {"answered": summary.answered, "total": summary.total, "practices": practices}
+
+
+class ChecklistView(PortalAPIView):
+    @extend_schema(
+        operation_id="checklist_read",
+        summary="The deployment checklist: every practice and the company's answer",
+        responses={200: ChecklistSerializer, **problems(*READ_PROBLEMS)},
+    )
+    def get(self, request, number: str):
+        case = get_case(request, number)
+        return Response(ChecklistSerializer(checklist_body(case)).data)
+
+    @extend_schema(
+        operation_id="checklist_update",
+        summary="Answer deployment practices while the case is open (company liaisons)",
+        request=ChecklistUpdateSerializer,
+        responses={200: ChecklistSerializer, **problems(*WRITE_PROBLEMS)},
+    )
+    def patch(self, request, number: str):
+        case = get_case(request, number)
+        body = ChecklistUpdateSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        answers = {}
+        documents = {d.pk: d for d in case.documents.all()}
+        for key, answer in body.validated_data["answers"].items():
+            document_id = answer.get("evidence_document")
+            if document_id is not None and document_id not in documents:
+                raise exceptions.ValidationError(
+                    {f"answers.{key}.evidence_document": ["This case has no such document."]}
+                )
+            answers[key] = {
+                "status": answer["status"] or "",
+                "evidence_document": documents.get(document_id),
+                "note": answer.get("note", ""),
+            }
+        services.record_checklist(case=case, actor=request.user, answers=answers)
+        return Response(ChecklistSerializer(checklist_body(case)).data)

@@ -46,7 +46,7 @@ def register_webhook(*, owner, url: str) -> tuple[Webhook, str]:
     url = url.strip()
     check_receiver_url(url)
     if owner.role is None:
-        raise ActionRefused("Only a company liaison or CAISI staff can register webhooks.")
+        raise NotAllowed("Only a company liaison or CAISI staff can register webhooks.")
     secret = new_webhook_secret()
     webhook = Webhook.objects.create(owner=owner, url=url, secret_encrypted=crypto.encrypt(secret))
     return webhook, secret

@@ -37,13 +37,15 @@ def test_refused_action_is_409_with_the_gate_blockers(case_at, cast, client_for)
     assert case.status == "intake"
 
 
-def test_action_by_the_wrong_role_is_refused_with_the_reason(case_at, cast, client_for):
+def test_action_by_the_wrong_role_is_a_403_with_the_reason(case_at, cast, client_for):
     case = case_at("access")
     body = problem(
         client_for(cast.liaison).post(f"/api/v1/cases/{case.number}/actions/verify_access/"),
-        409,
+        403,
     )
-    assert body["blockers"] == ["Only a case manager can verify model access."]
+    assert body["detail"] == "Only a case manager can verify model access."
+    case.refresh_from_db()
+    assert case.status == "access"
 
 
 def test_action_on_a_case_the_user_cannot_see_is_404(case_at, cast, client_for):
@@ -93,9 +95,9 @@ def test_action_parameters_are_checked_field_by_field(case_at, cast, client_for)
 def test_required_action_parameter_missing_is_refused(case_at, cast, client_for):
     case = case_at("triage")
     body = problem(
-        client_for(cast.manager).post(f"/api/v1/cases/{case.number}/actions/close_case/"), 409
+        client_for(cast.manager).post(f"/api/v1/cases/{case.number}/actions/close_case/"), 400
     )
-    assert body["blockers"] == ["The reason is required."]
+    assert [e["message"] for e in body["errors"]] == ["The reason is required."]
 
 
 # --- the company's writes ------------------------------------------------------------------
