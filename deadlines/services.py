@@ -26,7 +26,12 @@ from deadlines.models import Deadline, DeadlineKind, ReminderSent
 from findings.models import ClarificationRequest, Finding, FindingState
 from incidents.models import Incident, MonitoringReport, ReportState
 from notifications.models import NotificationKind
-from notifications.services import active_case_managers, create_notifications, people_concerned
+from notifications.services import (
+    TIME_CRITICAL_DAYS,
+    active_case_managers,
+    create_notifications,
+    people_concerned,
+)
 from submissions.models import AccessGrant
 
 
@@ -338,6 +343,26 @@ def recipients(
     )
 
 
+# Reminders of these are emailed at once by default: an incident's report, and an answer
+# the company owes within the week.
+INCIDENT_DEADLINES = {
+    DeadlineKind.INCIDENT_INITIAL_REPORT,
+    DeadlineKind.INCIDENT_UPDATE,
+    DeadlineKind.INCIDENT_FINAL_REPORT,
+}
+ANSWERS_DUE = {DeadlineKind.CLARIFICATION_DUE, DeadlineKind.FINDING_RESPONSE_DUE}
+
+
+def is_time_critical(deadline: Deadline, now: dt.datetime | None = None) -> bool:
+    """Whether a reminder of this deadline cannot wait for tomorrow's digest."""
+    if deadline.kind in INCIDENT_DEADLINES:
+        return True
+    now = now or timezone.now()
+    return deadline.kind in ANSWERS_DUE and deadline.due_at - now <= dt.timedelta(
+        days=TIME_CRITICAL_DAYS
+    )
+
+
 def reminder_text(reminder: ReminderSent) -> str:
     deadline = reminder.deadline
     label = deadline.get_kind_display().lower()
@@ -390,6 +415,7 @@ def deliver_reminders(*, reminder_ids: list[int]) -> int:
             kind=NotificationKind.REMINDER,
             text=reminder_text(reminder),
             reminder=reminder,
+            urgent=is_time_critical(reminder.deadline),
         )
     # Done, with notices or with nothing left to say: the sweep need not publish them again.
     done = [r.pk for r in reminders]

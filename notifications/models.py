@@ -90,6 +90,11 @@ class Notification(models.Model):
     def get_absolute_url(self) -> str:
         return self.case.get_absolute_url() if self.case_id else reverse("cases:dashboard")
 
+    @property
+    def open_url(self) -> str:
+        """Where a click on the notice goes: it is marked read, then the case opens."""
+        return reverse("notifications:open", kwargs={"pk": self.pk})
+
 
 class NotificationPreference(models.Model):
     """How one person wants to hear about one kind of notice (the default is the digest)."""

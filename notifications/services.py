@@ -4,6 +4,7 @@ One notice per person per event or reminder (a unique row), and each notice is
 emailed at most once: the send claims it by compare-and-swap first.
 """
 
+import datetime as dt
 from collections.abc import Iterable
 
 from django.conf import settings
@@ -11,12 +12,13 @@ from django.core.mail import EmailMultiAlternatives
 from django.db import transaction
 from django.template.loader import render_to_string
 from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.functional import SimpleLazyObject
 
 from accounts.models import Membership, Role, User
 from cases import access
 from cases.models import Case, CaseEvent
-from cases.status import ANNOUNCED_EVENTS, DeploymentStatus
+from cases.status import ANNOUNCED_EVENTS, DeploymentStatus, Status
 from core import workrows
 from notifications.apps import IMMEDIATE_EMAIL
 from notifications.models import (
@@ -27,10 +29,13 @@ from notifications.models import (
     NotificationKind,
     NotificationPreference,
 )
+from submissions.models import DocumentKind
 
 MESSAGE_VERBS = {"message_posted", "clarification_requested", "clarification_answered"}
 # Events the whole desk hears of even while no case manager is named.
 CAISI_MUST_HEAR = {"access_revoked"}
+# An answer due within this many days is emailed at once by default.
+TIME_CRITICAL_DAYS = 7
 
 
 def active_case_managers() -> list[int]:
@@ -85,33 +90,122 @@ def kind_of(event: CaseEvent) -> str:
     return NotificationKind.ACTIVITY
 
 
-def preferences(user_ids: Iterable[int], kind: str) -> dict[int, str]:
-    """Return each person's delivery for this kind (the daily digest unless they chose)."""
+def preferences(user_ids: Iterable[int], kind: str, *, urgent: bool = False) -> dict[int, str]:
+    """Return each person's delivery for this kind: the daily digest unless they chose.
+
+    What is urgent (an answer due within the week, an incident deadline) is emailed
+    at once unless the person chose otherwise for its kind.
+    """
+    default = Delivery.IMMEDIATE if urgent else Delivery.DIGEST
     user_ids = list(user_ids)
     chosen = dict(
         NotificationPreference.objects.filter(user_id__in=user_ids, kind=kind).values_list(
             "user_id", "delivery"
         )
     )
-    return {pk: chosen.get(pk, Delivery.DIGEST) for pk in user_ids}
+    return {pk: chosen.get(pk, default) for pk in user_ids}
+
+
+# What comes next after each move, said in the notice so nobody has to guess.
+NEXT_STEP = {
+    Status.TRIAGE: "Next: CAISI names a case manager.",
+    Status.ACCESS: "Next: the company grants CAISI access to the model, and the case "
+    "manager verifies it.",
+    Status.DOCUMENTATION: "Next: the company uploads the documentation package for CAISI "
+    "to accept.",
+    Status.TESTING: "Next: CAISI tests the model.",
+    Status.FINDINGS: "Next: the company answers each shared finding within {days} days.",
+    Status.CLEARED: "The signed clearance statement is on the case page.",
+    Status.REVOKED: "The clearance statement no longer holds; the case page gives the reason.",
+    Status.WITHDRAWN: "Nothing more is asked of anyone on this case.",
+    Status.CLOSED: "The case page gives CAISI's reason.",
+}
+
+
+def _date(value) -> str:
+    """Show a date from an event's details the way every page and email does."""
+    try:
+        day = dt.date.fromisoformat(str(value)[:10])
+    except ValueError:
+        return str(value)
+    return date_format(day, "F j, Y")
+
+
+def _document(details: dict) -> str:
+    kind = details.get("kind", "")
+    label = DocumentKind(kind).label if kind in DocumentKind.values else kind.replace("_", " ")
+    label = label.lower()
+    return f"the {label} (version {details.get('version')})"
 
 
 def describe(event: CaseEvent, case: Case) -> str:
+    """Write the notice from the event itself: what happened then, and what comes next.
+
+    The case may have moved on by the time the worker writes it; the event has not.
+    """
+    number, details = case.number, event.details or {}
     if event.to_status:
-        return f"{case.number} moved to {case.get_status_display().lower()}."
-    details = event.details or {}
+        status = Status(event.to_status)
+        text = f"{number} moved to {status.label.lower()}."
+        step = NEXT_STEP.get(status, "").format(days=settings.FINDING_RESPONSE_DAYS)
+        return f"{text} {step}".strip()
     if "deployment" in details:
         label = DeploymentStatus(details["deployment"]["to"]).label.lower()
-        return f"{case.number}: the model's deployment is now {label}."
+        return f"{number}: the model's deployment is now {label}."
     if "statement_status" in details:
         change = "suspended" if details["statement_status"] == "suspended" else "reinstated"
-        return f"{case.number}: clearance statement {details['statement']} {change}."
-    if event.verb == "incident_reported":
+        return f"{number}: clearance statement {details['statement']} {change}."
+    verb = event.verb
+    if verb == "incident_reported":
         return (
-            f"{case.number}: incident {details.get('incident')} reported "
-            f"({details.get('severity')} severity)."
+            f"{number}: incident {details.get('incident')} reported "
+            f"({details.get('severity')} severity). Next: CAISI triages it."
         )
-    return f"{case.number}: {event.verb_label.lower()}."
+    if verb == "clarification_requested":
+        return (
+            f"{number}: CAISI asked a clarification question, due {_date(details.get('due_date'))}."
+            " Next: the company answers it on the case page."
+        )
+    if verb == "clarification_answered":
+        return f"{number}: the company answered a clarification request. Next: CAISI reads it."
+    if verb == "document_uploaded":
+        return f"{number}: {_document(details)} was uploaded. Next: the case manager reviews it."
+    if verb == "document_changes_requested":
+        return (
+            f"{number}: CAISI asked for changes to {_document(details)}. "
+            "Next: the company uploads a revised version."
+        )
+    if verb == "document_accepted":
+        return f"{number}: CAISI accepted {_document(details)}."
+    if verb == "finding_answered":
+        return (
+            f"{number}: the company answered the finding “{details.get('title')}”. "
+            "Next: CAISI reviews the answer."
+        )
+    if verb == "finding_answer_reviewed":
+        verdict = VERDICT_WORDS.get(details.get("verdict"), "reviewed")
+        return f"{number}: CAISI {verdict} the answer to the finding “{details.get('title')}”."
+    if verb == "message_posted":
+        return f"{number}: a new message on the case. Open the case to read and reply."
+    return f"{number}: {event.verb_label.lower()}."
+
+
+VERDICT_WORDS = {
+    "verified": "verified the fix given in",
+    "accepted": "accepted",
+    "rejected": "did not accept",
+}
+
+
+def is_time_critical(event: CaseEvent, today: dt.date | None = None) -> bool:
+    """Whether the event asks for an answer within a week: emailed at once unless chosen."""
+    if event.verb != "clarification_requested":
+        return False
+    try:
+        due = dt.date.fromisoformat(str((event.details or {}).get("due_date"))[:10])
+    except ValueError:
+        return False
+    return due <= (today or timezone.localdate()) + dt.timedelta(days=TIME_CRITICAL_DAYS)
 
 
 @transaction.atomic
@@ -123,9 +217,10 @@ def create_notifications(
     text: str,
     event: CaseEvent | None = None,
     reminder=None,  # a deadlines.ReminderSent: the reminder this notice tells of
+    urgent: bool = False,
 ) -> int:
     """Record one notice per person (again is a no-op) and queue the immediate emails."""
-    deliveries = preferences(user_ids, kind)
+    deliveries = preferences(user_ids, kind, urgent=urgent)
     if not deliveries:
         return 0
     rows = [
@@ -296,4 +391,5 @@ def notify_event(*, event_id: int) -> int:
         kind=kind_of(event),
         text=describe(event, case),
         event=event,
+        urgent=is_time_critical(event),
     )

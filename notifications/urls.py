@@ -5,6 +5,7 @@ from notifications import views
 app_name = "notifications"
 urlpatterns = [
     path("notifications/", views.notification_list, name="notifications"),
+    path("notifications/<int:pk>/", views.notification_open, name="open"),
     path("notifications/read/", views.notifications_mark_read, name="notifications_mark_read"),
     path(
         "notifications/settings/",

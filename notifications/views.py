@@ -2,7 +2,7 @@ from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
-from django.shortcuts import redirect, render
+from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_http_methods, require_POST
 
 from notifications import services as notifications
@@ -26,6 +26,16 @@ def notification_list(request):
     notices = Notification.objects.filter(user=request.user).select_related("case")
     page = Paginator(notices, 50).get_page(request.GET.get("page"))
     return render(request, "cases/notifications/list.html", {"page": page})
+
+
+@login_required
+def notification_open(request, pk):
+    """Mark the notice read and go where it points; another person's notice is a 404."""
+    notice = get_object_or_404(
+        Notification.objects.select_related("case"), pk=pk, user=request.user
+    )
+    notifications.mark_read(user=request.user, notification_ids=[notice.pk])
+    return redirect(notice.get_absolute_url())
 
 
 @login_required
