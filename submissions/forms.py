@@ -209,14 +209,14 @@ class ChecklistForm(forms.Form):
                     required=False,
                     initial=entry.status if entry else "",
                     label="Status",
-                    widget=forms.Select(attrs={"class": "form-select form-select-sm"}),
+                    widget=forms.Select(attrs={"class": "usa-select"}),
                 )
                 self.fields[f"{key}-evidence"] = forms.ChoiceField(
                     choices=evidence_choices,
                     required=False,
                     initial=str(entry.evidence_document_id or "") if entry else "",
                     label="Evidence document",
-                    widget=forms.Select(attrs={"class": "form-select form-select-sm"}),
+                    widget=forms.Select(attrs={"class": "usa-select"}),
                 )
                 self.fields[f"{key}-note"] = forms.CharField(
                     required=False,
@@ -224,7 +224,7 @@ class ChecklistForm(forms.Form):
                     initial=entry.note if entry else "",
                     label="Note",
                     widget=forms.Textarea(
-                        attrs={"rows": 1, "class": "form-control form-control-sm"}
+                        attrs={"rows": 1, "class": "usa-textarea"}
                     ),
                 )
                 rows.append(
