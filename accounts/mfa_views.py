@@ -6,9 +6,11 @@ from urllib.parse import urlencode
 import qrcode
 import qrcode.image.svg
 from django import forms
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils.safestring import mark_safe
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
@@ -17,6 +19,7 @@ from django_otp.plugins.otp_static.models import StaticToken
 
 from accounts import services
 from accounts import session_keys as keys
+from accounts.webauthn import has_security_key
 from core.errors import ActionRefused
 from core.security_log import security_event
 from core.web import safe_next
@@ -37,17 +40,6 @@ def _next_url(request) -> str:
     return safe_next(request, request.POST.get("next") or request.GET.get("next"), "/")
 
 
-def _second_factor_passed(request, device) -> None:
-    """Mark this session verified, under a new session id (the privilege just changed)."""
-    old_key = request.session.session_key
-    request.session.cycle_key()
-    request.session[keys.SECOND_FACTOR_DEVICE] = device.persistent_id
-    request.session[keys.SECOND_FACTOR_REQUIRED] = True
-    services.record_signed_in_session(
-        user=request.user, session_key=request.session.session_key, replaces=old_key
-    )
-
-
 @never_cache
 @login_required
 @require_http_methods(["GET", "POST"])
@@ -65,7 +57,7 @@ def mfa_verify(request):
         )
         if device:
             recovery = device.persistent_id.startswith("otp_static")
-            _second_factor_passed(request, device)
+            services.second_factor_passed(request, device)
             security_event("second_factor_passed", request=request, recovery_used=recovery)
             if recovery:
                 messages.warning(
@@ -82,7 +74,12 @@ def mfa_verify(request):
     return render(
         request,
         "accounts/mfa_verify.html",
-        {"form": form, "next": _next_url(request)},
+        {
+            "form": form,
+            "next": _next_url(request),
+            "security_key": has_security_key(request.user),
+            "totp_allowed": settings.TOTP_ALLOWED,
+        },
         status=status,
     )
 
@@ -105,6 +102,10 @@ def _qr_svg(uri: str) -> str:
 @require_http_methods(["GET", "POST"])
 def mfa_enrol(request):
     """Set up an authenticator: show its key as QR and text, and confirm a code from it."""
+    if not settings.TOTP_ALLOWED:
+        return redirect(
+            f"{reverse('accounts:security_key')}?{urlencode({'next': _next_url(request)})}"
+        )
     verified = bool(request.session.get(keys.SECOND_FACTOR_DEVICE))
     if not verified and user_has_device(request.user):
         # A password alone must never be enough to replace someone's authenticator.
@@ -121,7 +122,7 @@ def mfa_enrol(request):
             form.add_error("code", refusal.blockers)
             status = 400
         else:
-            _second_factor_passed(request, device)
+            services.second_factor_passed(request, device)
             request.session[keys.NEW_RECOVERY_CODES] = codes
             security_event("second_factor_enrolled", request=request)
             return redirect(f"{_recovery_url()}?{urlencode({'next': _next_url(request)})}")

@@ -12,6 +12,7 @@ from django_otp import user_has_device
 from accounts import session_keys as keys
 from accounts import sso
 from accounts.organizations import note_service_account_write
+from accounts.webauthn import security_key_owed
 from core.api import problem_response
 from core.security_log import security_event
 
@@ -28,6 +29,12 @@ SECOND_FACTOR_OPEN_URL_NAMES = {
     "accounts:sso_step_up",
     "accounts:sso_staff_start",
     "accounts:sso_staff_callback",
+    "accounts:security_key",
+    "otp_webauthn:credential-registration-begin",
+    "otp_webauthn:credential-registration-complete",
+    "otp_webauthn:credential-authentication-begin",
+    "otp_webauthn:credential-authentication-complete",
+    "otp_webauthn:js-i18n-catalog",
     "logout",
 }
 # The acts a liaison takes only with a verified identity (the step-up), by view
@@ -110,7 +117,8 @@ class SecondFactorMiddleware:
         return self.get_response(request)
 
     def process_view(self, request, view_func, view_args, view_kwargs):
-        if not second_factor_pending(request):
+        pending = second_factor_pending(request)
+        if not pending and not security_key_owed(request):
             return None
         match = request.resolver_match
         if match is not None and match.view_name in SECOND_FACTOR_OPEN_URL_NAMES:
@@ -125,7 +133,14 @@ class SecondFactorMiddleware:
                 )
             return None
 
-        target = "accounts:mfa_verify" if user_has_device(request.user) else "accounts:mfa_enrol"
+        if not pending:
+            target = "accounts:security_key"  # passed a code, but staff must hold a key
+        elif user_has_device(request.user):
+            target = "accounts:mfa_verify"
+        elif settings.TOTP_ALLOWED:
+            target = "accounts:mfa_enrol"
+        else:
+            target = "accounts:security_key"
         return redirect(f"{reverse(target)}?next={_safe_next(request)}")
 
 

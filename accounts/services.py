@@ -163,7 +163,7 @@ def verify_second_factor(*, user, code: str):
     if not code:
         return None
     devices = list(StaticDevice.objects.filter(user=user, confirmed=True))
-    if code.isdigit() and len(code) == 6:
+    if code.isdigit() and len(code) == 6 and settings.TOTP_ALLOWED:
         devices = list(TOTPDevice.objects.filter(user=user, confirmed=True)) + devices
     for device in devices:
         verified = verify_token(user, device.persistent_id, code)
@@ -194,6 +194,19 @@ def record_signed_in_session(*, user, session_key: str, replaces: str | None = N
         session_key=session_key,
         defaults={"user": user},
         create_defaults={"user": user, "signed_in_at": signed_in_at},
+    )
+
+
+def second_factor_passed(request, device) -> None:
+    """Mark this session verified, under a new session id (the privilege just changed)."""
+    from accounts import session_keys as keys
+
+    old_key = request.session.session_key
+    request.session.cycle_key()
+    request.session[keys.SECOND_FACTOR_DEVICE] = device.persistent_id
+    request.session[keys.SECOND_FACTOR_REQUIRED] = True
+    record_signed_in_session(
+        user=request.user, session_key=request.session.session_key, replaces=old_key
     )
 
 

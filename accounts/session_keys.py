@@ -16,3 +16,5 @@ SSO_ACR = "sso:acr"
 SSO_AMR = "sso:amr"
 SSO_ID_TOKEN = "sso:id_token"  # noqa: S105 - a session key, not a secret
 SSO_INVITATION = "sso:invitation"
+# Whether the person holds a security key (staff must, unless signed in through the staff provider).
+SECURITY_KEY_ENROLLED = "security:security_key_enrolled"

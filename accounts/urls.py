@@ -14,7 +14,7 @@ urlpatterns += [
 ]
 
 # Two-step verification.
-from accounts import mfa_views  # noqa: E402
+from accounts import mfa_views, webauthn  # noqa: E402
 
 urlpatterns += [
     path("accounts/two-step/", mfa_views.mfa_verify, name="mfa_verify"),
@@ -25,6 +25,7 @@ urlpatterns += [
         name="mfa_recovery_codes",
     ),
     path("me/security/", mfa_views.security_settings, name="security"),
+    path("accounts/two-step/security-key/", webauthn.security_key, name="security_key"),
     path(
         "me/security/recovery-codes/",
         mfa_views.recovery_codes_renew,

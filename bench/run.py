@@ -135,6 +135,7 @@ def prepare(*, clients: int, pool_size: int = 200) -> dict:
             from accounts import session_keys
 
             session[session_keys.SECOND_FACTOR_DEVICE] = "bench"
+            session[getattr(session_keys, "SECURITY_KEY_ENROLLED", "unused")] = True
         except ImportError:
             pass
         session.create()

@@ -64,6 +64,7 @@ INSTALLED_APPS = [
     "django_otp",
     "django_otp.plugins.otp_totp",
     "django_otp.plugins.otp_static",
+    "django_otp_webauthn",
     "axes",
     "csp",
     # The layers, lowest first (DESIGN.md, "Layout"; `make lint` checks the imports).
@@ -547,6 +548,21 @@ SSO_INVITATION_REDEEMER = env("SSO_INVITATION_REDEEMER")
 # Roles that may not sign in with a local password (they use their provider);
 # superusers are the break-glass accounts and always may. E.g. "liaison,evaluator".
 PASSWORD_SIGN_IN_DISABLED_ROLES = env_list("PASSWORD_SIGN_IN_DISABLED_ROLES")
+
+# Security keys and passkeys (WebAuthn, django-otp-webauthn) as a second factor,
+# never as a sign-in of their own. The relying party is the portal's host name;
+# the origins its pages are served from (SITE_URL by default).
+OTP_WEBAUTHN_RP_ID = env("WEBAUTHN_RP_ID", SITE_URL.split("://", 1)[-1].split(":")[0].split("/")[0])
+OTP_WEBAUTHN_RP_NAME = env("WEBAUTHN_RP_NAME", "CAISI Review Portal")
+OTP_WEBAUTHN_ALLOWED_ORIGINS = env_list("WEBAUTHN_ALLOWED_ORIGINS", SITE_URL)
+OTP_WEBAUTHN_ALLOW_PASSWORDLESS_LOGIN = False
+if DEBUG:
+    # Development serves http://127.0.0.1 and http://localhost, which browsers treat as secure.
+    SILENCED_SYSTEM_CHECKS = ["otp_webauthn.E031"]
+# CAISI staff who sign in with a password (not the staff provider) must hold a
+# security key; TOTP codes remain a fallback second factor unless switched off.
+STAFF_REQUIRE_WEBAUTHN = env_bool("STAFF_REQUIRE_WEBAUTHN", True)
+TOTP_ALLOWED = env_bool("TOTP_ALLOWED", True)
 
 # Content-Security-Policy: scripts and styles only from the portal's own static
 # files, never inline; no framing. Swagger UI at /api/docs/ loads its init script

@@ -4,7 +4,7 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 from rest_framework.permissions import AllowAny
 
-from accounts import password_views, sso
+from accounts import password_views, sso, webauthn
 from caisi_portal import api_urls
 from caisi_portal.health import healthz
 from core import pages
@@ -39,6 +39,8 @@ urlpatterns = [
     path("accounts/login/", password_views.login, name="login"),
     path("accounts/logout/", sso.sign_out, name="logout"),
     path("accounts/", include("django.contrib.auth.urls")),
+    # Security keys and passkeys: the library's ceremonies under the portal's rules.
+    path("webauthn/", include((webauthn.urlpatterns, "otp_webauthn"))),
     path("", include("accounts.urls")),
     path("", include("clearance.urls")),
     path("", include("submissions.urls")),

@@ -47,6 +47,13 @@ def fast_password_hashing(settings):
 
 
 @pytest.fixture(autouse=True)
+def security_key_not_required(settings):
+    # Relaxed for the suite: the cast's staff pass TOTP, as before security keys. The
+    # tests of the rule itself (tests/e2e/test_security_key_journey.py) switch it on.
+    settings.STAFF_REQUIRE_WEBAUTHN = False
+
+
+@pytest.fixture(autouse=True)
 def resolver(monkeypatch) -> Resolver:
     """DNS as the tests say: `.example` names resolve to a public address, others as told.
 

@@ -56,6 +56,13 @@ EXPECTED_GET = {
     "accounts/sso/staff/": (404, 404, 404, 404, 404, 404, 404, 404, 404, 404),
     "accounts/sso/staff/callback/": (404, 404, 404, 404, 404, 404, 404, 404, 404, 404),
     "verify/": (200, 200, 200, 200, 200, 200, 200, 200, 200, 200),
+    # Security keys: the enrolment page, and the library's POST-only ceremonies.
+    "accounts/two-step/security-key/": (302, 200, 200, 200, 200, 200, 200, 200, 200, 200),
+    "webauthn/registration/begin/": (403, 405, 405, 405, 405, 405, 405, 405, 405, 405),
+    "webauthn/registration/complete/": (403, 405, 405, 405, 405, 405, 405, 405, 405, 405),
+    "webauthn/authentication/begin/": (403, 405, 405, 405, 405, 405, 405, 405, 405, 405),
+    "webauthn/authentication/complete/": (403, 405, 405, 405, 405, 405, 405, 405, 405, 405),
+    "webauthn/jsi18n/": (200, 200, 200, 200, 200, 200, 200, 200, 200, 200),
     "verify/<str:code>/": (200, 200, 200, 200, 200, 200, 200, 200, 200, 200),
     "api/schema/": (200, 200, 200, 200, 200, 200, 200, 200, 200, 200),
     "api/docs/": (200, 200, 200, 200, 200, 200, 200, 200, 200, 200),
