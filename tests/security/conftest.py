@@ -24,6 +24,7 @@ from clearance import services as clearance_services
 from findings import services as findings_services
 from findings.models import Category, InspectImport, Severity
 from incidents import services as incident_services
+from notifications.models import Notification
 from review import demo
 from review import services as review_services
 from review.services import assign_evaluator, close_case, revoke_clearance, share_findings, withdraw
@@ -281,6 +282,10 @@ def world(cast, case_at, conflicted, company_admin, statement_settings):  # noqa
         organization=rich.organization, email="new@acme.example", invited_by=company_admin
     )
     service_account = organizations.create_service_account(actor=company_admin, name="pipeline")
+    # A notice for Acme's liaison about its case: opening it is for that person alone.
+    notification = Notification.objects.create(
+        user=cast.liaison, case=rich, text="A message was posted on the case"
+    )
     globex = _globex_case(cast)
     # The conflicted evaluator had been on Acme's cases; declaring the conflict ends that.
     for case in (acme["testing"], rich):
@@ -313,6 +318,7 @@ def world(cast, case_at, conflicted, company_admin, statement_settings):  # noqa
         invitation=invitation,
         person=cast.liaison,
         service_account=service_account,
+        notification=notification,
     )
 
 
