@@ -130,9 +130,12 @@ def make_tables() -> dict[str, Table]:
         "user": (
             "accounts_user",
             "id password last_login is_superuser is_staff is_active date_joined email "
-            "full_name staff_role",
+            "full_name staff_role is_service_account",
         ),
-        "membership": ("accounts_membership", "id role created_at user_id organization_id"),
+        "membership": (
+            "accounts_membership",
+            "id role created_at user_id organization_id is_administrator",
+        ),
         "case": (
             "cases_case",
             "id number title status model_name description architecture parameter_count "
@@ -229,6 +232,7 @@ def seed_cast(tables, *, companies: int, run: str, now: dt.datetime) -> Cast:
             email=email,
             full_name=email.split("@")[0].replace(".", " ").title(),
             staff_role=role,
+            is_service_account=False,
         )
 
     for role, count in STAFF.items():
@@ -249,7 +253,11 @@ def seed_cast(tables, *, companies: int, run: str, now: dt.datetime) -> Cast:
         for k in range(2):
             liaison = user(f"liaison{k}.company{n}.{run}@example.com")
             tables["membership"].add(
-                role="liaison", created_at=now, user_id=liaison, organization_id=org
+                role="liaison",
+                created_at=now,
+                user_id=liaison,
+                organization_id=org,
+                is_administrator=k == 0,
             )
             liaisons.append(liaison)
         cast.companies.append((org, liaisons))

@@ -98,6 +98,7 @@ def healthz(request):
     user = request.user
     if (
         user.is_authenticated
+        and user.is_caisi_staff
         and user.must_pass_second_factor
         and not second_factor_pending(request)
     ):

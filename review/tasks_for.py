@@ -122,7 +122,7 @@ def _liaison_tasks(user, case: Case | None, ready: frozenset[str] | None) -> lis
         Task(
             f.case,
             f"Answer the {f.get_severity_display().lower()} finding “{f.title}”",
-            _url("findings:finding_respond", f.case, pk=f.pk),
+            _url("findings:finding", f.case, pk=f.pk) + "#respond",
             _day(f.shared_at + days) if f.shared_at else None,
         )
         for f in Finding.objects.filter(case__in=cases, state=FindingState.SHARED)
@@ -190,7 +190,7 @@ def _manager_tasks(user, case: Case | None, ready: frozenset[str] | None) -> lis
         Task(
             r.finding.case,
             f"Review the company's answer to “{r.finding.title}”",
-            _url("findings:finding_review", r.finding.case, pk=r.finding_id),
+            _url("findings:finding", r.finding.case, pk=r.finding_id) + "#review",
         )
         for r in FindingResponse.objects.filter(
             finding__case__in=mine, verdict=FindingResponse.Verdict.PENDING

@@ -1,7 +1,7 @@
 from django.contrib import admin
 
 from core.admin import ReadOnlyAdmin
-from submissions.models import AccessGrant, ChecklistEntry, Document, ModelVersion
+from submissions.models import AccessGrant, ChecklistEntry, Document, ModelVersion, WeightsUpload
 
 
 @admin.register(ModelVersion)
@@ -32,3 +32,9 @@ class ChecklistEntryAdmin(ReadOnlyAdmin):
     list_display = ["case", "practice", "status", "updated_at"]
     list_filter = ["status", "practice"]
     list_select_related = ["case"]
+
+
+@admin.register(WeightsUpload)
+class WeightsUploadAdmin(ReadOnlyAdmin):
+    list_display = ["grant", "filename", "length", "received", "created_at", "expires_at"]
+    list_select_related = ["grant"]

@@ -37,7 +37,8 @@ def test_liaison_sees_each_finding_to_answer_with_its_due_date(client, cast, cas
     due = timezone.localdate(finding.shared_at) + dt.timedelta(days=settings.FINDING_RESPONSE_DAYS)
     assert tasks[0].due == due and tasks[0].case == case
     page = home(client, cast.liaison)
-    assert reverse("findings:finding_respond", args=[case.number, finding.pk]) in page
+    # The task opens the finding at its answer form (the respond URL itself takes POST only).
+    assert reverse("findings:finding", args=[case.number, finding.pk]) + "#respond" in page
     assert due.strftime("%B %-d, %Y") in page
 
 
