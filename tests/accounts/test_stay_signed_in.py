@@ -2,12 +2,16 @@
 
 import datetime as dt
 
+import pytest
 import time_machine
 from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
-from tests.accounts.test_sessions import sign_in, signed_in
+from tests.accounts.test_sessions import liaisons_without_a_second_factor, sign_in, signed_in
+
+# The liaison signs in by password alone: the second factor is test_mfa's.
+pytestmark = pytest.mark.usefixtures(liaisons_without_a_second_factor.__name__)
 
 
 def test_staying_signed_in_restarts_the_idle_timeout(client, cast, settings):

@@ -40,7 +40,7 @@ def test_incident_suspension_verification_and_reinstatement(
             "textarea[name=channel]": "Public API",
         },
     )
-    assert "released" in liaison.locator("[data-testid=deployment-badge]").inner_text()
+    assert "released" in liaison.locator("[data-testid=deployment-badge]").inner_text().lower()
 
     liaison.click("[data-testid=report-incident]")
     liaison.fill("textarea[name=summary]", "A role-play prompt elicits malware on the public API.")
@@ -82,7 +82,7 @@ def test_incident_suspension_verification_and_reinstatement(
     take_action(
         liaison, case_url, "Retire the model", {"textarea[name=reason]": "Replaced by Atlas 4."}
     )
-    assert "retired" in liaison.locator("[data-testid=deployment-badge]").inner_text()
+    assert "retired" in liaison.locator("[data-testid=deployment-badge]").inner_text().lower()
     public.goto(verify_url)
     assert "Retired" in public.locator("[data-testid=deployment]").inner_text()
     public.screenshot(path=f"{artifacts_dir}/after-verify-retired.png", full_page=True)

@@ -96,8 +96,10 @@ def test_a_submitted_case_reaches_ready_for_clearance_through_the_desk(
     # The liaison answers the finding.
     sign_in(page, cast.liaison.email)
     page.goto(f"{base}{case.get_absolute_url()}")
-    page.click("text=Refusals fail under role-play framing")
-    page.check("input[name=kind][value=mitigated]")
+    page.click("[data-testid=findings] >> a:has-text('Refusals fail under role-play framing')")
+    # USWDS draws its own radio over the real input: a person clicks the label.
+    page.click("[data-testid=respond] label[for]:text-is('Mitigated')")
+    assert page.is_checked("input[name=kind][value=mitigated]")
     page.fill("textarea[name=mitigation]", "A role-play classifier now screens every request.")
     shot(page, artifacts_dir, "4-liaison-answers")
     page.click("[data-testid=respond] button[type=submit]")
@@ -107,7 +109,8 @@ def test_a_submitted_case_reaches_ready_for_clearance_through_the_desk(
     # The manager accepts the mitigation.
     sign_in(page, cast.manager.email)
     page.goto(f"{base}{finding.get_absolute_url()}")
-    page.check("input[name=verdict][value=accepted]")
+    page.click("[data-testid=review] label[for]:text-is('Accepted')")
+    assert page.is_checked("input[name=verdict][value=accepted]")
     page.click("[data-testid=review] button[type=submit]")
     page.wait_for_selector("text=Review recorded.")
     sign_out(page)

@@ -124,7 +124,7 @@ def test_liaison_takes_a_case_from_empty_to_submitted(
     page.click("button:has-text('Record access')")
     page.wait_for_url(case_url)
     assert "sk-e2e-secret" not in page.content()
-    assert "live" in page.inner_text("[data-testid=access]")
+    assert "live" in page.inner_text("[data-testid=access]").lower()
 
     # The four required documents, through the progress bar; one is dropped.
     page.goto(f"{case_url}documents/upload/")
@@ -215,7 +215,7 @@ def test_case_manager_reviews_the_package_and_reads_the_checklist_gaps(
     row.locator("textarea[name=comment]").fill("Add the out-of-scope uses and evaluation.")
     row.locator("button:has-text('Save review')").click()
     page.wait_for_url(re.compile(r".*/documents/$"))
-    assert "Changes requested" in page.inner_text("[data-testid=document-row]")
+    assert "changes requested" in page.inner_text("[data-testid=document-row]").lower()
     page.screenshot(path=f"{artifacts_dir}/journey-08-manager-review.png", full_page=True)
 
     page.goto(f"{live_server.url}/cases/{case.number}/checklist/")

@@ -84,8 +84,8 @@ def test_february_thirtieth_is_refused_and_the_rest_of_the_intake_kept(cast, cli
 @pytest.mark.parametrize(
     "count,message",
     [
-        ("-5", "greater than or equal to 0"),
-        ("99999999999999999999999999", "less than or equal to"),
+        ("-5", "whole number or with K, M, B or T"),
+        ("99999999999999999999999999", "more parameters than the portal can record"),
         ("1e12", "whole number"),
     ],
 )

@@ -235,7 +235,9 @@ def test_a_file_sent_to_an_endpoint_that_takes_none_is_not_kept(cast, case_at):
     response = post_multipart(
         client, f"/api/v1/cases/{case.number}/versions/", body, HTTP_X_CSRFTOKEN=token
     )
-    assert response.status_code in (201, 400, 409)
+    # The endpoint takes JSON alone: a multipart body is refused as such, its file unkept.
+    assert response.status_code == 415
+    assert response["Content-Type"].startswith("application/problem+json")
     assert stored_files() == []
 
 
