@@ -141,7 +141,12 @@ def prepare(*, clients: int, pool_size: int = 200) -> dict:
         session.create()
         return session.session_key
 
-    numbers = list(Case.objects.order_by("?").values_list("number", flat=True)[:pool_size])
+    # Cases the manager may see: not a company's draft, nor one of a conflicted company.
+    numbers = list(
+        Case.objects.visible_to(manager)
+        .order_by("?")
+        .values_list("number", flat=True)[:pool_size]
+    )
     case = Case.objects.filter(status="access").select_related("organization").order_by("pk")[0]
     liaison = User.objects.get(
         pk=Membership.objects.filter(organization=case.organization).values("user")[:1]
@@ -728,10 +733,15 @@ def main(argv: list[str] | None = None) -> None:
         collect_static(env)
         with Server(env, args.port, workdir) as server:
             api = {"Authorization": f"Bearer {prepared['token']}"}
-            etags = {
-                n: request(args.port, f"/api/v1/cases/{n}/status/", api)[1]["ETag"]
-                for n in prepared["numbers"]
-            }
+            etags = {}
+            for n in prepared["numbers"]:
+                code, answer = request(args.port, f"/api/v1/cases/{n}/status/", api)
+                if "ETag" not in answer:
+                    raise SystemExit(
+                        f"the status of {n} answered {code} with no ETag: {answer}\n"
+                        + (Path(workdir) / "gunicorn.log").read_text()[-3000:]
+                    )
+                etags[n] = answer["ETag"]
             pool_file = Path(workdir) / "pool.json"
             pool_file.write_text(
                 json.dumps(
