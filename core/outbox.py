@@ -17,7 +17,6 @@ for it answers at once.
 """
 
 import contextlib
-import functools
 import logging
 import os
 import threading
@@ -59,7 +58,9 @@ def enqueue(*signatures: Signature) -> None:
         for signature in signatures:
             run = _run_apart if _off_request(signature) else _run_here
             # robust: work that fails in-process must not fail the committed action.
-            transaction.on_commit(functools.partial(run, signature), robust=True)
+            # A named function, not functools.partial: Django logs a robust hook's
+            # failure by its __qualname__, which a partial lacks.
+            transaction.on_commit(_hook(run, signature), robust=True)
         return
     rows = PendingTask.objects.bulk_create(
         [
@@ -70,6 +71,14 @@ def enqueue(*signatures: Signature) -> None:
     ids = [row.pk for row in rows]
     # robust: a broker or database hiccup here leaves the rows for the drain.
     transaction.on_commit(lambda: publish(ids), robust=True)
+
+
+def _hook(run, signature: Signature):
+    def run_task() -> None:
+        run(signature)
+
+    run_task.__qualname__ = f"{run.__name__}({signature.task})"
+    return run_task
 
 
 def _off_request(signature: Signature) -> bool:

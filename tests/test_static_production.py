@@ -146,7 +146,7 @@ def test_collectstatic_with_debug_off_then_gunicorn_serves_the_hashed_files(
     hashed = {f"/static/{name}" for name in manifest.values()}
     for url in urls:
         # name.0123456789ab.ext: the manifest's name, never the plain one.
-        assert re.search(r"\.[0-9a-f]{12}\.(css|js)$", url), url
+        assert re.search(r"\.[0-9a-f]{12}\.(css|js|ico|png|svg)$", url), url
         assert url in hashed, url
 
     stylesheet = next(url for url in urls if "uswds" in url and url.endswith(".css"))

@@ -50,9 +50,11 @@ def signed_in(email: str) -> Client:
     client = Client()
     client.force_login(user)
     device = TOTPDevice.objects.filter(user=user, confirmed=True).first()
-    if device is not None:  # staff: the second factor, as the verification page records it
+    if device is not None:  # the second factor, as the verification page records it
         session = client.session
         session[session_keys.SECOND_FACTOR_DEVICE] = device.persistent_id
+        if user.is_caisi_staff:  # staff also hold a security key (STAFF_REQUIRE_WEBAUTHN)
+            session[session_keys.SECURITY_KEY_ENROLLED] = True
         session.save()
     return client
 
