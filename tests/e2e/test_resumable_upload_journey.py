@@ -3,10 +3,8 @@
 import os
 
 import pytest
-from django.conf import settings
 from django.urls import reverse
 
-from tests.api.test_settings_browser import page  # noqa: F401 - the Chromium page fixture
 from tests.submissions.test_resumable_uploads import DIGEST, WEIGHTS
 from tests.submissions.test_uploads import weights_grant
 
@@ -16,7 +14,8 @@ os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")  # Playwright's sync 
 @pytest.mark.e2e
 def test_liaison_uploads_weights_in_pieces_from_the_page(
     live_server,
-    page,  # noqa: F811
+    page,
+    sign_in,
     liaison,
     case_at,
     tmp_path,
@@ -26,11 +25,7 @@ def test_liaison_uploads_weights_in_pieces_from_the_page(
     grant = weights_grant(case, liaison, declared=DIGEST)
     weights = tmp_path / "model.safetensors"
     weights.write_bytes(WEIGHTS)
-    page.goto(f"{live_server.url}/accounts/login/")
-    page.fill("input[name=username]", liaison.email)
-    page.fill("input[name=password]", settings.DEMO_PASSWORD)
-    page.click("button[type=submit]")
-    page.wait_for_url(f"{live_server.url}/")
+    sign_in(page, liaison.email)  # with the second factor a company account owes
 
     url = reverse("submissions:artifact_upload", kwargs={"number": case.number, "pk": grant.pk})
     page.goto(f"{live_server.url}{url}")
