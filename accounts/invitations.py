@@ -222,3 +222,40 @@ def accept_with_password(
         user.save(update_fields=["password", "full_name"])
     accept(invitation, user)
     return user
+
+
+@transaction.atomic
+def accept_through_sign_on(raw_token: str, *, provider: str, claims: dict) -> User:
+    """Give the invited person an account from their first sign-in through a provider, and accept.
+
+    The `SSO_INVITATION_REDEEMER` default (accounts/sso.py, `link_invited_subject`):
+    the invitation must still be waiting, and the provider must vouch for the
+    address it was sent to (its `email` claim), as a password acceptance must type
+    it. Someone removed earlier gets their account back; an account of another
+    company is not moved. Refusals are `ActionRefused` in words the person can act on.
+    """
+    invitation = find_waiting(raw_token)
+    if invitation is None:
+        raise BadInput(why_not_waiting(find_any(raw_token)))
+    email = User.objects.normalize_email(str(claims.get("email") or "").strip()).lower()
+    if not email or claims.get("email_verified") is False:
+        raise NotAllowed(
+            "Your sign-in provider did not confirm your email address, which the invitation "
+            "was sent to. Confirm it with the provider, then open the invitation again."
+        )
+    if email != invitation.email.lower():
+        raise NotAllowed(
+            "This invitation was sent to another address than the one your sign-in "
+            "provider gave. Sign in with the account of the address it was sent to, "
+            "or ask for an invitation to yours."
+        )
+    full_name = str(claims.get("name") or "").strip()[:200] or invitation.full_name
+    user = User.objects.filter(email__iexact=email).first()
+    if user is None:
+        user = User.objects.create_user(email=email, password=None, full_name=full_name)
+    elif not user.is_active and full_name and not user.full_name:
+        user.full_name = full_name
+        user.save(update_fields=["full_name"])
+    # An active account of another company, or of CAISI, is refused here, with its reason.
+    accept(invitation, user)
+    return user

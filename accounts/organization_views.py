@@ -13,7 +13,7 @@ from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
 
-from accounts import invitations, organizations
+from accounts import invitations, organizations, sso
 from accounts.audit import can_read_audit_trail, trail_of
 from accounts.models import AccessRequest, ApiToken, Invitation, Membership, Organization, User
 from accounts.organization_forms import (
@@ -140,7 +140,10 @@ def access_request_decide(request, pk: int):
 @never_cache
 @require_http_methods(["GET", "POST"])
 def invitation_accept(request, token: str):
-    """Public: the invited person sets a password; then a second factor, then their company."""
+    """Public: the invited person signs in through the company provider, or sets a password.
+
+    With a password a second factor follows (the provider's own counts for its sign-in).
+    """
     invitation = invitations.find_waiting(token)
     if invitation is None:
         known = invitations.find_any(token)
@@ -168,7 +171,14 @@ def invitation_accept(request, token: str):
     return render(
         request,
         "accounts/invitation_accept.html",
-        {"form": form, "invitation": invitation},
+        {
+            "form": form,
+            "invitation": invitation,
+            # The company provider, if configured, beside the password: the start URL
+            # carries the token, kept in the session for the first sign-in's return.
+            "sso_provider": sso.providers().get("company"),
+            "token": token,
+        },
         status=status,
     )
 

@@ -51,6 +51,7 @@ from mozilla_django_oidc.views import (
 from accounts import services
 from accounts import session_keys as keys
 from accounts.models import ExternalIdentity
+from core.errors import ActionRefused
 from core.security_log import security_event
 
 # ID tokens are signed with a public-key algorithm; "none" and shared secrets never pass.
@@ -157,23 +158,33 @@ def link_invited_subject(*, request, provider: Provider, issuer: str, subject: s
     The invitation token is put in the session (`session_keys.SSO_INVITATION`) when
     the person follows "Sign in with …" from an invitation page, by
     `?invitation=<token>` on the start URL. `settings.SSO_INVITATION_REDEEMER`
-    names a function `(token, *, provider, claims) -> User | None` that redeems the
+    names a function `(token, *, provider, claims) -> User` that redeems the
     invitation (checks it is valid, unused and unexpired, and makes or finds the
-    account); the identity is linked only to the user it returns. With no
-    invitation, or no redeemer, nothing is created and None is returned.
+    account; `accounts.invitations.accept_through_sign_on` by default) or raises
+    `ActionRefused` saying why not; the identity is linked only to the user it
+    returns. Only a company provider redeems invitations (they are for company
+    people). With no invitation, or no redeemer, nothing is created and None is
+    returned; a refused invitation creates nothing and is a `SignInRefused`.
     """
     token = request.session.get(keys.SSO_INVITATION)
     redeemer_path = getattr(settings, "SSO_INVITATION_REDEEMER", "")
-    if not token or not redeemer_path:
+    if not token or not redeemer_path or provider.kind != "company":
         return None
     redeem = import_string(redeemer_path)
-    with transaction.atomic():
-        user = redeem(token, provider=provider.name, claims=claims)
-        if user is None:
-            return None
-        ExternalIdentity.objects.create(
-            user=user, provider=provider.name, issuer=issuer, subject=subject
-        )
+    try:
+        with transaction.atomic():
+            user = redeem(token, provider=provider.name, claims=claims)
+            if user is None:
+                return None
+            ExternalIdentity.objects.create(
+                user=user, provider=provider.name, issuer=issuer, subject=subject
+            )
+    except ActionRefused as refusal:
+        # This link will not work on another try either: the person starts again from a new one.
+        request.session.pop(keys.SSO_INVITATION, None)
+        raise SignInRefused(
+            "invitation_refused", " ".join(refusal.blockers), status=refusal.http_status
+        ) from refusal
     request.session.pop(keys.SSO_INVITATION, None)
     security_event("sso_subject_linked", request=request, user=user, provider=provider.name)
     return user

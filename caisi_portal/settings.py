@@ -542,9 +542,12 @@ SSO_CLOCK_LEEWAY_SECONDS = env_int("SSO_CLOCK_LEEWAY_SECONDS", 60)
 # before submitting an intake, answering a finding or reporting an incident;
 # only while the company provider is configured.
 SSO_STEP_UP_REQUIRED = env_bool("SSO_STEP_UP_REQUIRED", True)
-# The function that redeems an invitation at a first sign-in (accounts/sso.py,
-# link_invited_subject); none: an unknown subject is never given an account.
-SSO_INVITATION_REDEEMER = env("SSO_INVITATION_REDEEMER")
+# The function that redeems an invitation at a first sign-in through the company
+# provider (accounts/sso.py, link_invited_subject); empty: an unknown subject is
+# never given an account, even with an invitation.
+SSO_INVITATION_REDEEMER = env(
+    "SSO_INVITATION_REDEEMER", "accounts.invitations.accept_through_sign_on"
+)
 # Roles that may not sign in with a local password (they use their provider);
 # superusers are the break-glass accounts and always may. E.g. "liaison,evaluator".
 PASSWORD_SIGN_IN_DISABLED_ROLES = env_list("PASSWORD_SIGN_IN_DISABLED_ROLES")

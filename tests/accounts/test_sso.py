@@ -3,10 +3,14 @@
 The sign-ins themselves, through a real provider, are in tests/e2e/test_sso_journey.py.
 """
 
+import re
+
 import pytest
+from django.core import mail
 from django.urls import reverse
 
-from accounts import sso
+from accounts import invitations, sso
+from accounts import session_keys as keys
 from accounts.models import ExternalIdentity, User
 
 PASSWORD = "demo-pass-2026"
@@ -146,3 +150,75 @@ def test_the_step_up_holds_a_liaison_only_while_the_company_provider_is_on(
     settings.SSO_STEP_UP_REQUIRED = False
     client.force_login(cast.liaison)
     assert client.get(reverse("cases:intake", args=[case.number])).status_code == 200
+
+
+def test_only_the_company_provider_redeems_an_invitation(rf, cast, settings):
+    request = rf.get("/")
+    request.session = {keys.SSO_INVITATION: "any-token"}
+    settings.SSO_INVITATION_REDEEMER = "tests.accounts.test_sso.redeem_any"
+    staff = sso.Provider(
+        name="staff",
+        label="CAISI staff sign-in",
+        kind="staff",
+        issuer="https://agency.example",
+        client_id="c",
+        private_key="",
+        key_id="k",
+    )
+    linked = sso.link_invited_subject(
+        request=request, provider=staff, issuer="https://agency.example", subject="s", claims={}
+    )
+    assert linked is None
+    assert not ExternalIdentity.objects.exists()
+
+
+def test_a_refused_invitation_is_a_clear_refusal_that_creates_nothing(rf, cast, settings):
+    request = rf.get("/")
+    request.session = {keys.SSO_INVITATION: "never-issued"}
+    provider = sso.Provider(
+        name="company",
+        label="Login.gov",
+        kind="company",
+        issuer="https://op.example",
+        client_id="c",
+        private_key="",
+        key_id="k",
+    )
+    people = User.objects.count()
+    with pytest.raises(sso.SignInRefused) as refused:
+        sso.link_invited_subject(
+            request=request,
+            provider=provider,
+            issuer="https://op.example",
+            subject="s",
+            claims={"email": "new@acme.example", "email_verified": True},
+        )
+    assert refused.value.status == 400 and "not valid" in refused.value.message
+    assert User.objects.count() == people and not ExternalIdentity.objects.exists()
+    assert keys.SSO_INVITATION not in request.session
+
+
+def test_the_invitation_page_offers_login_gov_beside_the_password(
+    client, cast, company_configured, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        invitations.invite(
+            organization=cast.liaison.organization, email="new@acme.example", invited_by=None
+        )
+    raw = re.search(r"/invitations/(\S+)/", mail.outbox[-1].body).group(1)
+    page = client.get(reverse("accounts:invitation_accept", args=[raw])).content.decode()
+    assert f'href="/accounts/sso/company/?invitation={raw}"' in page
+    assert "Sign in with Login.gov" in page
+    assert 'name="password1"' in page
+
+
+def test_the_invitation_page_has_no_provider_link_without_the_company_provider(
+    client, cast, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        invitations.invite(
+            organization=cast.liaison.organization, email="new@acme.example", invited_by=None
+        )
+    raw = re.search(r"/invitations/(\S+)/", mail.outbox[-1].body).group(1)
+    page = client.get(reverse("accounts:invitation_accept", args=[raw])).content.decode()
+    assert "/accounts/sso/company/" not in page and 'name="password1"' in page

@@ -66,6 +66,25 @@ COMPANY_ACCOUNTS = {
         "amr": ["pwd", "otp"],
         "verified": False,
     },
+    # People invited by a company, whose first sign-in the invitation links.
+    "invited-new": {
+        "email": "new@acme.example",
+        "name": "Nova Newcomer",
+        "amr": ["pwd", "otp"],
+        "verified": True,
+    },
+    "peter-initech": {
+        "email": "peter@initech.example",
+        "name": "Peter Gibbons",
+        "amr": ["pwd", "phishing_resistant"],
+        "verified": True,
+    },
+    "invited-twice": {
+        "email": "both@example.test",
+        "name": "Bo Th",
+        "amr": ["pwd", "otp"],
+        "verified": True,
+    },
 }
 STAFF_ACCOUNTS = {
     "manager-piv": {"email": "manager@caisi.example", "name": "Man", "amr": ["hwk", "pin"]},
@@ -450,3 +469,131 @@ def demo_case(cast, liaison=None):
     return services.open_case(
         actor=liaison or cast.liaison, title="Atlas review", model_name="Atlas"
     )
+
+
+# --- invitations accepted through the company provider -------------------------------------
+
+
+def invite(organization, email, **kwargs):
+    """Invite through the service; return the invitation and the token its email carries."""
+    import re
+
+    from django.core import mail
+
+    from accounts import invitations
+
+    invitation = invitations.invite(
+        organization=organization, email=email, invited_by=None, **kwargs
+    )
+    raw = re.search(r"/invitations/(\S+)/", mail.outbox[-1].body).group(1)
+    return invitation, raw
+
+
+def accept_through_login_gov(page, live_server, raw, account):
+    page.goto(f"{live_server.url}/invitations/{raw}/")
+    link = page.locator("[data-testid=invitation-sso]")
+    assert link.inner_text() == "Sign in with Login.gov"
+    assert link.get_attribute("href") == f"/accounts/sso/company/?invitation={raw}"
+    link.click()
+    sign_in_at_provider(page, account)
+
+
+def test_an_invited_person_signs_in_with_login_gov_and_joins_the_company(
+    page, live_server, providers, cast
+):
+    from accounts.models import Invitation, OrganizationAuditEntry
+
+    acme = cast.liaison.organization
+    invitation, raw = invite(acme, "new@acme.example", full_name="Nova")
+    accept_through_login_gov(page, live_server, raw, "invited-new")
+    page.wait_for_url(f"{live_server.url}/")
+    person = User.objects.get(email="new@acme.example")
+    assert signed_in_user_id(page, live_server) == str(person.pk)
+    # The portal asks only for `openid email`: the name is the one the invitation gave.
+    assert person.organization == acme and person.full_name == "Nova"
+    assert not person.has_usable_password()
+    identity = ExternalIdentity.objects.get(user=person)
+    assert (identity.issuer, identity.subject) == (providers.company.issuer, "invited-new")
+    assert Invitation.objects.get(pk=invitation.pk).accepted_by == person
+    assert acme.audit_entries.filter(
+        action=OrganizationAuditEntry.Action.INVITATION_ACCEPTED, subject=person
+    ).exists()
+    session = session_of(page, live_server)
+    assert keys.SSO_INVITATION not in session
+    # Login.gov asked for its own second factor: the portal asks for none again.
+    assert session[keys.SECOND_FACTOR_DEVICE] == "sso:company"
+    page.goto(f"{live_server.url}/cases/")
+    assert "/accounts/two-step/" not in page.url
+    # The next sign-in finds the person by subject, without the invitation.
+    page.context.clear_cookies()
+    sign_in_through(page, live_server, "company", "invited-new")
+    page.wait_for_url(f"{live_server.url}/")
+    assert signed_in_user_id(page, live_server) == str(person.pk)
+
+
+def refused_and_nothing_created(page, live_server, text):
+    assert text in page.locator("[data-testid=sso-refused]").inner_text()
+    assert signed_in_user_id(page, live_server) is None
+
+
+def test_an_expired_invitation_is_refused_at_the_sso_return_and_creates_nothing(
+    page, live_server, providers, cast
+):
+    from django.utils import timezone
+
+    from accounts.models import Invitation
+
+    invitation, raw = invite(cast.liaison.organization, "new@acme.example")
+    page.goto(f"{live_server.url}/accounts/sso/company/?invitation={raw}")
+    # It expires while the person is at the provider.
+    Invitation.objects.filter(pk=invitation.pk).update(expires_at=timezone.now())
+    sign_in_at_provider(page, "invited-new")
+    refused_and_nothing_created(page, live_server, "This invitation has expired.")
+    assert not User.objects.filter(email="new@acme.example").exists()
+    assert not ExternalIdentity.objects.filter(subject="invited-new").exists()
+    assert keys.SSO_INVITATION not in session_of(page, live_server)
+
+
+def test_a_used_invitation_is_refused_at_the_sso_return(page, live_server, providers, cast):
+    _, raw = invite(cast.liaison.organization, "new@acme.example")
+    accept_through_login_gov(page, live_server, raw, "invited-new")
+    page.wait_for_url(f"{live_server.url}/")
+    # The same link again, by another subject claiming the same address.
+    page.context.clear_cookies()
+    identities = ExternalIdentity.objects.count()
+    page.goto(f"{live_server.url}/accounts/sso/company/?invitation={raw}")
+    sign_in_at_provider(page, "stranger")
+    refused_and_nothing_created(page, live_server, "already been used")
+    assert ExternalIdentity.objects.count() == identities
+
+
+def test_an_invitation_for_another_address_is_refused_at_the_sso_return(
+    page, live_server, providers, cast
+):
+    invitation, raw = invite(cast.liaison.organization, "someone-else@acme.example")
+    page.goto(f"{live_server.url}/accounts/sso/company/?invitation={raw}")
+    sign_in_at_provider(page, "invited-new")
+    refused_and_nothing_created(page, live_server, "sent to another address")
+    assert not User.objects.filter(email="new@acme.example").exists()
+    from accounts import invitations
+
+    assert invitations.find_waiting(raw) is not None  # the right person can still use it
+
+
+def test_an_invitation_of_another_company_does_not_move_a_member_through_sso(
+    page, live_server, providers, cast
+):
+    from accounts import invitations
+
+    acme, globex = cast.liaison.organization, cast.other_liaison.organization
+    _, acme_link = invite(acme, "both@example.test")
+    _, globex_link = invite(globex, "both@example.test")
+    person = User.objects.create_user(email="both@example.test", password=None)
+    invitations.accept(invitations.find_waiting(globex_link), person)
+    page.goto(f"{live_server.url}/accounts/sso/company/?invitation={acme_link}")
+    sign_in_at_provider(page, "invited-twice")
+    refused_and_nothing_created(page, live_server, "already belongs to Globex Labs")
+    person.refresh_from_db()
+    assert person.organization == globex
+    assert not ExternalIdentity.objects.filter(subject="invited-twice").exists()
+    assert invitations.find_waiting(acme_link) is not None
