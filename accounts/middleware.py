@@ -15,6 +15,7 @@ from accounts.organizations import note_service_account_write
 from accounts.webauthn import security_key_owed
 from core.api import problem_response
 from core.security_log import security_event
+from core.web import keep_posted_form
 
 # Writing the session on every request would cost a write each time; a minute's
 # precision is plenty for a 30-minute idle timeout.
@@ -38,15 +39,16 @@ SECOND_FACTOR_OPEN_URL_NAMES = {
     "logout",
 }
 # The acts a liaison takes only with a verified identity (the step-up), by view
-# name and, for case actions, the action. The finding's page holds the answer
-# form, so the step-up comes before the answer is written, not after.
+# name and, for case actions, the action. The act is held when it is sent (a
+# POST), not when its page opens: the form is filled at the basic level, kept
+# while the person steps up, and shown filled again on their return.
 STEP_UP_VIEWS = {
-    "cases:intake": None,
     "cases:action": {"submit_intake"},
-    "findings:finding": None,
     "findings:finding_respond": None,
     "incidents:new": None,
 }
+# The page that shows a held act's form, where it is not the act's own URL.
+STEP_UP_FORM_PAGES = {"findings:finding_respond": "findings:finding"}
 CONFIDENTIAL_PREFIXES = ("/api/v1/",)
 DOWNLOAD_URL_NAMES = {
     "statement_download",
@@ -148,8 +150,8 @@ class StepUpMiddleware:
     """Send a liaison to prove the verified identity level before a sensitive act.
 
     Only while the company provider is configured and SSO_STEP_UP_REQUIRED is on.
-    The API is not held here: its tokens act for their owner without a browser
-    (see accounts/sso.py).
+    The API is not held here: a token cannot step up, see
+    `accounts.api_permissions` for the answer it gets instead.
     """
 
     def __init__(self, get_response):
@@ -160,7 +162,7 @@ class StepUpMiddleware:
 
     def process_view(self, request, view_func, view_args, view_kwargs):
         match = request.resolver_match
-        if match is None or match.view_name not in STEP_UP_VIEWS:
+        if request.method != "POST" or match is None or match.view_name not in STEP_UP_VIEWS:
             return None
         actions = STEP_UP_VIEWS[match.view_name]
         if actions is not None and view_kwargs.get("action") not in actions:
@@ -172,10 +174,17 @@ class StepUpMiddleware:
             return None
         if sso.identity_verified(request):
             return None
-        messages.info(request, "Confirm your verified identity with Login.gov before you go on.")
-        if request.method != "GET":
-            security_event("step_up_required", request=request, view=match.view_name)
-        return redirect(sso.step_up_url(request))
+        page = request.path
+        if match.view_name in STEP_UP_FORM_PAGES:
+            page = reverse(STEP_UP_FORM_PAGES[match.view_name], kwargs=view_kwargs)
+        keep_posted_form(request, page=page)
+        messages.info(
+            request,
+            "Confirm your verified identity with Login.gov to send this. What you wrote is "
+            "kept: it is shown again when you are back, ready to send.",
+        )
+        security_event("step_up_required", request=request, view=match.view_name)
+        return redirect(sso.step_up_url(page))
 
 
 def _safe_next(request) -> str:

@@ -552,13 +552,8 @@ def identity_verified(request) -> bool:
     )
 
 
-def step_up_url(request) -> str:
-    """Return the step-up's URL, coming back to this page (for a form sent, the form's page)."""
-    back = request.get_full_path()
-    if request.method != "GET":
-        referer = urlsplit(request.META.get("HTTP_REFERER", ""))
-        if referer.netloc == request.get_host() and referer.path:
-            back = referer.path + (f"?{referer.query}" if referer.query else "")
+def step_up_url(back: str) -> str:
+    """Return the step-up's URL, coming back to the page `back` (a path of this site)."""
     return f"{reverse('accounts:sso_step_up')}?{urlencode({'next': back})}"
 
 

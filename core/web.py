@@ -4,7 +4,7 @@ from collections.abc import Callable
 from typing import Any
 
 from django.contrib import messages
-from django.http import HttpResponse
+from django.http import HttpResponse, QueryDict
 from django.shortcuts import redirect
 from django.utils.http import url_has_allowed_host_and_scheme
 
@@ -21,9 +21,45 @@ def safe_next(request, candidate: str | None, default: str) -> str:
     return default
 
 
+# A form sent while a check stood in the way (the identity step-up): what was
+# typed, and the page to show it on again once the check is passed.
+KEPT_FORM_SESSION_KEY = "web:kept_form"
+# Never kept: the token belongs to the request that carried it.
+NOT_KEPT_FIELDS = ("csrfmiddlewaretoken",)
+
+
+def keep_posted_form(request, *, page: str) -> None:
+    """Keep this request's posted fields in the session, to fill the form on `page` again."""
+    data = {
+        name: request.POST.getlist(name) for name in request.POST if name not in NOT_KEPT_FIELDS
+    }
+    request.session[KEPT_FORM_SESSION_KEY] = {"page": page, "data": data}
+
+
+def kept_form(request) -> QueryDict | None:
+    """Return (once) the fields kept for the page this GET opens, or None."""
+    session = getattr(request, "session", None)
+    kept = (
+        session.get(KEPT_FORM_SESSION_KEY)
+        if session is not None and request.method == "GET"
+        else None
+    )
+    if not kept or kept.get("page") != request.path:
+        return None
+    del session[KEPT_FORM_SESSION_KEY]
+    data = QueryDict(mutable=True)
+    for name, values in kept["data"].items():
+        data.setlist(name, values)
+    return data
+
+
 def submitted(request):
-    """Return the posted data, or None for a GET (an empty POST is still a submission)."""
-    return request.POST if request.method == "POST" else None
+    """Return the posted data, or None for a GET (an empty POST is still a submission).
+
+    A GET that opens a page whose form was kept (`keep_posted_form`) gets what was
+    typed then, shown filled again and saved only when it is sent.
+    """
+    return request.POST if request.method == "POST" else kept_form(request)
 
 
 def run_form(

@@ -18,7 +18,7 @@ from cases.models import Message
 from cases.selectors import get_visible_case
 from core.errors import ActionRefused, CaseNotFound
 from core.uploads import accepts_uploads
-from core.web import run_form, submitted
+from core.web import kept_form, run_form, submitted
 from findings import inspect_viewer, policy, services
 from findings.forms import (
     ClarificationAnswerForm,
@@ -415,7 +415,8 @@ def _finding_page(request, case, finding, *, respond_form=None, review_form=None
     can_respond = policy.can_respond_to_finding(user, case) and finding.awaits_company
     can_review = policy.can_review_response(user, case) and finding.state == "answered"
     if respond_form is None and can_respond:
-        respond_form = FindingResponseForm(case=case)
+        # An answer held for the identity step-up comes back filled in, ready to send.
+        respond_form = FindingResponseForm(kept_form(request), case=case)
     if review_form is None and can_review:
         review_form = ResponseReviewForm()
     return render(

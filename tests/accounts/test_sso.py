@@ -4,6 +4,7 @@ The sign-ins themselves, through a real provider, are in tests/e2e/test_sso_jour
 """
 
 import re
+from urllib.parse import urlencode
 
 import pytest
 from django.core import mail
@@ -12,6 +13,9 @@ from django.urls import reverse
 from accounts import invitations, sso
 from accounts import session_keys as keys
 from accounts.models import ExternalIdentity, User
+from review import demo
+from review.services import assign_evaluator, share_findings
+from tests.incidents.helpers import released
 
 PASSWORD = "demo-pass-2026"
 
@@ -126,30 +130,95 @@ def test_sign_out_without_a_provider_session_goes_to_the_login_page(client, cast
     assert response["Location"] == reverse("login")
 
 
-def test_the_step_up_holds_a_liaison_only_while_the_company_provider_is_on(
+def verify_identity(client, settings):
+    """Mark the session as having passed the step-up, as the company provider's return does."""
+    session = client.session
+    session[keys.SSO_PROVIDER] = "company"
+    session[keys.SSO_ACR] = settings.SSO_LOGIN_GOV_IAL2
+    session.save()
+
+
+def test_the_step_up_holds_the_act_when_sent_not_the_page_and_only_with_the_provider(
     client, case_at, cast, settings, company_configured
 ):
     case = case_at("intake")
     client.force_login(cast.liaison)
-    response = client.get(reverse("cases:intake", args=[case.number]))
+    action = reverse("cases:action", args=[case.number, "submit_intake"])
+    # The pages open at the basic level: the intake draft is written and saved there.
+    assert client.get(reverse("cases:intake", args=[case.number])).status_code == 200
+    assert client.get(action).status_code == 200
+    response = client.post(action, {})
     assert response.status_code == 302
-    assert response["Location"].startswith(reverse("accounts:sso_step_up"))
-    # A posted answer is sent back to the page it came from, to step up there.
-    finding_page = f"/cases/{case.number}/"
-    response = client.post(
-        reverse("cases:action", args=[case.number, "submit_intake"]),
-        {},
-        HTTP_REFERER=f"http://testserver{finding_page}",
+    assert response["Location"] == (
+        reverse("accounts:sso_step_up") + "?" + urlencode({"next": action})
     )
-    assert response.status_code == 302
-    assert "next=%2Fcases%2F" in response["Location"]
+    case.refresh_from_db()
+    assert case.status == "intake"
     # Other acts, and CAISI staff, are not held.
-    assert client.get(reverse("cases:detail", args=[case.number])).status_code == 200
     client.force_login(cast.manager)
-    assert client.get(reverse("cases:intake", args=[case.number])).status_code != 302
+    response = client.post(reverse("cases:action", args=[case.number, "close_case"]), {})
+    assert not response.get("Location", "").startswith(reverse("accounts:sso_step_up"))
     settings.SSO_STEP_UP_REQUIRED = False
     client.force_login(cast.liaison)
-    assert client.get(reverse("cases:intake", args=[case.number])).status_code == 200
+    response = client.post(action, {})
+    assert not response.get("Location", "").startswith(reverse("accounts:sso_step_up"))
+
+
+def test_a_held_incident_report_is_kept_and_shown_filled_after_the_step_up(
+    client, case_at, cast, settings, company_configured
+):
+    case = released(case_at, cast)
+    client.force_login(cast.liaison)
+    page = reverse("incidents:new", args=[case.number])
+    report = {
+        "summary": "A jailbreak prompt circulated on a public forum.",
+        "detected_at": "2026-12-01T09:30",
+        "severity": "high",
+        "affected_versions": "v1.0",
+        "affected_uses": "Chat assistant",
+        "users_affected": "About 300",
+        "mitigations": "The prompt pattern is now filtered.",
+    }
+    response = client.post(page, report)
+    assert response.status_code == 302
+    assert response["Location"].startswith(reverse("accounts:sso_step_up"))
+    assert not case.incidents.exists()
+    verify_identity(client, settings)
+    filled = client.get(page)
+    text = filled.content.decode()
+    assert filled.status_code == 200
+    assert "A jailbreak prompt circulated on a public forum." in text
+    assert 'value="About 300"' in text
+    # Shown once: a later visit opens an empty form.
+    assert "About 300" not in client.get(page).content.decode()
+    # Verified, the report is sent at once.
+    response = client.post(page, report)
+    assert response.status_code == 302 and case.incidents.count() == 1
+
+
+def test_a_held_answer_to_a_finding_comes_back_on_the_finding_page(
+    client, case_at, cast, settings, company_configured
+):
+    case = case_at("testing")
+    assign_evaluator(case=case, actor=cast.manager, evaluator=cast.evaluator)
+    finding = demo.record_evaluation(case, cast.evaluator)
+    share_findings(case=case, actor=cast.manager)
+    client.force_login(cast.liaison)
+    finding_page = reverse("findings:finding", args=[case.number, finding.pk])
+    answer = {"kind": "disputed", "rationale": "The prompts were out of scope for this model."}
+    response = client.post(
+        reverse("findings:finding_respond", args=[case.number, finding.pk]), answer
+    )
+    assert response.status_code == 302
+    assert response["Location"] == (
+        reverse("accounts:sso_step_up") + "?" + urlencode({"next": finding_page})
+    )
+    assert not finding.responses.exists()
+    verify_identity(client, settings)
+    text = client.get(finding_page).content.decode()
+    assert "The prompts were out of scope for this model." in text
+    assert re.search(r'<input[^>]*value="disputed"[^>]*checked', text)
+    assert not re.search(r'<input[^>]*value="fixed"[^>]*checked', text)
 
 
 def test_only_the_company_provider_redeems_an_invitation(rf, cast, settings):

@@ -416,38 +416,45 @@ def test_an_expired_id_token_is_refused(page, live_server, settings, client_keys
         brief.stop()
 
 
-def test_step_up_to_the_verified_level_before_submitting_an_intake(
+def test_step_up_to_the_verified_level_when_the_intake_is_submitted(
     page, live_server, providers, cast
 ):
     case = demo_case(cast)
     authorize = requests_to(page, f"{providers.company.issuer}/auth?")
     sign_in_through(page, live_server, "company", "acme-liaison")
     page.wait_for_url(f"{live_server.url}/")
-    intake = f"{live_server.url}/cases/{case.number}/intake/"
-    page.goto(intake)
-    # Sent to the provider again, asking for the verified level.
+    action = f"{live_server.url}/cases/{case.number}/actions/submit_intake/"
+    # The page opens at the basic level; sending the act asks for the verified one.
+    page.goto(action)
+    assert page.url == action and len(authorize) == 1
+    page.click("form button:has-text('Submit intake')")
     sign_in_at_provider(page, "acme-liaison")
-    page.wait_for_url(intake)
+    page.wait_for_url(action)
     step_up = parse_qs(urlsplit(authorize[-1]).query)
     assert step_up["acr_values"] == [IAL2]
     assert step_up["prompt"] == ["login"]
     assert session_of(page, live_server)[keys.SSO_ACR] == IAL2
-    # Verified: the next sensitive page opens at once.
-    page.goto(f"{live_server.url}/cases/{case.number}/actions/submit_intake/")
-    assert "/actions/submit_intake/" in page.url
+    # Verified: the act is sent at once (and answered by its gate, this intake being empty).
+    with page.expect_response(action) as sent:
+        page.click("form button:has-text('Submit intake')")
+    assert sent.value.status == 409  # the gate's refusal, its reasons on the form
+    assert page.url == action and len(authorize) == 2
 
 
 def test_step_up_that_the_provider_cannot_verify_is_refused(page, live_server, providers, cast):
     case = demo_case(cast, liaison=cast.other_liaison)
     sign_in_through(page, live_server, "company", "globex-unverified")
     page.wait_for_url(f"{live_server.url}/")
-    page.goto(f"{live_server.url}/cases/{case.number}/intake/")
+    page.goto(f"{live_server.url}/cases/{case.number}/actions/submit_intake/")
+    page.click("form button:has-text('Submit intake')")
     sign_in_at_provider(page, "globex-unverified")
     assert (
         "could not confirm your verified identity"
         in page.locator("[data-testid=sso-refused]").inner_text()
     )
     assert session_of(page, live_server)[keys.SSO_ACR] == IAL1
+    case.refresh_from_db()
+    assert case.status == "intake"
 
 
 def test_sign_out_ends_the_provider_session_too(page, live_server, providers, cast):
