@@ -604,3 +604,89 @@ def test_an_invitation_of_another_company_does_not_move_a_member_through_sso(
     assert person.organization == globex
     assert not ExternalIdentity.objects.filter(subject="invited-twice").exists()
     assert invitations.find_waiting(acme_link) is not None
+
+
+def test_a_new_company_goes_from_request_for_access_to_its_first_intake_through_login_gov(
+    page, live_server, providers, cast, artifacts_dir
+):
+    import re
+
+    from django.core import mail
+    from django.utils import timezone
+
+    from accounts.models import AccessRequest, Organization
+    from cases.models import Case
+
+    # The company asks for access.
+    page.goto(f"{live_server.url}/request-access/")
+    page.fill("input[name=organization_name]", "Initech Models")
+    page.fill("input[name=contact_name]", "Peter Gibbons")
+    page.fill("input[name=email]", "peter@initech.example")
+    page.fill("textarea[name=reason]", "We plan to release Initech-7B in the spring.")
+    page.click("[data-testid=request-access] button[type=submit]")
+    page.wait_for_selector("[data-testid=request-sent]")
+
+    # A case manager signs in through the staff provider with a security key, and approves.
+    sign_in_through(page, live_server, "staff", "manager-piv")
+    page.wait_for_url(f"{live_server.url}/")
+    page.goto(f"{live_server.url}/desk/")
+    page.click("[data-testid=access-requests-task] a")
+    page.click("[data-testid=approve] button[type=submit]")
+    page.wait_for_selector("text=its first liaison is invited")
+    assert AccessRequest.objects.get().status == "approved"
+    page.click("form[action='/accounts/logout/'] button[type=submit]")
+    page.wait_for_url(f"{live_server.url}/accounts/login/")
+    (message,) = mail.outbox
+    assert message.to == ["peter@initech.example"]
+    raw = re.search(r"/invitations/(\S+)/", message.body).group(1)
+
+    # The liaison follows the link and signs in with Login.gov, whose second factor counts.
+    accept_through_login_gov(page, live_server, raw, "peter-initech")
+    page.wait_for_url(f"{live_server.url}/")
+    assert session_of(page, live_server)[keys.SECOND_FACTOR_DEVICE] == "sso:company"
+
+    # The first case, its intake and a version, at the basic identity level.
+    page.click("text=Open a new case")
+    page.fill("input[name=title]", "Initech-7B pre-release review")
+    page.fill("input[name=model_name]", "Initech-7B")
+    page.click("button:has-text('Open the case')")
+    page.wait_for_url(re.compile(r".*/cases/CAISI-\d{4}-\d{4,}/intake/$"))
+    case_url = page.url.removesuffix("intake/")
+    page.fill("textarea[name=description]", "A small assistant model.")
+    page.fill("input[name=architecture]", "Decoder-only transformer")
+    page.fill("input[name=modality]", "text")
+    page.fill("input[name=parameter_count]", "7000000000")
+    page.fill("input[name=training_compute]", "8e22 FLOP")
+    page.fill("textarea[name=training_data_description]", "Licensed and public text to 2026-06.")
+    page.fill("textarea[name=intended_uses]", "Office drafting through an API.")
+    page.select_option("select[name=release_type]", "restricted_api")
+    release = timezone.localdate().replace(year=timezone.localdate().year + 1)
+    page.fill("input[name=planned_release_date]", release.isoformat())
+    page.click("button[name=return]")
+    page.wait_for_url(case_url)
+    page.click("text=Add a version")
+    page.fill("input[name=label]", "v1.0-rc1")
+    page.fill("input[name=vcs_reference]", "4c1d2e3f")
+    page.select_option("select[name=packaging]", "container_image")
+    page.fill("input[name=container_image]", "registry.initech.example/i7b@sha256:" + "d" * 64)
+    page.click("button:has-text('Save version')")
+    page.wait_for_url(case_url)
+
+    # Submitting asks for the verified identity, then the intake goes to CAISI.
+    page.click("[data-testid=actions] >> text=Submit intake")
+    action = page.url
+    page.click("form button:has-text('Submit intake')")
+    sign_in_at_provider(page, "peter-initech")
+    page.wait_for_url(action)
+    assert session_of(page, live_server)[keys.SSO_ACR] == IAL2
+    case = Case.objects.get(organization__name="Initech Models")
+    assert case.status == "intake"
+    page.click("form button:has-text('Submit intake')")
+    page.wait_for_url(case_url)
+    page.screenshot(path=f"{artifacts_dir}/new-company-first-intake-sso.png", full_page=True)
+    case.refresh_from_db()
+    assert case.status == "triage"
+    organization = Organization.objects.get(name="Initech Models")
+    peter = User.objects.get(email="peter@initech.example")
+    assert peter.organization == organization and organization.point_of_contact == peter
+    assert ExternalIdentity.objects.get(user=peter).subject == "peter-initech"
