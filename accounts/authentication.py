@@ -108,5 +108,9 @@ class BearerTokenScheme(OpenApiAuthenticationExtension):
             "type": "http",
             "scheme": "bearer",
             "description": "A personal API token from Settings → API tokens, "
-            "or `manage.py create_api_token`.",
+            "or `manage.py create_api_token`; or a service account's token, made by "
+            "the company administrator. Scopes: a read-only token reads and never "
+            "writes (403); a service account's read-only token reads case status "
+            "only, `GET /api/v1/cases/` (to find a case's number) and "
+            "`GET /api/v1/cases/{number}/status/`, every other request being a 403.",
         }

@@ -43,7 +43,7 @@ SECOND_FACTOR_OPEN_URL_NAMES = {
 # POST), not when its page opens: the form is filled at the basic level, kept
 # while the person steps up, and shown filled again on their return.
 STEP_UP_VIEWS = {
-    "cases:action": {"submit_intake"},
+    "cases:action": sso.SENSITIVE_CASE_ACTIONS,
     "findings:finding_respond": None,
     "incidents:new": None,
 }
@@ -167,12 +167,7 @@ class StepUpMiddleware:
         actions = STEP_UP_VIEWS[match.view_name]
         if actions is not None and view_kwargs.get("action") not in actions:
             return None
-        user = request.user
-        if not user.is_authenticated or user.is_caisi_staff or user.membership is None:
-            return None
-        if not settings.SSO_STEP_UP_REQUIRED or "company" not in sso.providers():
-            return None
-        if sso.identity_verified(request):
+        if not sso.step_up_applies(request.user) or sso.identity_verified(request):
             return None
         page = request.path
         if match.view_name in STEP_UP_FORM_PAGES:

@@ -264,6 +264,11 @@ class ApiToken(models.Model):
         at = at or timezone.now()
         return self.revoked_at is None and (self.expires_at is None or self.expires_at > at)
 
+    @property
+    def status_only(self) -> bool:
+        """Whether this token reads case status only: a service account's read-only token."""
+        return self.read_only and self.user.is_service_account
+
 
 # --- Sign-in sessions --------------------------------------------------------------
 
@@ -424,6 +429,12 @@ class ExternalIdentity(models.Model):
     subject = models.CharField(max_length=255)
     linked_at = models.DateTimeField(default=timezone.now)
     last_sign_in_at = models.DateTimeField(null=True, blank=True)
+    identity_verified_at = models.DateTimeField(
+        null=True,
+        blank=True,
+        help_text="When a sign-in through this provider last proved the verified identity "
+        "level (the step-up); the API's sensitive acts need it for a token's owner.",
+    )
 
     class Meta:
         verbose_name_plural = "external identities"

@@ -72,7 +72,7 @@ class ServiceTokenForm(forms.Form):
     name = forms.CharField(max_length=100, label="Token name")
     access = forms.ChoiceField(
         choices=[
-            ("read_only", "Read only: case status and records"),
+            ("read_only", "Read status only: the case list and each case's status"),
             ("read_write", "Read and write"),
         ],
         initial="read_only",

@@ -269,7 +269,11 @@ def create_service_account(*, actor: User, name: str) -> User:
 def create_service_token(
     *, actor: User, account: User, name: str, read_only: bool, expires_in_days: int | None = None
 ) -> tuple[ApiToken, str]:
-    """Give a service account a token: read only, or read and write; it always expires."""
+    """Give a service account a token: read status only, or read and write; it always expires.
+
+    Read-only here means status only (`ApiToken.status_only`): a pipeline polls its
+    case's status and reads nothing else of the company's records.
+    """
     membership = _administrator_of(actor)
     _member_of(membership.organization, account)
     if not account.is_service_account:
@@ -288,7 +292,8 @@ def create_service_token(
         actor=actor,
         action=Action.TOKEN_CREATED,
         subject=account,
-        detail=f"{token.name} ({token.prefix}…), {'read only' if read_only else 'read and write'}, "
+        detail=f"{token.name} ({token.prefix}…), "
+        f"{'read status only' if read_only else 'read and write'}, "
         f"expires {token.expires_at:%Y-%m-%d}",
     )
     return token, raw

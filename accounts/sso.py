@@ -519,6 +519,11 @@ class ProviderCallbackView(OIDCAuthenticationCallbackView):
         session[keys.SSO_ID_TOKEN] = request.sso_id_token
         if provider.proves_second_factor(claims):
             session[keys.SECOND_FACTOR_DEVICE] = f"sso:{provider.name}"
+        if provider.is_verified(claims.get("acr")):
+            # Remembered beyond this session: the person's API tokens act on it too.
+            ExternalIdentity.objects.filter(
+                issuer=claims["iss"], subject=str(claims["sub"])
+            ).update(identity_verified_at=timezone.now())
         security_event(
             "sso_sign_in",
             request=request,
@@ -550,6 +555,33 @@ def identity_verified(request) -> bool:
         and request.session.get(keys.SSO_PROVIDER) == "company"
         and company.is_verified(request.session.get(keys.SSO_ACR))
     )
+
+
+# The lifecycle actions a liaison takes only with a verified identity (with a
+# finding's answer and an incident report, which are acts of their own).
+SENSITIVE_CASE_ACTIONS = frozenset({"submit_intake"})
+
+
+def step_up_applies(user) -> bool:
+    """Return whether this person's sensitive acts need the verified identity level.
+
+    Company people (and their service accounts), while the company provider is
+    configured and SSO_STEP_UP_REQUIRED is on; never CAISI staff.
+    """
+    return (
+        user.is_authenticated
+        and not user.is_caisi_staff
+        and user.membership is not None
+        and settings.SSO_STEP_UP_REQUIRED
+        and "company" in providers()
+    )
+
+
+def has_verified_identity(user) -> bool:
+    """Return whether a sign-in of this person ever proved the verified identity level."""
+    return ExternalIdentity.objects.filter(
+        user=user, provider="company", identity_verified_at__isnull=False
+    ).exists()
 
 
 def step_up_url(back: str) -> str:

@@ -172,7 +172,8 @@ def problems(*codes: int) -> dict:
     descriptions = {
         400: "The body or a parameter was not accepted; `errors` names each field.",
         401: "No token, or a bad, expired or revoked one (see `WWW-Authenticate`).",
-        403: "A read-only token tried to write, or the user may not do this.",
+        403: "A read-only token tried to write, a status-only token read beyond case "
+        "status, or the user may not do this.",
         404: "No such case, or not one this token's user may see.",
         409: "The action was refused; `blockers` says what stands in its way.",
         413: "The body or a file is larger than the portal takes.",
@@ -305,6 +306,25 @@ class TokenAllowsWrite(BasePermission):
         return not getattr(request.auth, "read_only", False)
 
 
+class TokenScopeAllows(BasePermission):
+    """A token scoped to case status reads the case list and each case's status, nothing else.
+
+    A service account's read-only token has this scope ("read status only"): a
+    release pipeline finds its case's number in the list and polls its status.
+    A view opens itself to such tokens with `open_to_status_tokens = True`.
+    """
+
+    message = (
+        "This token may read case status only (/api/v1/cases/ and "
+        "/api/v1/cases/{number}/status/); create a read-and-write token for more."
+    )
+
+    def has_permission(self, request, view) -> bool:
+        if not getattr(request.auth, "status_only", False):
+            return True
+        return request.method in SAFE_METHODS and getattr(view, "open_to_status_tokens", False)
+
+
 # --- paging and throttling -------------------------------------------------------------
 
 
@@ -418,7 +438,8 @@ class TokenRateThrottle(SimpleRateThrottle):
 class PortalAPIView(APIView):
     """A view of /api/v1/: token or session auth, per-token throttle, problem-details errors."""
 
-    permission_classes = [IsAuthenticated, TokenAllowsWrite]
+    # A write with a read-only token is refused as such before its scope is read.
+    permission_classes = [IsAuthenticated, TokenAllowsWrite, TokenScopeAllows]
     throttle_classes = [TokenRateThrottle]
     renderer_classes = [JSONRenderer]
     # JSON bodies are JSON only: one content type per body in the schema, so

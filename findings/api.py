@@ -10,6 +10,7 @@ from drf_spectacular.utils import extend_schema
 from rest_framework import exceptions, serializers, status
 from rest_framework.response import Response
 
+from accounts.api_permissions import SCHEMA_NOTE, VerifiedIdentityForSensitiveActs
 from cases.access import can_see_internal
 from cases.selectors import get_case
 from core.api import READ_PROBLEMS, WRITE_PROBLEMS, PortalAPIView, problems
@@ -227,9 +228,15 @@ class AnswerFindingSerializer(serializers.Serializer):
 
 
 class FindingResponseView(PortalAPIView):
+    permission_classes = [*PortalAPIView.permission_classes, VerifiedIdentityForSensitiveActs]
+
+    def is_sensitive_act(self, request) -> bool:
+        return True
+
     @extend_schema(
         operation_id="findings_respond",
         summary="Answer a shared finding: fixed, mitigated or disputed (company liaisons)",
+        description="The company's answer for this round." + SCHEMA_NOTE,
         request=AnswerFindingSerializer,
         responses={201: FindingSerializer, **problems(*WRITE_PROBLEMS)},
     )

@@ -11,6 +11,7 @@ from drf_spectacular.utils import extend_schema, extend_schema_field
 from rest_framework import exceptions, serializers, status
 from rest_framework.response import Response
 
+from accounts.api_permissions import SCHEMA_NOTE, VerifiedIdentityForSensitiveActs
 from cases.selectors import get_case
 from core.api import READ_PROBLEMS, WRITE_PROBLEMS, PortalAPIView, problems
 from core.parsers import BoundedFormParser, UploadPipelineParser, uploaded_data
@@ -142,6 +143,11 @@ def _body(serializer_class, request) -> dict:
 
 
 class IncidentListView(PortalAPIView):
+    permission_classes = [*PortalAPIView.permission_classes, VerifiedIdentityForSensitiveActs]
+
+    def is_sensitive_act(self, request) -> bool:
+        return request.method == "POST"  # reporting; reading the list is not an act
+
     @extend_schema(
         operation_id="incidents_list",
         summary="The case's post-release incidents (a company never sees internal notes)",
@@ -158,6 +164,7 @@ class IncidentListView(PortalAPIView):
     @extend_schema(
         operation_id="incidents_report",
         summary="Report a post-release incident of a cleared, released model",
+        description="The initial report, due by severity." + SCHEMA_NOTE,
         request=IncidentReportSerializer,
         responses={201: IncidentSerializer, **problems(*WRITE_PROBLEMS)},
     )

@@ -23,6 +23,11 @@ from drf_spectacular.utils import (
 from rest_framework import exceptions, serializers, status
 from rest_framework.response import Response
 
+from accounts.api_permissions import (
+    SCHEMA_NOTE,
+    SENSITIVE_CASE_ACTIONS,
+    VerifiedIdentityForSensitiveActs,
+)
 from accounts.authentication import bearer_digest, token_key
 from accounts.models import ApiToken, Role, User
 from cases import access
@@ -507,6 +512,7 @@ class CaseChangePagination(LastChangePagination):
 
 
 class CaseListView(PortalGenericAPIView):
+    open_to_status_tokens = True  # where a status-only token finds its case's number
     pagination_class = CaseChangePagination
     serializer_class = CaseSummarySerializer
 
@@ -613,6 +619,8 @@ def status_key(who: str, number: str) -> str:
 
 
 class CaseStatusView(PortalAPIView):
+    open_to_status_tokens = True
+
     def initial(self, request, *args, **kwargs):
         # The token check and this view read the shared cache: one round trip for both.
         number, digest = kwargs.get("number", ""), bearer_digest(request)
@@ -774,11 +782,16 @@ ActionParamsSerializer = type(
 
 
 class ActionView(PortalAPIView):
+    permission_classes = [*PortalAPIView.permission_classes, VerifiedIdentityForSensitiveActs]
+
+    def is_sensitive_act(self, request) -> bool:
+        return self.kwargs.get("action") in SENSITIVE_CASE_ACTIONS
+
     @extend_schema(
         operation_id="cases_action",
         summary="Take a lifecycle action, with the same checks and gates as the web pages",
         description="Actions: " + ", ".join(TRANSITIONS) + ". A refusal is a 409 whose "
-        "`blockers` say what the case still lacks.",
+        "`blockers` say what the case still lacks. submit_intake:" + SCHEMA_NOTE,
         parameters=[
             OpenApiParameter(
                 "action",

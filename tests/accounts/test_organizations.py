@@ -504,6 +504,40 @@ def test_a_read_only_service_token_reads_status_and_gets_a_clear_403_on_writes(
     assert case.status == "intake"
 
 
+def test_a_status_only_service_token_reads_the_list_and_status_and_nothing_else(
+    acme, admin, case_at
+):
+    case = case_at("intake")
+    account = organizations.create_service_account(actor=admin, name="release pipeline")
+    _, raw = organizations.create_service_token(
+        actor=admin, account=account, name="status poller", read_only=True
+    )
+    program = bearer(raw)
+    listed = program.get("/api/v1/cases/")
+    assert listed.status_code == 200
+    assert [c["number"] for c in listed.json()["results"]] == [case.number]
+    assert program.get(f"/api/v1/cases/{case.number}/status/").json()["status"] == "intake"
+    for path in ("", "timeline/", "findings/", "documents/", "versions/", "export/"):
+        refused = program.get(f"/api/v1/cases/{case.number}/{path}")
+        assert refused.status_code == 403, path
+        assert refused["Content-Type"] == "application/problem+json"
+        assert "case status only" in refused.json()["detail"]
+    # A person's own read-only token still reads the whole record.
+    _, personal = create_api_token(user=admin, name="mine", read_only=True)
+    assert bearer(personal).get(f"/api/v1/cases/{case.number}/timeline/").status_code == 200
+
+
+def test_a_read_write_service_token_reads_beyond_status(acme, admin, case_at):
+    case = case_at("intake")
+    account = organizations.create_service_account(actor=admin, name="release pipeline")
+    _, raw = organizations.create_service_token(
+        actor=admin, account=account, name="ci", read_only=False
+    )
+    program = bearer(raw)
+    assert program.get(f"/api/v1/cases/{case.number}/").status_code == 200
+    assert program.get(f"/api/v1/cases/{case.number}/timeline/").status_code == 200
+
+
 def test_a_read_write_service_token_acts_and_its_activity_is_on_the_audit_trail(
     acme, admin, case_at
 ):

@@ -9,6 +9,7 @@ from urllib.parse import urlencode
 import pytest
 from django.core import mail
 from django.urls import reverse
+from django.utils import timezone
 
 from accounts import invitations, sso
 from accounts import session_keys as keys
@@ -291,3 +292,86 @@ def test_the_invitation_page_has_no_provider_link_without_the_company_provider(
     raw = re.search(r"/invitations/(\S+)/", mail.outbox[-1].body).group(1)
     page = client.get(reverse("accounts:invitation_accept", args=[raw])).content.decode()
     assert "/accounts/sso/company/" not in page and 'name="password1"' in page
+
+
+def bearer(raw):
+    from rest_framework.test import APIClient
+
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Bearer {raw}")
+    return client
+
+
+def test_an_api_intake_submission_needs_the_tokens_owner_to_have_verified_their_identity(
+    case_at, cast, company_configured
+):
+    from accounts.services import create_api_token
+
+    case = case_at("intake")
+    _, raw = create_api_token(user=cast.liaison, name="ci", read_only=False)
+    submit = f"/api/v1/cases/{case.number}/actions/submit_intake/"
+    refused = bearer(raw).post(submit, {}, format="json")
+    assert refused.status_code == 403
+    assert refused["Content-Type"] == "application/problem+json"
+    assert "needs a verified identity" in refused.json()["detail"]
+    # Other writes are not held.
+    version = bearer(raw).post(
+        f"/api/v1/cases/{case.number}/versions/",
+        {"label": "v2", "vcs_reference": "git:abc123"},
+        format="json",
+    )
+    assert version.status_code == 201
+    # Once a sign-in proved the verified level, the act reaches its gate.
+    ExternalIdentity.objects.create(
+        user=cast.liaison,
+        provider="company",
+        issuer="http://127.0.0.1:9",
+        subject="acme-liaison",
+        identity_verified_at=timezone.now(),
+    )
+    assert bearer(raw).post(submit, {}, format="json").status_code == 409  # the gate's blockers
+
+
+def test_a_service_account_cannot_take_an_act_that_needs_a_verified_identity(
+    case_at, cast, company_configured
+):
+    from accounts import organizations
+    from accounts.models import Membership
+
+    case = case_at("intake")
+    Membership.objects.filter(user=cast.liaison).update(is_administrator=True)
+    admin = User.objects.get(pk=cast.liaison.pk)
+    account = organizations.create_service_account(actor=admin, name="release pipeline")
+    _, raw = organizations.create_service_token(
+        actor=admin, account=account, name="ci", read_only=False
+    )
+    refused = bearer(raw).post(
+        f"/api/v1/cases/{case.number}/actions/submit_intake/", {}, format="json"
+    )
+    assert refused.status_code == 403 and "Service accounts" in refused.json()["detail"]
+
+
+def test_without_the_step_up_the_api_act_is_not_held(case_at, cast, company_configured, settings):
+    from accounts.services import create_api_token
+
+    settings.SSO_STEP_UP_REQUIRED = False
+    case = case_at("intake")
+    _, raw = create_api_token(user=cast.liaison, name="ci", read_only=False)
+    response = bearer(raw).post(
+        f"/api/v1/cases/{case.number}/actions/submit_intake/", {}, format="json"
+    )
+    assert response.status_code == 409
+
+
+def test_the_schema_says_which_acts_need_a_verified_identity(client, db):
+    schema = client.get("/api/schema/", {"format": "json"}).json()
+    operations = {
+        operation["operationId"]: operation
+        for path in schema["paths"].values()
+        for operation in path.values()
+        if isinstance(operation, dict) and "operationId" in operation
+    }
+    for operation_id in ("cases_action", "findings_respond", "incidents_report"):
+        assert "verified their identity (IAL2)" in operations[operation_id]["description"]
+    auth = schema["components"]["securitySchemes"]["bearerAuth"]["description"]
+    assert "reads case status only" in auth

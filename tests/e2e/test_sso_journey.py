@@ -434,6 +434,8 @@ def test_step_up_to_the_verified_level_when_the_intake_is_submitted(
     assert step_up["acr_values"] == [IAL2]
     assert step_up["prompt"] == ["login"]
     assert session_of(page, live_server)[keys.SSO_ACR] == IAL2
+    # Remembered for the person's API tokens too.
+    assert ExternalIdentity.objects.get(subject="acme-liaison").identity_verified_at is not None
     # Verified: the act is sent at once (and answered by its gate, this intake being empty).
     with page.expect_response(action) as sent:
         page.click("form button:has-text('Submit intake')")
@@ -453,6 +455,7 @@ def test_step_up_that_the_provider_cannot_verify_is_refused(page, live_server, p
         in page.locator("[data-testid=sso-refused]").inner_text()
     )
     assert session_of(page, live_server)[keys.SSO_ACR] == IAL1
+    assert ExternalIdentity.objects.get(subject="globex-unverified").identity_verified_at is None
     case.refresh_from_db()
     assert case.status == "intake"
 
