@@ -250,6 +250,12 @@ class FindingQuerySet(models.QuerySet):
             qs = qs.exclude(state=FindingState.DRAFT)
         return qs
 
+    def shown_to(self, user, findings: list) -> list:
+        """Return those of one visible case's findings this user may read (`visible_to`'s twin)."""
+        if can_see_internal(user):
+            return list(findings)
+        return [f for f in findings if f.state != FindingState.DRAFT]
+
     def blocking(self) -> "FindingQuerySet":
         """Return the critical and high findings that clearance still waits on."""
         return self.filter(severity__in=BLOCKING_SEVERITIES).exclude(state=FindingState.RESOLVED)
