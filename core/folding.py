@@ -8,11 +8,13 @@ every reader that asks `prefetched(obj, name)` costs no query. Elsewhere
 (SQLite, the embedded default) the same folds are plain prefetches.
 """
 
+import functools
 from dataclasses import dataclass
 
-from django.contrib.postgres.expressions import ArraySubquery
+from django.contrib.postgres.fields import ArrayField
 from django.db import connections
-from django.db.models import Model, OuterRef, Prefetch, QuerySet
+from django.db.models import JSONField, Model, Prefetch, QuerySet
+from django.db.models.expressions import RawSQL
 from django.db.models.functions import JSONObject
 
 
@@ -64,6 +66,39 @@ def _link(parent_model, name: str) -> tuple[str, str | None]:
     return relation.field.name, relation.field.name
 
 
+@functools.lru_cache(maxsize=16)
+def _compiled(parent_model, folds: tuple[Fold, ...], db: str) -> list[tuple[str, str, tuple]]:
+    """Return each fold's subquery as SQL over the parent row of the outer query."""
+    connection = connections[db]
+    table = parent_model._meta.db_table
+    # The outer query reads the parent's table under its own name.
+    quote = connection.ops.quote_name
+    outer = f"{quote(table)}.{quote(parent_model._meta.pk.column)}"
+    compiled = []
+    for fold in folds:
+        lookup, parent_fk = _link(parent_model, fold.name)
+        model = fold.queryset.model
+        columns = _columns(model)
+        for name in fold.related:
+            columns |= _columns(model._meta.get_field(name).related_model, prefix=f"{name}__")
+        # Ordering by the parent would join its table inside, under the outer name.
+        ordering = [
+            o
+            for o in (fold.queryset.query.order_by or model._meta.ordering)
+            if parent_fk is None or o.lstrip("-") not in (parent_fk, f"{parent_fk}_id")
+        ]
+        rows = (
+            fold.queryset.filter(**{lookup: RawSQL(outer, ())})  # noqa: S611 - names, no input
+            .order_by(*ordering)
+            .values(row=JSONObject(**columns))
+        )
+        sql, params = rows.query.get_compiler(using=db).as_sql()
+        if sql.count(f"{quote(table)}.") != 1:
+            raise ValueError(f"The fold {fold.name} reads {table} itself; it cannot be folded.")
+        compiled.append((fold.name, f"ARRAY({sql})", tuple(params)))
+    return compiled
+
+
 def _build(model, row: dict, db: str, prefix: str = "") -> Model | None:
     fields = model._meta.concrete_fields
     if row.get(f"{prefix}{model._meta.pk.attname}") is None:
@@ -75,8 +110,13 @@ def _build(model, row: dict, db: str, prefix: str = "") -> Model | None:
     )
 
 
-def fetch(queryset: QuerySet, folds: list[Fold]) -> list[Model]:
-    """Return the rows of `queryset`, each with the folded relations in its prefetch cache."""
+def fetch(queryset: QuerySet, folds: tuple[Fold, ...]) -> list[Model]:
+    """Return the rows of `queryset`, each with the folded relations in its prefetch cache.
+
+    Pass the same `folds` every time (a module's constant): their SQL is
+    compiled once per process, since building a dozen subqueries through the
+    ORM costs more than the database takes to answer them.
+    """
     parent_model = queryset.model
     if connections[queryset.db].vendor != "postgresql":
         return list(
@@ -84,15 +124,11 @@ def fetch(queryset: QuerySet, folds: list[Fold]) -> list[Model]:
                 *(Prefetch(f.name, f.queryset.select_related(*f.related)) for f in folds)
             )
         )
-    annotations = {}
-    for fold in folds:
-        lookup, _ = _link(parent_model, fold.name)
-        columns = _columns(fold.queryset.model)
-        for name in fold.related:
-            related_model = fold.queryset.model._meta.get_field(name).related_model
-            columns |= _columns(related_model, prefix=f"{name}__")
-        rows = fold.queryset.filter(**{lookup: OuterRef("pk")}).values(row=JSONObject(**columns))
-        annotations[f"_fold_{fold.name}"] = ArraySubquery(rows)
+    annotations = {
+        # SQL the ORM compiled, with its parameters kept apart.
+        f"_fold_{name}": RawSQL(sql, params, output_field=ArrayField(JSONField()))  # noqa: S611
+        for name, sql, params in _compiled(parent_model, tuple(folds), queryset.db)
+    }
     parents = list(queryset.annotate(**annotations))
     for parent in parents:
         for fold in folds:

@@ -19,22 +19,20 @@ from findings.models import ClarificationRequest, EvaluationRun, Finding
 from incidents.models import MonitoringReport
 from submissions.models import AccessGrant, ChecklistEntry, Document, ModelVersion
 
-
-def case_page_folds() -> list[Fold]:
-    """The case's rows its page shows, read with the case in its one query."""
-    return [
-        Fold("clock_pauses", ClockPause.objects.all()),
-        Fold("evaluators", User.objects.all()),
-        Fold("versions", ModelVersion.objects.all()),
-        Fold("access_grants", AccessGrant.objects.all(), related=("revoked_by",)),
-        Fold("documents", Document.objects.all()),
-        Fold("checklist_entries", ChecklistEntry.objects.all()),
-        Fold("clarification_requests", ClarificationRequest.objects.all(), related=("asked_by",)),
-        Fold("evaluations", EvaluationRun.objects.all()),
-        Fold("findings", Finding.objects.all()),
-        Fold("clearance_statements", ClearanceStatement.objects.all()),
-        Fold("monitoring_reports", MonitoringReport.objects.all(), related=("document",)),
-    ]
+# The case's rows its page shows, read with the case in its one query.
+CASE_PAGE_FOLDS = (
+    Fold("clock_pauses", ClockPause.objects.all()),
+    Fold("evaluators", User.objects.all()),
+    Fold("versions", ModelVersion.objects.all()),
+    Fold("access_grants", AccessGrant.objects.all(), related=("revoked_by",)),
+    Fold("documents", Document.objects.all()),
+    Fold("checklist_entries", ChecklistEntry.objects.all()),
+    Fold("clarification_requests", ClarificationRequest.objects.all(), related=("asked_by",)),
+    Fold("evaluations", EvaluationRun.objects.all()),
+    Fold("findings", Finding.objects.all()),
+    Fold("clearance_statements", ClearanceStatement.objects.all()),
+    Fold("monitoring_reports", MonitoringReport.objects.all(), related=("document",)),
+)
 
 
 def case_for_page(user, number: str) -> Case:
@@ -44,7 +42,7 @@ def case_for_page(user, number: str) -> Case:
         .select_related("organization__point_of_contact", "case_manager")
         .filter(number=number)
     )
-    found = folding.fetch(cases, case_page_folds())
+    found = folding.fetch(cases, CASE_PAGE_FOLDS)
     if not found:
         raise Http404("No case with that number is visible to you.")
     case = found[0]
