@@ -76,11 +76,22 @@ def forget_conflicts(*users) -> None:
             user.__dict__.pop("_conflicted_organizations", None)
 
 
+def mark_read_through_visible_to(case, user) -> None:
+    """Note that this case was just read through `visible_to(user)`: it is visible to them.
+
+    The pages of one case ask `can_view` for each of their parts; the query that
+    loaded the case has answered it already, with the same rules.
+    """
+    case.__dict__["_visible_to"] = user.pk
+
+
 def can_view(user, case) -> bool:
     """Whether this user may see this loaded case (the twin of `visible_to`)."""
     scope = scope_of(user)
     if scope is None:
         return False
+    if case.__dict__.get("_visible_to") == user.pk:
+        return True
     if scope == Scope.ORGANIZATION:
         return user.membership.organization_id == case.organization_id
     if scope not in SEES_DRAFTS and case.submitted_at is None:

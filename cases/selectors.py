@@ -3,15 +3,18 @@
 from django.shortcuts import get_object_or_404
 from rest_framework import exceptions
 
+from cases.access import mark_read_through_visible_to
 from cases.models import Case
 
 
 def get_visible_case(user, number: str) -> Case:
     """Return the case if this user may see it; any other case is a 404."""
-    return get_object_or_404(
+    case = get_object_or_404(
         Case.objects.visible_to(user).select_related("organization", "case_manager"),
         number=number,
     )
+    mark_read_through_visible_to(case, user)
+    return case
 
 
 def visible_cases(user):

@@ -4,7 +4,8 @@ from django.urls import reverse
 from django.utils import timezone
 
 from cases.access import can_see_internal
-from cases.models import Case
+from cases.models import Case, CaseCount
+from core.counts import Counted
 
 
 class Category(models.TextChoices):
@@ -250,6 +251,12 @@ class FindingQuerySet(models.QuerySet):
             qs = qs.exclude(state=FindingState.DRAFT)
         return qs
 
+    def shown_to(self, user, findings: list) -> list:
+        """Return those of one visible case's findings this user may read (`visible_to`'s twin)."""
+        if can_see_internal(user):
+            return list(findings)
+        return [f for f in findings if f.state != FindingState.DRAFT]
+
     def blocking(self) -> "FindingQuerySet":
         """Return the critical and high findings that clearance still waits on."""
         return self.filter(severity__in=BLOCKING_SEVERITIES).exclude(state=FindingState.RESOLVED)
@@ -300,6 +307,61 @@ class Finding(models.Model):
     @property
     def awaits_company(self) -> bool:
         return self.state == FindingState.SHARED
+
+
+class FindingCountQuerySet(models.QuerySet):
+    def visible_to(self, user) -> "FindingCountQuerySet | None":
+        """Return the counts of the findings this user may see; None where counts cannot say.
+
+        The twin of `Finding.objects.visible_to` over whole companies (findings
+        exist only on submitted cases); an evaluator's cases are counted one by one.
+        """
+        cases = CaseCount.objects.visible_to(user)
+        if cases is None:
+            return None
+        counts = self.filter(organization_id__in=cases.values("organization_id"))
+        if not can_see_internal(user):
+            counts = counts.exclude(state=FindingState.DRAFT)
+        return counts
+
+
+class FindingCount(models.Model):
+    """How many findings of one severity a company's cases have in one state.
+
+    Kept by the database (`FINDING_COUNTS`), as `CaseCount` is.
+    """
+
+    organization = models.ForeignKey(
+        "accounts.Organization", on_delete=models.CASCADE, related_name="+"
+    )
+    severity = models.CharField(max_length=16, choices=Severity.choices)
+    state = models.CharField(max_length=16, choices=FindingState.choices)
+    count = models.IntegerField(default=0)
+
+    objects = FindingCountQuerySet.as_manager()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["organization", "severity", "state"], name="finding_count_key"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.organization_id} {self.severity} {self.state}: {self.count}"
+
+
+FINDING_COUNTS = Counted(
+    name="findings_finding_count",
+    source="findings_finding",
+    counts="findings_findingcount",
+    keys={
+        "organization_id": "(SELECT organization_id FROM cases_case WHERE id = {row}.case_id)",
+        "severity": "{row}.severity",
+        "state": "{row}.state",
+    },
+    watched=("case_id", "severity", "state"),
+)
 
 
 class FindingResponse(models.Model):

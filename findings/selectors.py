@@ -5,6 +5,7 @@ from dataclasses import dataclass
 from django.db.models import Exists, OuterRef
 from django.urls import reverse
 
+from core.folding import prefetched
 from findings.models import ClarificationRequest, EvaluationRun, Finding, FindingState
 from submissions.models import ModelVersion
 
@@ -29,13 +30,22 @@ class Blocker:
         return self.text
 
 
+def open_clarifications(case) -> list[ClarificationRequest]:
+    """Return the case's open clarification requests, the first due first."""
+    requests = prefetched(case, "clarification_requests")
+    if requests is None:
+        return list(ClarificationRequest.objects.filter(case=case).open().order_by("due_date"))
+    opened = [r for r in requests if r.status == ClarificationRequest.RequestStatus.OPEN]
+    return sorted(opened, key=lambda r: r.due_date)
+
+
 def _open_clarifications(case) -> list[Blocker]:
     return [
         Blocker(
             f"Clarification request “{r}” is still open (due {r.due_date:%Y-%m-%d}).",
             f"{case.get_absolute_url()}#clarification-{r.pk}",
         )
-        for r in ClarificationRequest.objects.filter(case=case).open().order_by("due_date")
+        for r in open_clarifications(case)
     ]
 
 
@@ -43,12 +53,28 @@ def version_under_test(case):
     return ModelVersion.objects.under_test(case)
 
 
+def runs_on(case, version) -> list[EvaluationRun]:
+    """Return the evaluation runs recorded on this version of the case."""
+    runs = prefetched(version, "evaluations")
+    if runs is None:
+        return list(EvaluationRun.objects.filter(case=case, model_version=version))
+    return [r for r in runs if r.case_id == case.pk]
+
+
+def blocking_findings(case) -> list[Finding]:
+    """Return the case's critical and high findings clearance still waits on, oldest first."""
+    findings = prefetched(case, "findings")
+    if findings is None:
+        return list(Finding.objects.filter(case=case).blocking().order_by("created_at"))
+    return sorted((f for f in findings if f.is_blocking), key=lambda f: f.created_at)
+
+
 def testing_blockers(case) -> list[Blocker]:
     """Return what testing still lacks before the findings can be shared."""
     version = version_under_test(case)
     if version is None:
         return [Blocker("No model version has been submitted for testing.")]
-    runs = list(EvaluationRun.objects.filter(case=case, model_version=version))
+    runs = runs_on(case, version)
     blockers = []
     if not any(r.status == EvaluationRun.RunStatus.COMPLETED for r in runs):
         blockers.append(
@@ -83,7 +109,7 @@ def clearance_blockers(case) -> list[Blocker]:
             "neither verified fixed nor covered by an accepted mitigation or rationale.",
             reverse("findings:finding", kwargs={"number": case.number, "pk": f.pk}),
         )
-        for f in Finding.objects.filter(case=case).blocking().order_by("created_at")
+        for f in blocking_findings(case)
     ]
     blockers += _open_clarifications(case)
     if version_under_test(case) is None:

@@ -7,6 +7,7 @@ grow with the page size: every per-row fact is an annotation or a prefetch.
 """
 
 import datetime as dt
+from collections import Counter
 
 from django import forms
 from django.contrib import messages
@@ -15,7 +16,18 @@ from django.contrib.postgres.expressions import ArraySubquery
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.db import connection
-from django.db.models import CharField, Count, Exists, F, OuterRef, Prefetch, Q, Value
+from django.db.models import (
+    CharField,
+    Count,
+    DurationField,
+    Exists,
+    F,
+    OuterRef,
+    Prefetch,
+    Q,
+    Sum,
+    Value,
+)
 from django.db.models.functions import Coalesce, NullIf
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -28,12 +40,18 @@ from django.views.decorators.http import require_http_methods, require_POST
 from accounts.forms import ConflictEndForm, ConflictForm
 from accounts.models import ConflictOfInterest, Organization, Role, User
 from cases import access
-from cases.models import Case, ClockPause
+from cases.models import Case, CaseCount, ClockPause
 from cases.selectors import get_visible_case
 from cases.status import OPEN_STATUSES, Status
 from core import cache as generations
 from core.web import run_form, safe_next, submitted
-from findings.models import ClarificationRequest, Finding, FindingState, Severity
+from findings.models import (
+    ClarificationRequest,
+    Finding,
+    FindingCount,
+    FindingState,
+    Severity,
+)
 from findings.selectors import with_overdue_request
 from review import services
 
@@ -431,39 +449,69 @@ def _started_within(now: dt.datetime, low: int, high: int | None) -> Q:
     return within
 
 
+def _status_and_finding_counts(user, visible) -> tuple[dict, dict]:
+    """Return the visible cases per status and findings per (severity, state).
+
+    Read from the counts the database keeps per company (`CaseCount`,
+    `FindingCount`); counted from the cases where those cannot say (an
+    evaluator's assigned cases).
+    """
+    case_counts = CaseCount.objects.visible_to(user)
+    if case_counts is None:
+        status_rows = visible.order_by().values_list("status").annotate(n=Count("pk"))
+    else:
+        status_rows = case_counts.order_by().values_list("status").annotate(n=Sum("count"))
+    finding_counts = FindingCount.objects.visible_to(user)
+    if finding_counts is None:
+        finding_rows = (
+            Finding.objects.filter(case__in=visible)
+            .order_by()
+            .values_list("severity", "state")
+            .annotate(n=Count("pk"))
+        )
+    else:
+        finding_rows = (
+            finding_counts.order_by().values_list("severity", "state").annotate(n=Sum("count"))
+        )
+    by_status = dict(status_rows)
+    findings = {(severity, state): n for severity, state, n in finding_rows}
+    return by_status, findings
+
+
 def dashboard_data(user, now: dt.datetime | None = None) -> dict:
     """Return the dashboard's figures for the cases this user may see, in a fixed few queries."""
 
     now = now or timezone.now()
     visible = Case.objects.visible_to(user)
-    by_status = dict(
-        visible.order_by().values_list("status").annotate(n=Count("pk")).values_list("status", "n")
-    )
+    by_status, findings = _status_and_finding_counts(user, visible)
     # The aging buckets are counted by the database: the open cases are tens of
-    # thousands after a few years, too many to load for a histogram.
-    open_clocks = visible.open().with_clock(now)
-    aging_counts = open_clocks.aggregate(
-        total=Count("pk"),
-        **{
-            f"bucket{i}": Count("pk", filter=_started_within(now, low, high))
-            for i, (low, high, _) in enumerate(AGING_BUCKETS)
-        },
-    )
+    # thousands after a few years, too many to load for a histogram. A case whose
+    # clock never paused (most) started it with its status: those are counted from
+    # an index alone (`case_open_status_age`), the others with their pauses.
+    ever_paused = ClockPause.objects.values("case_id")
+    steady = visible.open().exclude(pk__in=ever_paused).alias(clock_start=F("status_changed_at"))
+    stopped = visible.open().filter(pk__in=ever_paused).with_clock(now)
+    # Counted over a column of the index (never null), not the id it does not hold.
+    buckets = {
+        f"bucket{i}": Count("status_changed_at", filter=_started_within(now, low, high))
+        for i, (low, high, _) in enumerate(AGING_BUCKETS)
+    }
+    aging_counts = Counter(steady.aggregate(total=Count("status_changed_at"), **buckets))
+    aging_counts.update(stopped.aggregate(total=Count("status_changed_at"), **buckets))
     open_total = aging_counts.pop("total")
     aging = {label: aging_counts[f"bucket{i}"] for i, (_, _, label) in enumerate(AGING_BUCKETS)}
     # A draft in intake waits on its company, not on CAISI.
-    longest = list(
-        open_clocks.submitted()
-        .only("pk", "status", "status_changed_at", "number", "model_name")
-        .order_by("clock_start")[:5]
-    )
-    finding_rows = (
-        Finding.objects.filter(case__in=visible)
-        .order_by()
-        .values_list("severity", "state")
-        .annotate(n=Count("pk"))
-    )
-    findings = {(severity, state): n for severity, state, n in finding_rows}
+    fields = ("pk", "status", "status_changed_at", "number", "model_name")
+    longest = sorted(
+        [
+            *steady.submitted()
+            .annotate(paused_in_status=Value(dt.timedelta(0), output_field=DurationField()))
+            .only(*fields)
+            .order_by("status_changed_at")[:5],
+            *stopped.submitted().only(*fields).order_by("clock_start")[:5],
+        ],
+        key=lambda c: c.status_changed_at + c.paused_in_status,
+    )[:5]
     # A request left open on a withdrawn or closed case no longer waits on anyone.
     overdue = list(
         ClarificationRequest.objects.overdue(timezone.localdate(now))

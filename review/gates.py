@@ -11,6 +11,7 @@ from cases.intake import INTAKE_REQUIRED
 from cases.models import Case
 from clearance.models import ClearanceStatement
 from clearance.services import standing_statement
+from core.folding import prefetched
 from findings import selectors as findings_selectors
 from findings.models import EvaluationRun
 from incidents.services import pending_material_change
@@ -135,7 +136,13 @@ def clearable_versions(case: Case) -> list[ModelVersion]:
 def version_blockers(version: ModelVersion) -> list[str]:
     """Return why a statement may not name this version yet."""
     blockers = list(version_access(version).problems)
-    if not EvaluationRun.objects.filter(model_version=version).exists():
+    runs = prefetched(version, "evaluations")
+    recorded = (
+        bool(runs)
+        if runs is not None
+        else (EvaluationRun.objects.filter(model_version=version).exists())
+    )
+    if not recorded:
         blockers.append(f"No evaluation is recorded on version {version.label}.")
     return blockers
 

@@ -17,6 +17,7 @@ from django.utils import timezone
 from accounts.models import Role
 from cases.models import Case
 from cases.status import OPEN_STATUSES, Status
+from core.folding import prefetched
 from findings.models import (
     ClarificationRequest,
     EvaluationRun,
@@ -27,12 +28,15 @@ from findings.models import (
 from incidents.models import MonitoringReport, ReportState
 from review import services
 from review.lifecycle import Action
-from submissions.models import Document, DocumentState, ModelVersion
+from submissions.models import Document, DocumentState, ModelVersion, latest_of_each_kind
 
 # The clearance gate is confirmed per case; past this many candidates the list says "more".
 READY_CHECKED = 10
 # Each list is cut here: a home page is for what to do next, the queue for everything.
 LIMIT = 50
+REPORTS_OWED = (ReportState.DUE, ReportState.CHANGES_REQUESTED)
+# What the case page reads with the case, so its tasks need no query of their own.
+READ_WITH_THE_CASE = ("clarification_requests", "documents", "findings", "monitoring_reports")
 
 
 @dataclass(frozen=True)
@@ -89,6 +93,41 @@ def _liaison_tasks(user, case: Case | None, ready: frozenset[str] | None) -> lis
         Task(c, "Complete the intake and submit it to CAISI", _url("cases:intake", c))
         for c in drafts
     ]
+    read = _read_with(case)
+    if read is not None:
+        requests, documents, findings, reports = _liaison_rows_on(case, read)
+    else:
+        requests = (
+            ClarificationRequest.objects.open()
+            .filter(case__in=cases)
+            .select_related("case")
+            .order_by("due_date", "pk")[:LIMIT]
+        )
+        newer = Document.objects.filter(
+            case=OuterRef("case"),
+            kind=OuterRef("kind"),
+            version_number__gt=OuterRef("version_number"),
+        )
+        documents = (
+            Document.objects.filter(case__in=cases, state=DocumentState.CHANGES_REQUESTED)
+            .exclude(Exists(newer))
+            .select_related("case")
+            .order_by("uploaded_at")[:LIMIT]
+        )
+        findings = (
+            Finding.objects.filter(case__in=cases, state=FindingState.SHARED)
+            .select_related("case")
+            .order_by("shared_at", "pk")[:LIMIT]
+        )
+        # A cleared case is not "open" for the lifecycle, but its reports are still owed.
+        reporting = Case.objects.visible_to(user).filter(status=Status.CLEARED)
+        if case is not None:
+            reporting = reporting.filter(pk=case.pk)
+        reports = (
+            MonitoringReport.objects.filter(case__in=reporting, state__in=REPORTS_OWED)
+            .select_related("case")
+            .order_by("due_at")[:LIMIT]
+        )
     tasks += [
         Task(
             r.case,
@@ -96,24 +135,15 @@ def _liaison_tasks(user, case: Case | None, ready: frozenset[str] | None) -> lis
             _url("findings:clarification_answer", r.case, pk=r.pk),
             r.due_date,
         )
-        for r in ClarificationRequest.objects.open()
-        .filter(case__in=cases)
-        .select_related("case")
-        .order_by("due_date", "pk")[:LIMIT]
+        for r in requests
     ]
-    newer = Document.objects.filter(
-        case=OuterRef("case"), kind=OuterRef("kind"), version_number__gt=OuterRef("version_number")
-    )
     tasks += [
         Task(
             d.case,
             f"Upload a revised {d.get_kind_display().lower()}: CAISI asked for changes",
             f"{_url('submissions:document_upload', d.case)}?kind={d.kind}",
         )
-        for d in Document.objects.filter(case__in=cases, state=DocumentState.CHANGES_REQUESTED)
-        .exclude(Exists(newer))
-        .select_related("case")
-        .order_by("uploaded_at")[:LIMIT]
+        for d in documents
     ]
     days = dt.timedelta(days=settings.FINDING_RESPONSE_DAYS)
     if not _may(case, Status.TESTING, Status.FINDINGS, Status.CLEARED):
@@ -125,14 +155,8 @@ def _liaison_tasks(user, case: Case | None, ready: frozenset[str] | None) -> lis
             _url("findings:finding", f.case, pk=f.pk) + "#respond",
             _day(f.shared_at + days) if f.shared_at else None,
         )
-        for f in Finding.objects.filter(case__in=cases, state=FindingState.SHARED)
-        .select_related("case")
-        .order_by("shared_at", "pk")[:LIMIT]
+        for f in findings
     ]
-    # A cleared case is not "open" for the lifecycle, but its reports are still owed.
-    reporting = Case.objects.visible_to(user).filter(status=Status.CLEARED)
-    if case is not None:
-        reporting = reporting.filter(pk=case.pk)
     tasks += [
         Task(
             r.case,
@@ -140,13 +164,65 @@ def _liaison_tasks(user, case: Case | None, ready: frozenset[str] | None) -> lis
             _url("incidents:report_file", r.case, pk=r.pk),
             _day(r.due_at),
         )
-        for r in MonitoringReport.objects.filter(
-            case__in=reporting, state__in=(ReportState.DUE, ReportState.CHANGES_REQUESTED)
-        )
-        .select_related("case")
-        .order_by("due_at")[:LIMIT]
+        for r in reports
     ]
     return tasks
+
+
+def _liaison_rows_on(case: Case, read: dict) -> tuple[list, list, list, list]:
+    """The lists above for one case whose page read its rows: the same rules, in Python."""
+    open_ = case.status in OPEN_STATUSES
+    requests = sorted(
+        (
+            r
+            for r in read["clarification_requests"]
+            if open_ and r.status == ClarificationRequest.RequestStatus.OPEN
+        ),
+        key=lambda r: (r.due_date, r.pk),
+    )
+    latest = latest_of_each_kind(read["documents"])
+    documents = sorted(
+        (
+            d
+            for d in read["documents"]
+            if open_ and d.state == DocumentState.CHANGES_REQUESTED and latest[d.kind].pk == d.pk
+        ),
+        key=lambda d: d.uploaded_at,
+    )
+    findings = sorted(
+        (f for f in read["findings"] if open_ and f.state == FindingState.SHARED),
+        key=lambda f: (f.shared_at, f.pk),
+    )
+    reports = sorted(
+        (
+            r
+            for r in read["monitoring_reports"]
+            if case.status == Status.CLEARED and r.state in REPORTS_OWED
+        ),
+        key=lambda r: r.due_at,
+    )
+    return requests[:LIMIT], documents[:LIMIT], findings[:LIMIT], reports[:LIMIT]
+
+
+def _read_with(case: Case | None) -> dict | None:
+    """Return the rows of the case its page read with it (`core.folding`), or None."""
+    if case is None:
+        return None
+    read = {name: prefetched(case, name) for name in READ_WITH_THE_CASE}
+    if None in read.values():
+        return None
+    answers = [prefetched(f, "responses") for f in read["findings"]]
+    if None in answers:
+        return None
+    read["responses"] = [r for rows in answers for r in rows]
+    return read
+
+
+def _pending_answers_on(case: Case, read: dict, statuses) -> list:
+    if case.status not in statuses:
+        return []
+    pending = [r for r in read["responses"] if r.verdict == FindingResponse.Verdict.PENDING]
+    return sorted(pending, key=lambda r: r.responded_at)[:LIMIT]
 
 
 # --- CAISI -------------------------------------------------------------------------------
@@ -176,15 +252,34 @@ def _manager_tasks(user, case: Case | None, ready: frozenset[str] | None) -> lis
     ]
     if case is not None and case.case_manager_id != user.pk:
         return tasks
+    read = _read_with(case)
+    if read is not None:
+        open_ = case.status in OPEN_STATUSES
+        documents = sorted(
+            (d for d in read["documents"] if open_ and d.state == DocumentState.SUBMITTED),
+            key=lambda d: d.pk,
+        )[:LIMIT]
+        answers = _pending_answers_on(case, read, OPEN_STATUSES)
+    else:
+        documents = (
+            Document.objects.filter(case__in=mine, state=DocumentState.SUBMITTED)
+            .select_related("case")
+            .order_by("pk")[:LIMIT]
+        )
+        answers = (
+            FindingResponse.objects.filter(
+                finding__case__in=mine, verdict=FindingResponse.Verdict.PENDING
+            )
+            .select_related("finding__case")
+            .order_by("responded_at")[:LIMIT]
+        )
     tasks += [
         Task(
             d.case,
             f"Review the {d.get_kind_display().lower()} (version {d.version_number})",
             _url("submissions:document_review", d.case, pk=d.pk),
         )
-        for d in Document.objects.filter(case__in=mine, state=DocumentState.SUBMITTED)
-        .select_related("case")
-        .order_by("pk")[:LIMIT]
+        for d in documents
     ]
     tasks += [
         Task(
@@ -192,11 +287,7 @@ def _manager_tasks(user, case: Case | None, ready: frozenset[str] | None) -> lis
             f"Review the company's answer to “{r.finding.title}”",
             _url("findings:finding", r.finding.case, pk=r.finding_id) + "#review",
         )
-        for r in FindingResponse.objects.filter(
-            finding__case__in=mine, verdict=FindingResponse.Verdict.PENDING
-        )
-        .select_related("finding__case")
-        .order_by("responded_at")[:LIMIT]
+        for r in answers
     ]
     return tasks
 
@@ -232,6 +323,11 @@ def _official_tasks(user, case: Case | None, ready: frozenset[str] | None) -> li
     cases = _cases(user, case).filter(status=Status.FINDINGS)
     if ready is not None:  # the case page judged the gate already
         tasks = [_ready_for_clearance(case)] if Action.ISSUE_CLEARANCE in ready else []
+        read = _read_with(case)
+        if read is not None:
+            return tasks + [
+                _awaiting_decision(r) for r in _pending_answers_on(case, read, {Status.FINDINGS})
+            ]
         return tasks + _answers_awaiting_decision(cases)
     # The database rules out what the gate surely refuses; the gate itself decides the rest.
     candidates = cases.exclude(
@@ -253,13 +349,17 @@ def _ready_for_clearance(case: Case) -> Task:
     )
 
 
+def _awaiting_decision(r: FindingResponse) -> Task:
+    return Task(
+        r.finding.case,
+        f"The company's answer to “{r.finding.title}” awaits CAISI's decision",
+        _url("findings:finding", r.finding.case, pk=r.finding_id),
+    )
+
+
 def _answers_awaiting_decision(cases) -> list[Task]:
     return [
-        Task(
-            r.finding.case,
-            f"The company's answer to “{r.finding.title}” awaits CAISI's decision",
-            _url("findings:finding", r.finding.case, pk=r.finding_id),
-        )
+        _awaiting_decision(r)
         for r in FindingResponse.objects.filter(
             finding__case__in=cases, verdict=FindingResponse.Verdict.PENDING
         )

@@ -6,7 +6,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.db.models import F, prefetch_related_objects
+from django.db.models import F
 from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
@@ -22,7 +22,7 @@ from cases.status import STEPS
 from clearance.pdf import statement_context
 from core.signing import SigningIdentityMissing
 from core.web import run_form, submitted
-from review import policy, services
+from review import case_page, policy, services
 from review.forms import ActionForm
 from review.lifecycle import TRANSITIONS, Action, actions_from
 from review.tasks_for import tasks_for, waiting_on
@@ -93,9 +93,7 @@ def timeline_page(user, case: Case, before: str | None) -> tuple[list[CaseEvent]
 
 @login_required
 def case_detail(request, number):
-    case = get_visible_case(request.user, number)
-    # Read once for the clock and the pause shown on the page (each asks for them).
-    prefetch_related_objects([case], "clock_pauses")
+    case = case_page.case_for_page(request.user, number)
     events, older = timeline_page(request.user, case, request.GET.get("before"))
     actions = _action_options(request.user, case)
     ready = frozenset(o["transition"].action.value for o in actions if not o["blockers"])

@@ -6,6 +6,8 @@ from django.conf import settings
 from django.db import models
 from django.utils import timezone
 
+from core.folding import prefetched
+
 SHA256_HEX = re.compile(r"^[0-9a-f]{64}$")
 
 
@@ -52,12 +54,24 @@ class ModelVersionQuerySet(models.QuerySet):
         """Return the versions sent to CAISI, the most recently submitted first."""
         return self.filter(submitted_at__isnull=False).order_by("-submitted_at", "-pk")
 
+    def _read_with(self, case) -> list | None:
+        # The case's versions, when its page read them with it (and nothing narrows them here).
+        return None if self.query.where else prefetched(case, "versions")
+
     def under_test(self, case) -> "ModelVersion | None":
         """Return the version CAISI is testing: the one submitted last (the one rule for it)."""
+        versions = self._read_with(case)
+        if versions is not None:
+            submitted = [v for v in versions if v.submitted_at is not None]
+            return max(submitted, key=lambda v: (v.submitted_at, v.pk), default=None)
         return self.filter(case=case).submitted().first()
 
     def revision_pending(self, case) -> "ModelVersion | None":
         """Return the revised version the company is preparing (recorded, not yet submitted)."""
+        versions = self._read_with(case)
+        if versions is not None:
+            pending = [v for v in versions if v.submitted_at is None]
+            return max(pending, key=lambda v: (v.created_at, v.pk), default=None)
         return self.filter(case=case).pending().order_by("-created_at", "-pk").first()
 
 
@@ -386,8 +400,8 @@ def revision_documentation_problems(version: ModelVersion, documents) -> list[st
 
 class DocumentQuerySet(models.QuerySet):
     def latest_per_kind(self) -> dict[str, "Document"]:
-        """Return the newest version of each kind, read in one query."""
-        return latest_of_each_kind(self.all())
+        """Return the newest version of each kind, read in one query (none when prefetched)."""
+        return latest_of_each_kind(self)
 
 
 class Document(models.Model):

@@ -3,6 +3,7 @@
 from dataclasses import dataclass, field
 
 from cases.models import Case
+from core.folding import prefetched
 from submissions.checklist import GROUPS, PRACTICES
 from submissions.models import (
     REQUIRED_DOCUMENT_KINDS,
@@ -91,16 +92,27 @@ def checklist_summary(entries: list[ChecklistEntry]) -> ChecklistSummary:
 
 
 def case_panel(case: Case) -> dict:
-    """Gather what the case page's submission panel shows: four queries at any size."""
+    """Gather what the case page's submission panel shows: four queries at any size.
+
+    None at all when the page read the case's rows with it (`core.folding`).
+    """
     versions = list(case.versions.all())
-    grants = list(
-        AccessGrant.objects.filter(case=case)
-        .select_related("revoked_by", "model_version")
-        .order_by("-created_at")
-    )
+    grants = prefetched(case, "access_grants")
+    if grants is None:
+        grants = list(
+            AccessGrant.objects.filter(case=case)
+            .select_related("revoked_by", "model_version")
+            .order_by("-created_at")
+        )
+    else:
+        grants.sort(key=lambda g: g.created_at, reverse=True)
     # The comment is read with the rest: the panel shows it on a document CAISI sent back.
-    documents = list(Document.objects.filter(case=case))
-    entries = list(ChecklistEntry.objects.filter(case=case))
+    documents = prefetched(case, "documents")
+    if documents is None:
+        documents = list(Document.objects.filter(case=case))
+    entries = prefetched(case, "checklist_entries")
+    if entries is None:
+        entries = list(ChecklistEntry.objects.filter(case=case))
     return {
         "versions": versions,
         "grants": grants,

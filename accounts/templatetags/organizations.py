@@ -4,7 +4,7 @@ from django import template
 
 from accounts import organizations
 from accounts.audit import can_read_audit_trail
-from accounts.models import User
+from accounts.models import Organization, User
 
 register = template.Library()
 
@@ -24,7 +24,10 @@ def point_of_contact(context, organization):
     """The company's designated point of contact, for CAISI staff on the case page."""
     user = context["request"].user
     contact = None
-    if organization.point_of_contact_id:
+    if Organization.point_of_contact.is_cached(organization):  # read with the case
+        contact = organization.point_of_contact
+        contact = contact if contact is not None and contact.is_active else None
+    elif organization.point_of_contact_id:
         contact = (
             User.objects.filter(pk=organization.point_of_contact_id, is_active=True)
             .only("email", "full_name")

@@ -98,11 +98,6 @@ def test_case_page_queries_do_not_grow_with_events_documents_and_findings(
     assert page.count('data-testid="event"') == 50 and "Older entries" in page
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="Target of ten queries not met yet: the gates and panels of the findings, "
-    "submissions and clearance apps each read their own rows (about 20 queries today).",
-)
 @pytest.mark.parametrize("who", ROLES)
 def test_case_page_reads_a_large_case_in_ten_queries(
     client, cast, case_at, who, django_assert_max_num_queries
