@@ -1,7 +1,7 @@
 """`make bench`: seed (or reuse) the bench database, serve it with gunicorn, measure, report.
 
     python -m bench.run [--cases 100000] [--duration 20] [--users 32] [--upload-mib 1024]
-                        [--only ROW ... [--record]]
+                        [--only ROW ... [--record [--section NAME]]]
 
 The server runs as docker-compose.yml configures the web service: its gunicorn
 command and the portal's environment (x-portal), with only the bench's own
@@ -11,7 +11,7 @@ measuring middleware and the baseline view). Every load goes to 127.0.0.1
 only, from locust in a separate process, for a bounded time. The figures are
 printed as one table and written to bench/RESULTS.md with the machine they
 were measured on; a run of some rows (--only) writes them only with --record,
-between the file's <!-- rows --> markers.
+between the file's <!-- rows --> markers (<!-- rows: SECTION --> with --section).
 """
 
 import argparse
@@ -988,6 +988,10 @@ def report(results: dict, info: dict, args) -> str:
 # --- the run ----------------------------------------------------------------------------
 
 
+def rows_marker(section: str) -> str:
+    return f"<!-- rows: {section} -->" if section else "<!-- rows -->"
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--cases", type=int, default=100_000)
@@ -1008,6 +1012,12 @@ def main(argv: list[str] | None = None) -> None:
         "--record",
         action="store_true",
         help="with --only, write the rows between the <!-- rows --> markers of the results",
+    )
+    parser.add_argument(
+        "--section",
+        default="",
+        help="with --record, the markers <!-- rows: SECTION --> instead, so that rows "
+        "measured for different purposes each keep their own place",
     )
     parser.add_argument(
         "--profile", action="store_true", help="py-spy one worker; bench/profiles/<row>.txt"
@@ -1162,19 +1172,23 @@ def main(argv: list[str] | None = None) -> None:
     print()
     print(table)
     if args.only is None or args.record:
-        results_path = Path(args.results)
-        text = results_path.read_text() if results_path.exists() else ""
-        marker = "<!-- table -->" if args.only is None else "<!-- rows -->"
-        if marker in text:
-            start, rest = text.split(marker, 1)
-            end = rest.split(marker, 1)[1] if marker in rest else ""
-            text = f"{start}{marker}\n{table}{marker}{end}"
-        elif args.only is None:
-            text = f"# Benchmark results\n\n{marker}\n{table}{marker}\n"
-        else:
-            text = f"{text}\n{marker}\n{table}{marker}\n"
-        results_path.write_text(text)
-        log(f"written to {results_path}")
+        marker = "<!-- table -->" if args.only is None else rows_marker(args.section)
+        write_between_markers(Path(args.results), marker, table)
+        log(f"written to {args.results}")
+
+
+def write_between_markers(path: Path, marker: str, table: str) -> None:
+    """Put the table between the file's two markers, or at its end between new ones."""
+    text = path.read_text() if path.exists() else ""
+    if marker in text:
+        start, rest = text.split(marker, 1)
+        end = rest.split(marker, 1)[1] if marker in rest else ""
+        text = f"{start}{marker}\n{table}{marker}{end}"
+    elif marker == "<!-- table -->":
+        text = f"# Benchmark results\n\n{marker}\n{table}{marker}\n"
+    else:
+        text = f"{text}\n{marker}\n{table}{marker}\n"
+    path.write_text(text)
 
 
 if __name__ == "__main__":

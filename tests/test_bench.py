@@ -203,3 +203,16 @@ def test_the_bench_runs_the_compose_files_worker_command():
     command = run.worker_command()
     assert command[0].endswith("celery")
     assert command[1:] == shlex.split(spec["services"]["worker"]["command"])[1:]
+
+
+def test_recorded_rows_of_a_section_replace_only_that_sections_rows(tmp_path):
+    from bench import run
+
+    results = tmp_path / "RESULTS.md"
+    results.write_text("intro\n<!-- rows -->\nother rows\n<!-- rows -->\nreading\n")
+    marker = run.rows_marker("polling")
+    run.write_between_markers(results, marker, "first run\n")
+    run.write_between_markers(results, marker, "second run\n")
+    text = results.read_text()
+    assert "other rows" in text and "reading" in text and "first run" not in text
+    assert text.endswith(f"{marker}\nsecond run\n{marker}\n")
