@@ -29,6 +29,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 SIGNED_WITHIN_SECONDS = 120
 SCOPE = "General availability through the company's hosted API."
+# The title of the cases this opens; the seeder does not count them as its own.
+TITLE = "Clearance bench"
 
 
 def setup() -> None:
@@ -59,9 +61,7 @@ def ready_cases(*, count: int, cast: dict) -> list[tuple[str, str]]:
 
     ready = []
     for n in range(count):
-        case = services.open_case(
-            actor=cast["liaison"], title=f"Clearance bench {n}", model_name="Bench"
-        )
+        case = services.open_case(actor=cast["liaison"], title=f"{TITLE} {n}", model_name="Bench")
         case = demo.advance(case, "findings", cast)
         demo.resolve_findings(case, cast["manager"])
         ready.append((case.number, ModelVersion.objects.under_test(case).label))

@@ -67,7 +67,10 @@ PROXY_HEADERS = {"X-Forwarded-Proto": "https"}
 DOTENV = {
     "ALLOWED_HOSTS": HOST,
     "SITE_URL": f"https://{HOST}",
-    "CREDENTIAL_ENCRYPTION_KEYS": "bench-unused-" + "A" * 31 + "=",
+    # A Fernet key of the bench's own: the clearance rows record access credentials.
+    "CREDENTIAL_ENCRYPTION_KEYS": base64.urlsafe_b64encode(
+        b"the bench's key, never deployed!"
+    ).decode(),
     "API_THROTTLE_RATE": "1000000/min",
 }
 # The compose file's services the bench replaces with its own: a URL keeps its
