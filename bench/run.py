@@ -1,7 +1,7 @@
 """`make bench`: seed (or reuse) the bench database, serve it with gunicorn, measure, report.
 
     python -m bench.run [--cases 100000] [--duration 20] [--users 32] [--upload-mib 1024]
-                        [--only ROW ... [--record]]
+                        [--only ROW ... [--record [--section NAME]]]
 
 The server runs as docker-compose.yml configures the web service: its gunicorn
 command and the portal's environment (x-portal), with only the bench's own
@@ -11,10 +11,11 @@ measuring middleware and the baseline view). Every load goes to 127.0.0.1
 only, from locust in a separate process, for a bounded time. The figures are
 printed as one table and written to bench/RESULTS.md with the machine they
 were measured on; a run of some rows (--only) writes them only with --record,
-between the file's <!-- rows --> markers.
+between the file's <!-- rows --> markers (<!-- rows: SECTION --> with --section).
 """
 
 import argparse
+import base64
 import csv
 import datetime as dt
 import hashlib
@@ -25,6 +26,7 @@ import platform
 import secrets
 import shlex
 import signal
+import socket
 import statistics
 import subprocess
 import sys
@@ -50,6 +52,8 @@ SCENARIOS = {
     "web_case_list": "GET / (the case list page)",
     "desk_dashboard": "GET /desk/dashboard/ (figures over every case)",
 }
+# What is measured besides the HTTP load, by --only name.
+OUTSIDE_THE_LOAD = ("sweep", "pdf", "upload", "resumable", "clearance")
 # The list pages, held to ≤ 8 queries and ≤ 150 ms of server time.
 LIST_PAGES = ("case_list", "triage_queue", "web_case_list")
 HOST = "127.0.0.1"
@@ -63,7 +67,10 @@ PROXY_HEADERS = {"X-Forwarded-Proto": "https"}
 DOTENV = {
     "ALLOWED_HOSTS": HOST,
     "SITE_URL": f"https://{HOST}",
-    "CREDENTIAL_ENCRYPTION_KEYS": "bench-unused-" + "A" * 31 + "=",
+    # A Fernet key of the bench's own: the clearance rows record access credentials.
+    "CREDENTIAL_ENCRYPTION_KEYS": base64.urlsafe_b64encode(
+        b"the bench's key, never deployed!"
+    ).decode(),
     "API_THROTTLE_RATE": "1000000/min",
 }
 # The compose file's services the bench replaces with its own: a URL keeps its
@@ -143,9 +150,7 @@ def prepare(*, clients: int, pool_size: int = 200) -> dict:
 
     # Cases the manager may see: not a company's draft, nor one of a conflicted company.
     numbers = list(
-        Case.objects.visible_to(manager)
-        .order_by("?")
-        .values_list("number", flat=True)[:pool_size]
+        Case.objects.visible_to(manager).order_by("?").values_list("number", flat=True)[:pool_size]
     )
     case = Case.objects.filter(status="access").select_related("organization").order_by("pk")[0]
     liaison = User.objects.get(
@@ -208,6 +213,7 @@ def server_environment(
     media_root: str,
     static_root: str,
     secret_key: str,
+    signing: dict[str, str] | None = None,
 ) -> dict[str, str]:
     """Return the server's environment: docker-compose.yml's, with the bench's services.
 
@@ -226,6 +232,8 @@ def server_environment(
     return {
         **{name: os.environ[name] for name in PASSED_THROUGH if name in os.environ},
         **DOTENV,
+        # The statements' signing identity, whose paths .env names (CLEARANCE_SIGNING_*).
+        **(signing or {}),
         # The driver made the sessions with this key (see main).
         "SECRET_KEY": secret_key,
         **deployed,
@@ -464,22 +472,7 @@ def upload(server: Server, prepared: dict, path: Path, sha256: str) -> dict:
     tail = f"\r\n--{boundary}--\r\n".encode()
     size = path.stat().st_size
 
-    workers = server.workers()
-    before = max(w.memory_info().rss for w in workers)
-    peak = [before]
-    done = threading.Event()
-
-    def sample():
-        while not done.is_set():
-            for worker in workers:
-                try:
-                    peak[0] = max(peak[0], worker.memory_info().rss)
-                except Exception:  # noqa: BLE001, S112 - a worker may be replaced; keep sampling
-                    continue
-            time.sleep(0.02)
-
-    sampler = threading.Thread(target=sample)
-    sampler.start()
+    memory = PeakMemory(server.workers())
     started = time.perf_counter()
     conn = http.client.HTTPConnection(HOST, server.port, timeout=600)
     conn.putrequest("POST", prepared["upload_path"])
@@ -501,15 +494,306 @@ def upload(server: Server, prepared: dict, path: Path, sha256: str) -> dict:
     response = conn.getresponse()
     body = response.read()
     elapsed = time.perf_counter() - started
-    done.set()
-    sampler.join()
+    memory.stop()
     return {
         "status": response.status,
         "body": body[:200].decode(errors="replace"),
         "seconds": elapsed,
-        "worker_rss_before_mib": before / 2**20,
-        "worker_peak_rss_mib": peak[0] / 2**20,
+        "worker_rss_before_mib": memory.before / 2**20,
+        "worker_peak_rss_mib": memory.peak / 2**20,
     }
+
+
+class PeakMemory:
+    """Sample the resident memory of these processes until `stop`: the largest one's peak."""
+
+    def __init__(self, processes):
+        self.processes = list(processes)
+        self.before = self.peak = max(p.memory_info().rss for p in self.processes)
+        self.done = threading.Event()
+        self.sampler = threading.Thread(target=self._sample)
+        self.sampler.start()
+
+    def _sample(self) -> None:
+        while not self.done.is_set():
+            for process in self.processes:
+                try:
+                    self.peak = max(self.peak, process.memory_info().rss)
+                except Exception:  # noqa: BLE001, S112 - a worker may be replaced; keep sampling
+                    continue
+            time.sleep(0.02)
+
+    def stop(self) -> None:
+        self.done.set()
+        self.sampler.join()
+
+
+# --- the resumable upload (tus) ------------------------------------------------------------
+
+
+def resumable_grant(sha256: str) -> tuple[str, str, str]:
+    """Record a version declaring this digest and a secure-upload grant for it, as a liaison.
+
+    Returns the grant's tus creation path and a read-write token of the liaison.
+    """
+    from django.urls import reverse
+    from django.utils import timezone
+
+    from accounts.models import Membership
+    from accounts.services import create_api_token
+    from cases.models import Case
+    from submissions import services
+    from submissions.models import AccessMethod
+
+    case = Case.objects.filter(status="access").select_related("organization").order_by("-pk")[0]
+    liaison = Membership.objects.filter(organization=case.organization).order_by("pk")[0].user
+    version = services.add_version(
+        case=case,
+        actor=liaison,
+        label=f"bench-{sha256[:12]}",
+        vcs_reference="git:bench",
+        artifact_sha256=sha256,
+    )
+    grant = services.grant_access(
+        case=case,
+        actor=liaison,
+        model_version=version,
+        method=AccessMethod.WEIGHTS_UPLOAD,
+        nda_reference="Bench NDA",
+        nda_signed_on=timezone.localdate(),
+        valid_until=timezone.now() + dt.timedelta(days=30),
+    )
+    path = reverse("api:weights-uploads", kwargs={"number": case.number, "pk": grant.pk})
+    token = create_api_token(user=liaison, name="bench uploads", read_only=False)[1]
+    return path, token, str(grant.pk)
+
+
+def tus_request(port: int, method: str, path: str, token: str, **headers) -> tuple[int, dict]:
+    conn = http.client.HTTPConnection(HOST, port, timeout=60)
+    conn.request(
+        method,
+        path,
+        headers={
+            **PROXY_HEADERS,
+            "Authorization": f"Bearer {token}",
+            "Tus-Resumable": "1.0.0",
+            **headers,
+        },
+    )
+    response = conn.getresponse()
+    response.read()
+    conn.close()
+    return response.status, {k.lower(): v for k, v in response.getheaders()}
+
+
+def drop_piece(port: int, path: str, token: str, source, *, offset: int, sent: int) -> None:
+    """PATCH a piece that declares twice `sent` bytes from `offset`, and cut it off after `sent`."""
+    conn = http.client.HTTPConnection(HOST, port, timeout=60)
+    conn.putrequest("PATCH", path)
+    for name, value in {
+        **PROXY_HEADERS,
+        "Authorization": f"Bearer {token}",
+        "Tus-Resumable": "1.0.0",
+        "Content-Type": "application/offset+octet-stream",
+        "Upload-Offset": str(offset),
+        "Content-Length": str(2 * sent),
+    }.items():
+        conn.putheader(name, value)
+    conn.endheaders()
+    source.seek(offset)
+    remaining = sent
+    while remaining > 0:
+        chunk = source.read(min(1024 * 1024, remaining))
+        conn.send(chunk)
+        remaining -= len(chunk)
+    conn.sock.shutdown(socket.SHUT_RDWR)
+    conn.close()
+
+
+def settled_offset(port: int, path: str, token: str, timeout: float = 120) -> int:
+    """HEAD the upload until its offset stops moving (the cut-off piece is done); return it."""
+    deadline = time.monotonic() + timeout
+    last = -1
+    while time.monotonic() < deadline:
+        status, headers = tus_request(port, "HEAD", path, token)
+        if status != 200:
+            raise SystemExit(f"HEAD {path} answered {status}")
+        offset = int(headers["upload-offset"])
+        if offset == last:
+            return offset
+        last = offset
+        time.sleep(0.5)
+    raise SystemExit(f"the upload at {path} never settled")
+
+
+def resumable_upload(
+    *, port: int, creation_path: str, token: str, path: Path, sha256: str, chunk: int, processes
+) -> dict:
+    """Send the file over tus as the README's pipeline does, cut off at half and resumed.
+
+    tuspy sends pieces of `chunk` bytes up to one piece short of half-way; then a
+    piece is cut off (the connection dropped) exactly at half; a new tuspy
+    uploader, as a pipeline run again after the drop, asks the offset and sends
+    the rest. The server's workers' memory is sampled throughout.
+    """
+    from tusclient import client as tus
+
+    size = path.stat().st_size
+    half = size // 2
+    memory = PeakMemory(processes)
+    headers = {**PROXY_HEADERS, "Authorization": f"Bearer {token}"}
+    base = f"http://{HOST}:{port}"
+    started = time.perf_counter()
+    status, created = tus_request(
+        port,
+        "POST",
+        creation_path,
+        token,
+        **{
+            "Upload-Length": str(size),
+            "Upload-Metadata": ",".join(
+                f"{k} {base64.b64encode(v.encode()).decode()}"
+                for k, v in {"filename": "weights.safetensors", "sha256": sha256}.items()
+            ),
+        },
+    )
+    if status != 201:
+        raise SystemExit(f"creating the upload answered {status}")
+    # The Location names the TLS proxy's https; the bench talks to gunicorn behind it.
+    upload_path = urlsplit(created["location"]).path
+    url = base + upload_path
+    first = tus.TusClient(url, headers=headers).uploader(
+        file_path=str(path), url=url, chunk_size=chunk
+    )
+    short = max(half - chunk, 0)
+    if short:
+        first.upload(stop_at=short)
+    with open(path, "rb") as source:
+        drop_piece(
+            port,
+            upload_path,
+            token,
+            source,
+            offset=first.offset or short,
+            sent=half - (first.offset or short),
+        )
+    resumed_at = settled_offset(port, upload_path, token)
+    interrupted = time.perf_counter()
+    again = tus.TusClient(url, headers=headers).uploader(
+        file_path=str(path), url=url, chunk_size=chunk
+    )
+    again.upload()
+    finished = time.perf_counter()
+    memory.stop()
+    after, _ = tus_request(port, "HEAD", upload_path, token)
+    return {
+        "size_mib": size / 2**20,
+        "resumed_at": resumed_at,
+        "half": half,
+        "first_half_seconds": interrupted - started,
+        "rest_seconds": finished - interrupted,
+        "seconds": finished - started,
+        "mib_s": size / 2**20 / (finished - started),
+        "gone_after": after == 404,  # a finished upload is no longer resumable
+        "worker_rss_before_mib": memory.before / 2**20,
+        "worker_peak_rss_mib": memory.peak / 2**20,
+    }
+
+
+# --- issuing clearance ---------------------------------------------------------------------
+
+
+def worker_command() -> list[str]:
+    """Return the compose file's worker command."""
+    argv = shlex.split(compose()["services"]["worker"]["command"])
+    if argv[0] != "celery":
+        raise SystemExit(f"{COMPOSE_FILE.name}: the worker service does not run celery")
+    argv[0] = str(BIN / "celery")
+    return argv
+
+
+class Worker:
+    """The Celery worker as the compose file's worker service runs it, while the `with` lasts."""
+
+    def __init__(self, env: dict[str, str], log_dir: str):
+        self.env = env
+        self.log = Path(log_dir) / "worker.log"
+
+    def __enter__(self) -> "Worker":
+        with open(self.log, "wb") as log_file:
+            self.process = subprocess.Popen(
+                worker_command(),
+                cwd=ROOT,
+                env=self.env,
+                start_new_session=True,
+                stdout=log_file,
+                stderr=subprocess.STDOUT,
+            )
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline:
+            if b" ready." in self.log.read_bytes():
+                return self
+            if self.process.poll() is not None:
+                break
+            time.sleep(0.5)
+        self.__exit__()
+        raise SystemExit("the worker did not start:\n" + self.log.read_text()[-3000:])
+
+    def __exit__(self, *exc) -> None:
+        self.process.send_signal(signal.SIGTERM)
+        try:
+            self.process.wait(timeout=60)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+
+
+def issue_over_http(port: int, prepared: dict, *, signed_within: float = 120) -> dict:
+    """Issue clearance on each prepared case as the official's pipeline does, through gunicorn.
+
+    Times each request, then how long until the worker has stored the signed PDF.
+    """
+    from bench.clearance import action_body, action_path, seconds_until_signed, summary
+
+    requests, signed, statuses = [], [], []
+    for number, label in prepared["cases"]:
+        conn = http.client.HTTPConnection(HOST, port, timeout=60)
+        started = time.perf_counter()
+        conn.request(
+            "POST",
+            action_path(number),
+            body=json.dumps(action_body(label)),
+            headers={
+                **PROXY_HEADERS,
+                "Authorization": f"Bearer {prepared['token']}",
+                "Content-Type": "application/json",
+            },
+        )
+        response = conn.getresponse()
+        response.read()
+        requests.append(time.perf_counter() - started)
+        conn.close()
+        statuses.append(response.status)
+        signed.append(seconds_until_signed(number, started, within=signed_within))
+    return summary(requests, signed, statuses)
+
+
+def verified_grant(grant_id: str, sha256: str, media: Path) -> dict:
+    """Return whether the grant holds the whole file, verified; then free its disk space."""
+    from submissions.models import AccessGrant
+
+    grant = AccessGrant.objects.get(pk=grant_id)
+    verified = grant.checksum_verified and grant.artifact_sha256 == sha256
+    if grant.artifact:
+        (media / grant.artifact.name).unlink(missing_ok=True)
+    return {"verified": bool(verified), "stored_bytes": grant.artifact_size}
+
+
+def sha256sum_speed(path: Path) -> float:
+    """Return sha256sum's MiB/s on the file, warm in the page cache."""
+    subprocess.run(["cat", str(path)], stdout=subprocess.DEVNULL, check=True)
+    started = time.perf_counter()
+    subprocess.run(["sha256sum", str(path)], capture_output=True, check=True)
+    return path.stat().st_size / 2**20 / (time.perf_counter() - started)
 
 
 def hashing(path: Path) -> dict:
@@ -541,9 +825,9 @@ def hashing(path: Path) -> dict:
 # --- the tasks measured outside the server ----------------------------------------------
 
 
-def run_json(module: str, env: dict) -> dict:
+def run_json(module: str, env: dict, *args: str) -> dict:
     out = subprocess.run(
-        [sys.executable, "-m", module],
+        [sys.executable, "-m", module, *args],
         cwd=ROOT,
         env=env,
         capture_output=True,
@@ -649,6 +933,48 @@ def report(results: dict, info: dict, args) -> str:
             f"sha256sum {h['sha256sum_mib_s']:.0f} MiB/s | {ratio:.2f}× | ≥ 0.8× | "
             f"{verdict(ratio >= 0.8)} |"
         )
+    r = results.get("resumable") or {}
+    if r:
+        grown = r["worker_peak_rss_mib"] - r["worker_rss_before_mib"]
+        at_half = r["resumed_at"] == r["half"]
+        lines.append(
+            f"| {r['size_mib']:.0f} MiB resumable upload (tus; tuspy, {r['chunk_mib']} MiB "
+            f"pieces), cut off at {r['half'] / 2**20:.0f} MiB and resumed at "
+            f"{r['resumed_at'] / 2**20:.0f} MiB; whole file "
+            f"{'verified' if r['verified'] else '**not verified**'}: "
+            f"{r['seconds']:.1f} s ({r['first_half_seconds']:.1f} s to the cut, "
+            f"{r['rest_seconds']:.1f} s for the rest); peak RSS of a worker "
+            f"{r['worker_peak_rss_mib']:.0f} MiB, of which the idle worker "
+            f"{r['worker_rss_before_mib']:.0f} MiB "
+            f"| resumed where it stopped, +{grown:.0f} MiB for the upload "
+            f"| resumes at half, ≤ 100 MB | "
+            f"{verdict(at_half and r['verified'] and grown * 1.048576 <= 100)} |"
+        )
+        lines.append(
+            f"| that upload's throughput: {r['mib_s']:.0f} MiB/s end to end (HTTP, hashing, "
+            f"disk), sha256sum {r['sha256sum_mib_s']:.0f} MiB/s on the same file "
+            f"| {r['mib_s'] / r['sha256sum_mib_s']:.2f}× sha256sum | none | — |"
+        )
+    for key, where in (
+        ("clearance_embedded", "embedded default (SQLite, tasks in-process)"),
+        ("clearance", "compose configuration (gunicorn; the compose file's worker signs)"),
+    ):
+        c = results.get(key) or {}
+        if not c:
+            continue
+        signed = (
+            f"signed PDF stored {c['signed_median_seconds']:.1f} s after the request (median)"
+            if c["signed_median_seconds"] is not None
+            else "**no PDF signed**"
+        )
+        if c["unsigned"]:
+            signed += f", {c['unsigned']} not signed within 120 s"
+        lines.append(
+            f"| issuing clearance, {where}: the official's request, median of {c['cases']} "
+            f"(max {c['request_max_seconds']:.2f} s; HTTP {', '.join(map(str, c['statuses']))}); "
+            f"{signed} | {c['request_median_seconds']:.2f} s | ≤ 0.5 s | "
+            f"{verdict(c['request_median_seconds'] <= 0.5 and c['statuses'] == [200])} |"
+        )
     if len(lines) > http_rows:
         lines[http_rows:http_rows] = ["", "| measure | result | target | |", "|---|---|---|---|"]
     header = [
@@ -665,6 +991,10 @@ def report(results: dict, info: dict, args) -> str:
 # --- the run ----------------------------------------------------------------------------
 
 
+def rows_marker(section: str) -> str:
+    return f"<!-- rows: {section} -->" if section else "<!-- rows -->"
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--cases", type=int, default=100_000)
@@ -672,7 +1002,14 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--users", type=int, default=32, help="concurrent connections")
     parser.add_argument("--port", type=int, default=8765)
     parser.add_argument("--upload-mib", type=int, default=1024)
-    parser.add_argument("--only", nargs="*", default=None, help="scenarios, sweep, pdf, upload")
+    parser.add_argument("--resumable-mib", type=int, default=5120, help="the tus upload's size")
+    parser.add_argument(
+        "--resumable-chunk-mib", type=int, default=64, help="tuspy's piece (the README's)"
+    )
+    parser.add_argument("--clearance-cases", type=int, default=5, help="statements issued")
+    parser.add_argument(
+        "--only", nargs="*", default=None, help="scenarios, " + ", ".join(OUTSIDE_THE_LOAD)
+    )
     parser.add_argument("--results", default=str(ROOT / "bench" / "RESULTS.md"))
     parser.add_argument(
         "--record",
@@ -680,10 +1017,16 @@ def main(argv: list[str] | None = None) -> None:
         help="with --only, write the rows between the <!-- rows --> markers of the results",
     )
     parser.add_argument(
+        "--section",
+        default="",
+        help="with --record, the markers <!-- rows: SECTION --> instead, so that rows "
+        "measured for different purposes each keep their own place",
+    )
+    parser.add_argument(
         "--profile", action="store_true", help="py-spy one worker; bench/profiles/<row>.txt"
     )
     args = parser.parse_args(argv)
-    wanted = set(args.only) if args.only else set(SCENARIOS) | {"sweep", "pdf", "upload"}
+    wanted = set(args.only) if args.only else set(SCENARIOS) | set(OUTSIDE_THE_LOAD)
 
     database_url = os.environ.get("BENCH_DATABASE_URL", DEFAULT_DATABASE_URL)
     broker_url = os.environ.get("BENCH_BROKER_URL", DEFAULT_BROKER_URL)
@@ -721,6 +1064,8 @@ def main(argv: list[str] | None = None) -> None:
 
         # The data was seeded without the server: nothing cached may predate it.
         redis.Redis.from_url(cache_url).flushdb()
+        from bench.clearance import signing_identity
+
         env = server_environment(
             database_url=database_url,
             broker_url=broker_url,
@@ -728,6 +1073,7 @@ def main(argv: list[str] | None = None) -> None:
             media_root=str(media),
             static_root=str(Path(workdir) / "static"),
             secret_key=os.environ["SECRET_KEY"],
+            signing=signing_identity(Path(workdir) / "signing"),
         )
         log("collecting static files, as the compose file's migrate service does")
         collect_static(env)
@@ -774,6 +1120,35 @@ def main(argv: list[str] | None = None) -> None:
                 log(f"upload: {results['upload']}")
                 results["hashing"] = hashing(big)
                 big.unlink()
+            if "resumable" in wanted:
+                big = Path(workdir) / "weights-resumable.bin"
+                log(f"writing a {args.resumable_mib} MiB file and uploading it over tus")
+                sha256 = make_file(big, args.resumable_mib)
+                creation_path, token, grant_id = resumable_grant(sha256)
+                results["resumable"] = resumable_upload(
+                    port=args.port,
+                    creation_path=creation_path,
+                    token=token,
+                    path=big,
+                    sha256=sha256,
+                    chunk=args.resumable_chunk_mib * 2**20,
+                    processes=server.workers(),
+                )
+                results["resumable"].update(
+                    verified_grant(grant_id, sha256, media),
+                    chunk_mib=args.resumable_chunk_mib,
+                    sha256sum_mib_s=sha256sum_speed(big),
+                )
+                big.unlink()
+                log(f"resumable: {results['resumable']}")
+            if "clearance" in wanted:
+                log("issuing clearance through gunicorn, the compose file's worker signing")
+                with Worker(env, workdir):
+                    ready = run_json(
+                        "bench.clearance", env, "prepare", "--cases", str(args.clearance_cases)
+                    )
+                    results["clearance"] = issue_over_http(args.port, ready) if ready else {}
+                log(f"clearance: {results['clearance']}")
 
     task_env = {
         **os.environ,
@@ -787,24 +1162,36 @@ def main(argv: list[str] | None = None) -> None:
     if "pdf" in wanted:
         log("clearance PDF")
         results["pdf"] = run_json("bench.pdf", {**task_env, "CELERY_BROKER_URL": ""})
+    if "clearance" in wanted:
+        log("issuing clearance on the embedded default")
+        # No settings at all, as `make run` has: only what any process needs.
+        embedded = {name: os.environ[name] for name in PASSED_THROUGH if name in os.environ}
+        results["clearance_embedded"] = run_json(
+            "bench.clearance", embedded, "embedded", "--cases", str(args.clearance_cases)
+        )
+        log(f"clearance, embedded: {results['clearance_embedded']}")
 
     table = report(results, info, args)
     print()
     print(table)
     if args.only is None or args.record:
-        results_path = Path(args.results)
-        text = results_path.read_text() if results_path.exists() else ""
-        marker = "<!-- table -->" if args.only is None else "<!-- rows -->"
-        if marker in text:
-            start, rest = text.split(marker, 1)
-            end = rest.split(marker, 1)[1] if marker in rest else ""
-            text = f"{start}{marker}\n{table}{marker}{end}"
-        elif args.only is None:
-            text = f"# Benchmark results\n\n{marker}\n{table}{marker}\n"
-        else:
-            text = f"{text}\n{marker}\n{table}{marker}\n"
-        results_path.write_text(text)
-        log(f"written to {results_path}")
+        marker = "<!-- table -->" if args.only is None else rows_marker(args.section)
+        write_between_markers(Path(args.results), marker, table)
+        log(f"written to {args.results}")
+
+
+def write_between_markers(path: Path, marker: str, table: str) -> None:
+    """Put the table between the file's two markers, or at its end between new ones."""
+    text = path.read_text() if path.exists() else ""
+    if marker in text:
+        start, rest = text.split(marker, 1)
+        end = rest.split(marker, 1)[1] if marker in rest else ""
+        text = f"{start}{marker}\n{table}{marker}{end}"
+    elif marker == "<!-- table -->":
+        text = f"# Benchmark results\n\n{marker}\n{table}{marker}\n"
+    else:
+        text = f"{text}\n{marker}\n{table}{marker}\n"
+    path.write_text(text)
 
 
 if __name__ == "__main__":

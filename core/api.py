@@ -390,12 +390,26 @@ class TokenRateThrottle(SimpleRateThrottle):
 
     def get_cache_key(self, request, view) -> str:
         if request.auth is not None:  # an API token
-            ident = f"token-{request.auth.pk}"
-        elif request.user and request.user.is_authenticated:
+            return self.token_key(request.auth.pk)
+        if request.user and request.user.is_authenticated:
             ident = f"user-{request.user.pk}"
         else:
             ident = f"anon-{client_address(request)}"
         return f"throttle_{self.scope}_{ident}"
+
+    def token_key(self, token_pk: int) -> str:
+        return f"throttle_{self.scope}_token-{token_pk}"
+
+    def counters(self, key: str) -> tuple[dict[str, int], str] | None:
+        """Return this window's counter of the key (with its lifetime) and the last window's.
+
+        For a view that counts the request in the round trip of its first cache
+        read (see `core.cache.prefetch`); None when no budget applies.
+        """
+        if self.rate is None:
+            return None
+        window = int(self.timer() // self.duration)
+        return {f"{key}:{window}": 2 * self.duration + 1}, f"{key}:{window - 1}"
 
     def allow_request(self, request, view) -> bool:
         if self.rate is None:
@@ -403,15 +417,34 @@ class TokenRateThrottle(SimpleRateThrottle):
         key = self.get_cache_key(request, view)
         now = self.timer()
         window = int(now // self.duration)
-        try:
-            current, previous = self.count(f"{key}:{window}", f"{key}:{window - 1}")
-        except Exception:  # the cache is down: serve, uncounted, rather than fail every call
-            logger.warning("the API budget cannot be counted", exc_info=True)
-            return True
-        elapsed = now - window * self.duration
+        counted = self.counted_already(request, key, window)
+        if counted is not None:
+            window, current, previous = counted
+        else:
+            try:
+                current, previous = self.count(f"{key}:{window}", f"{key}:{window - 1}")
+            except Exception:  # the cache is down: serve, uncounted, rather than fail every call
+                logger.warning("the API budget cannot be counted", exc_info=True)
+                return True
+        elapsed = min(now - window * self.duration, self.duration)
         self.retry_after = max(1, math.ceil(self.duration - elapsed))
         overlap = (self.duration - elapsed) / self.duration
         return current + previous * overlap <= self.num_requests
+
+    def counted_already(self, request, key: str, window: int) -> tuple[int, int, int] | None:
+        """Return (window, count, last window's count) if the view counted this request already.
+
+        The view's read may have come a moment before, in the window just ended:
+        the request is counted there, once.
+        """
+        prefetched = getattr(getattr(request, "_request", request), "cache_prefetch", None)
+        if prefetched is None or self.cache is not cache:
+            return None
+        for at in (window, window - 1):
+            current = prefetched.counted.get(f"{key}:{at}")
+            if current is not None and f"{key}:{at - 1}" in prefetched.asked:
+                return at, current, int(prefetched.found.get(f"{key}:{at - 1}") or 0)
+        return None
 
     def count(self, key: str, previous_key: str) -> tuple[int, int]:
         """Count this request in its window; return (this window's count, the last one's)."""
@@ -419,7 +452,7 @@ class TokenRateThrottle(SimpleRateThrottle):
         client = redis_client() if self.cache is cache else None
         if client is not None:  # Redis: both counters and the expiry in one round trip
             key = self.cache.make_and_validate_key(key)
-            pipe = client.pipeline()
+            pipe = client.pipeline(transaction=False)
             pipe.incr(key)
             pipe.expire(key, ttl)
             pipe.get(self.cache.make_and_validate_key(previous_key))

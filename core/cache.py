@@ -79,26 +79,55 @@ def get_many(keys: list[str]) -> dict:
     client = redis_client()
     if client is None:
         return cache.get_many(keys)
-    values = client.mget([cache.make_and_validate_key(key) for key in keys])
+    return _loaded(keys, client.mget([cache.make_and_validate_key(key) for key in keys]))
+
+
+def _loaded(keys: list[str], values: list) -> dict:
     loads = cache._cache._serializer.loads
     return {key: loads(value) for key, value in zip(keys, values, strict=True) if value is not None}
 
 
-class Prefetched:
-    """Keys read together at the start of a request, so its later reads cost no round trip."""
+def read_and_count(keys: list[str], counters: dict[str, int]) -> tuple[dict, dict[str, int]]:
+    """Return the values of those keys that exist, and count one more on each counter.
 
-    def __init__(self, keys: list[str]):
+    A counter is kept its number of seconds. With Redis it is all one round trip.
+    """
+    client = redis_client()
+    if client is None:
+        counted = {}
+        for key, seconds in counters.items():
+            cache.add(key, 0, seconds)
+            counted[key] = cache.incr(key)
+        return cache.get_many(keys), counted
+    make = cache.make_and_validate_key
+    pipe = client.pipeline(transaction=False)
+    pipe.mget([make(key) for key in keys])
+    for key, seconds in counters.items():
+        pipe.incr(make(key))
+        pipe.expire(make(key), seconds)
+    values, *replies = pipe.execute()
+    return _loaded(keys, values), dict(zip(counters, replies[::2], strict=True))
+
+
+class Prefetched:
+    """Keys read together at the start of a request, so its later reads cost no round trip.
+
+    Counters (a request budget) may be counted in the same round trip; `counted`
+    holds their new values.
+    """
+
+    def __init__(self, keys: list[str], counters: dict[str, int] | None = None):
         self.asked = frozenset(keys)
-        self.found = get_many(list(keys))
+        self.found, self.counted = read_and_count(list(keys), counters or {})
 
     def covers(self, keys: tuple[str, ...], generation_keys: tuple[str, ...]) -> bool:
         return self.asked.issuperset(keys) and all(k in self.found for k in generation_keys)
 
 
-def prefetch(keys: list[str]) -> Prefetched | None:
-    """Read these keys in one round trip for the `read` calls of this request."""
+def prefetch(keys: list[str], counters: dict[str, int] | None = None) -> Prefetched | None:
+    """Read these keys (and count these counters) in one round trip for this request."""
     try:
-        return Prefetched(keys)
+        return Prefetched(keys, counters)
     except Exception:
         logger.warning("the shared cache is unreachable; reading the database", exc_info=True)
         return None

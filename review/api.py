@@ -28,8 +28,8 @@ from accounts.api_permissions import (
     SENSITIVE_CASE_ACTIONS,
     VerifiedIdentityForSensitiveActs,
 )
-from accounts.authentication import bearer_digest, token_key
-from accounts.models import ApiToken, Role, User
+from accounts.authentication import bearer_digest, known_token, token_key
+from accounts.models import Role, User
 from cases import access
 from cases import services as case_services
 from cases.intake import INTAKE_EDITABLE
@@ -614,25 +614,30 @@ class CaseDetailView(PortalAPIView):
         return Response(CaseDetailSerializer(case, context={"request": request}).data)
 
 
-def status_key(who: str, number: str) -> str:
-    return f"casestatus:{who}:{number}:{timezone.localdate().isoformat()}"
+def status_key(person: int, number: str) -> str:
+    return f"casestatus:u:{person}:{number}:{timezone.localdate().isoformat()}"
 
 
 class CaseStatusView(PortalAPIView):
     open_to_status_tokens = True
 
     def initial(self, request, *args, **kwargs):
-        # The token check and this view read the shared cache: one round trip for both.
+        # The token check, the budget and this view use the shared cache: one round
+        # trip for all three once this process has seen the token.
         number, digest = kwargs.get("number", ""), bearer_digest(request)
         if digest and generations.enabled() and CACHEABLE_NUMBER.fullmatch(number):
-            request._request.cache_prefetch = generations.prefetch(
-                [
-                    token_key(digest),
-                    status_key(f"t:{digest}", number),
-                    generations.ACCESS,
-                    generations.case_generation(number),
-                ]
-            )
+            keys = [token_key(digest), generations.ACCESS, generations.case_generation(number)]
+            counters = {}
+            known = known_token(digest)
+            if known is not None:
+                person, token = known
+                keys.append(status_key(person, number))
+                for throttle in self.get_throttles():
+                    counting = throttle.counters(throttle.token_key(token))
+                    if counting is not None:
+                        counters.update(counting[0])
+                        keys.append(counting[1])
+            request._request.cache_prefetch = generations.prefetch(keys, counters)
         super().initial(request, *args, **kwargs)
 
     @extend_schema(
@@ -668,12 +673,10 @@ class CaseStatusView(PortalAPIView):
         if not CACHEABLE_NUMBER.fullmatch(number):
             found = load()  # no case has such a number: a 404, never a cache key
         else:
-            if isinstance(request.auth, ApiToken):
-                key = status_key(f"t:{request.auth.secret_sha256}", number)
-            else:
-                key = status_key(f"u:{request.user.pk}", number)
+            # What a person is shown is the same whichever of their tokens (or their
+            # session) asks, so one entry serves them all.
             found = generations.cached(
-                key,
+                status_key(request.user.pk, number),
                 generations.ACCESS,
                 generations.case_generation(number),
                 load=load,

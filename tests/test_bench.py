@@ -1,5 +1,7 @@
 """Keep the benchmark's seeder honest: the data it makes is data the portal accepts."""
 
+from types import SimpleNamespace
+
 import pytest
 from django.db import connection
 
@@ -96,3 +98,121 @@ def test_bench_settings_add_only_the_measuring_middleware_and_the_baseline_urlco
     differing = {n for n in names if getattr(portal, n, None) != getattr(bench, n, None)}
     assert differing == {"ROOT_URLCONF", "MIDDLEWARE"}
     assert bench.MIDDLEWARE == ["bench.middleware.measure_request", *portal.MIDDLEWARE]
+
+
+def small_file(path, mib: int = 2) -> str:
+    from bench import run
+
+    return run.make_file(path, mib)
+
+
+def test_the_resumable_row_cuts_the_upload_off_at_half_and_resumes_it_over_real_http(
+    live_server, case_at, settings, tmp_path
+):
+    """The tus scenario, at 2 MiB: tuspy's pieces, a piece cut off at half, tuspy resuming."""
+    from urllib.parse import urlsplit
+
+    import psutil
+
+    from bench import run
+
+    settings.MEDIA_ROOT = tmp_path / "media"
+    settings.RESUMABLE_UPLOAD_ROOT = tmp_path / "resumable"
+    case_at("access")
+    weights = tmp_path / "weights.bin"
+    sha256 = small_file(weights)
+    creation_path, token, grant_id = run.resumable_grant(sha256)
+
+    measured = run.resumable_upload(
+        port=urlsplit(live_server.url).port,
+        creation_path=creation_path,
+        token=token,
+        path=weights,
+        sha256=sha256,
+        chunk=256 * 1024,
+        processes=[psutil.Process()],  # the live server answers in this process
+    )
+
+    assert measured["half"] == weights.stat().st_size // 2
+    assert measured["resumed_at"] == measured["half"]
+    assert measured["gone_after"]  # the finished upload is no longer an upload
+    checked = run.verified_grant(grant_id, sha256, settings.MEDIA_ROOT)
+    assert checked == {"verified": True, "stored_bytes": weights.stat().st_size}
+    assert not list((tmp_path / "media").rglob("artifacts/*"))  # the disk is freed after
+    row = run.report(
+        {
+            "http": {},
+            "resumable": {
+                **measured,
+                **checked,
+                "chunk_mib": 0.25,
+                "sha256sum_mib_s": run.sha256sum_speed(weights),
+            },
+            "when": "now",
+            "cases": 1,
+            "gunicorn": "",
+            "environment": "",
+        },
+        {"cores": "2", "cpu": "", "memory": "", "python": "", "load": ""},
+        SimpleNamespace(users=1, duration=1),
+    )
+    assert "cut off at 1 MiB and resumed at 1 MiB; whole file verified" in row
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_clearance_row_issues_through_http_as_the_officials_pipeline(
+    live_server, cast, settings
+):
+    """Cases brought to findings by the bench are cleared by its request, a 200 each."""
+    from urllib.parse import urlsplit
+
+    from bench import clearance, run
+    from cases.models import Case
+
+    ready = clearance.ready_cases(
+        count=2,
+        cast={
+            "liaison": cast.liaison,
+            "manager": cast.manager,
+            "evaluator": cast.evaluator,
+            "official": cast.official,
+        },
+    )
+    measured = run.issue_over_http(
+        urlsplit(live_server.url).port,
+        {"cases": ready, "token": clearance.official_token(cast.official)},
+        signed_within=0.1,  # no worker runs here: the PDF is the worker's to sign
+    )
+
+    assert measured["cases"] == 2 and measured["statuses"] == [200]
+    assert set(
+        Case.objects.filter(number__in=[n for n, _ in ready]).values_list("status", flat=True)
+    ) == {"cleared"}
+    assert 0 < measured["request_median_seconds"] <= measured["request_max_seconds"]
+    assert measured["unsigned"] == 2 and measured["signed_median_seconds"] is None
+
+
+def test_the_bench_runs_the_compose_files_worker_command():
+    import shlex
+
+    import yaml
+
+    from bench import run
+
+    spec = yaml.safe_load(run.COMPOSE_FILE.read_text())
+    command = run.worker_command()
+    assert command[0].endswith("celery")
+    assert command[1:] == shlex.split(spec["services"]["worker"]["command"])[1:]
+
+
+def test_recorded_rows_of_a_section_replace_only_that_sections_rows(tmp_path):
+    from bench import run
+
+    results = tmp_path / "RESULTS.md"
+    results.write_text("intro\n<!-- rows -->\nother rows\n<!-- rows -->\nreading\n")
+    marker = run.rows_marker("polling")
+    run.write_between_markers(results, marker, "first run\n")
+    run.write_between_markers(results, marker, "second run\n")
+    text = results.read_text()
+    assert "other rows" in text and "reading" in text and "first run" not in text
+    assert text.endswith(f"{marker}\nsecond run\n{marker}\n")

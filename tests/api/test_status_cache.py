@@ -180,3 +180,56 @@ def test_the_cached_token_carries_no_password_hash(client_for, cast, case_at):
     raw = cache._cache.get_client().get(key)
     assert cast.liaison.password.encode() not in raw
     assert b"md5$" not in raw and b"pbkdf2" not in raw
+
+
+def round_trips(monkeypatch) -> list:
+    """Record each command (or pipeline of commands) sent to Redis from now on."""
+    from redis.connection import AbstractConnection
+
+    sent = []
+    send = AbstractConnection.send_packed_command
+
+    def counted(self, command, check_health=True):
+        sent.append(command)
+        return send(self, command, check_health)
+
+    monkeypatch.setattr(AbstractConnection, "send_packed_command", counted)
+    return sent
+
+
+def test_a_poll_with_a_token_seen_before_is_one_round_trip_and_no_query(
+    client_for, cast, case_at, monkeypatch, django_assert_num_queries
+):
+    case = case_at("triage")
+    client = client_for(cast.liaison)
+    etag = warm(client, case)
+    sent = round_trips(monkeypatch)
+    with django_assert_num_queries(0):
+        assert status(client, case, etag).status_code == 304
+    # The token, both generations, the answer and the budget: one pipeline.
+    assert len(sent) == 1
+
+
+def test_each_poll_is_counted_once_against_the_token_budget(client_for, cast, case_at):
+    from accounts.models import ApiToken
+
+    case = case_at("triage")
+    client = client_for(cast.liaison)
+    for _ in range(5):
+        assert status(client, case).status_code == 200
+    token = ApiToken.objects.get(user=cast.liaison)
+    redis = cache._cache.get_client()
+    counters = redis.keys(f"*throttle_token_token-{token.pk}:*")
+    assert sum(int(redis.get(key)) for key in counters) == 5
+
+
+def test_a_persons_second_token_uses_the_answer_the_first_one_cached(
+    client_for, cast, case_at, django_assert_max_num_queries
+):
+    case = case_at("triage")
+    first, second = client_for(cast.liaison), client_for(cast.liaison)
+    etag = warm(first, case)
+    with django_assert_max_num_queries(3) as queries:  # the second token's own first use
+        response = status(second, case, etag)
+    assert response.status_code == 304
+    assert not any("cases_case" in q["sql"] for q in queries.captured_queries)
