@@ -853,11 +853,11 @@ class EvaluatorsView(PortalAPIView):
     )
     def post(self, request, number: str):
         case = get_case(request, number)
+        if request.user.role != Role.CASE_MANAGER:
+            # Before reading the body, so the answer tells nothing of CAISI's staff.
+            raise NotAllowed("Only a case manager can assign evaluators.")
         body = EvaluatorAssignSerializer(data=request.data)
         body.is_valid(raise_exception=True)
-        if request.user.role != Role.CASE_MANAGER:
-            # Before looking the evaluator up, so the answer tells nothing of CAISI's staff.
-            raise NotAllowed("Only a case manager can assign evaluators.")
         evaluator = User.objects.filter(
             email__iexact=body.validated_data["evaluator"], staff_role=Role.EVALUATOR
         ).first()
