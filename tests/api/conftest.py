@@ -1,14 +1,16 @@
 """Fixtures for the REST API: token clients for each member of the cast, and webhook workers."""
 
 import pytest
-from celery.contrib.testing.worker import start_worker
 from django.core.cache import cache
 from rest_framework.test import APIClient
 
+from accounts import organizations
+from accounts.models import Membership
 from accounts.services import create_api_token
-from caisi_portal.celery import app
-from tests.api.receivers import wait_for
-from webhooks import background
+from tests.api.receivers import embedded_default as embedded_default  # noqa: F401 - a fixture
+from tests.api.receivers import live_worker as live_worker  # noqa: F401 - a fixture
+from tests.conftest import fresh
+from tests.factories import LiaisonFactory
 
 
 @pytest.fixture(autouse=True)
@@ -42,23 +44,62 @@ def client_for(token_for):
     return make
 
 
-@pytest.fixture
-def live_worker(transactional_db, settings):
-    """A real Celery worker thread consuming this suite's Redis broker."""
-    settings.WEBHOOK_RETRY_BASE_SECONDS = 1
-    if app.conf.task_always_eager:
-        pytest.skip("needs CELERY_BROKER_URL pointing at Redis")
-    app.control.purge()  # messages left by earlier tests name rows that are gone
-    with start_worker(app, pool="solo", perform_ping_check=False, shutdown_timeout=30) as worker:
-        yield worker
+# --- every role a token can stand for (tests/api/roles.py) ---
 
 
 @pytest.fixture
-def embedded_default(transactional_db, settings):
-    """No broker: tasks run in-process, and webhooks go to the background sender."""
-    settings.WEBHOOK_RETRY_BASE_SECONDS = 1
-    before = app.conf.task_always_eager
-    app.conf.task_always_eager = True
-    yield
-    app.conf.task_always_eager = before
-    wait_for(lambda: background.sender.idle(), message="the background sender is still busy")
+def admin(acme, liaison):
+    person = LiaisonFactory(email="admin@acme.example", organization=acme)
+    Membership.objects.filter(user=person).update(is_administrator=True)
+    return fresh(person)
+
+
+@pytest.fixture
+def service_account(admin):
+    return organizations.create_service_account(actor=admin, name="release pipeline")
+
+
+@pytest.fixture
+def people(cast, admin, service_account):
+    return {
+        "liaison": cast.liaison,
+        "company_admin": admin,
+        "service_read_only": service_account,
+        "service_read_write": service_account,
+        "case_manager": cast.manager,
+        "evaluator": cast.evaluator,
+        "official": cast.official,
+        "auditor": cast.auditor,
+        "unassigned_evaluator": cast.other_evaluator,
+        "other_liaison": cast.other_liaison,
+    }
+
+
+@pytest.fixture
+def token_as(people, admin, service_account, token_for):
+    """Return a function giving a new token of the named role (tests/api/roles.py)."""
+
+    def make(role: str) -> str:
+        if not role.startswith("service_"):
+            return token_for(people[role])
+        _, raw = organizations.create_service_token(
+            actor=admin,
+            account=service_account,
+            name=role,
+            read_only=role == "service_read_only",
+        )
+        return raw
+
+    return make
+
+
+@pytest.fixture
+def api_as(token_as):
+    """Return a function giving an API client holding a token of the named role."""
+
+    def make(role: str) -> APIClient:
+        client = APIClient()
+        client.credentials(HTTP_AUTHORIZATION=f"Bearer {token_as(role)}")
+        return client
+
+    return make

@@ -1,4 +1,4 @@
-"""Webhook receivers for the tests: an HTTP server on this host, and the checks receivers make."""
+"""Webhook receivers for the tests: a server on this host, the checks receivers make, workers."""
 
 import json
 import re
@@ -7,7 +7,12 @@ import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
+import pytest
 import standardwebhooks
+from celery.contrib.testing.worker import start_worker
+
+from caisi_portal.celery import app
+from webhooks import background
 
 
 class Receiver:
@@ -89,3 +94,25 @@ def wait_for(condition, timeout: float = 30, message: str = "condition not met")
             return
         time.sleep(0.1)
     raise AssertionError(message)
+
+
+@pytest.fixture
+def live_worker(transactional_db, settings):
+    """A real Celery worker thread consuming this suite's Redis broker."""
+    settings.WEBHOOK_RETRY_BASE_SECONDS = 1
+    if app.conf.task_always_eager:
+        pytest.skip("needs CELERY_BROKER_URL pointing at Redis")
+    app.control.purge()  # messages left by earlier tests name rows that are gone
+    with start_worker(app, pool="solo", perform_ping_check=False, shutdown_timeout=30) as worker:
+        yield worker
+
+
+@pytest.fixture
+def embedded_default(transactional_db, settings):
+    """No broker: tasks run in-process, and webhooks go to the background sender."""
+    settings.WEBHOOK_RETRY_BASE_SECONDS = 1
+    before = app.conf.task_always_eager
+    app.conf.task_always_eager = True
+    yield
+    app.conf.task_always_eager = before
+    wait_for(lambda: background.sender.idle(), message="the background sender is still busy")

@@ -11,10 +11,7 @@ import datetime as dt
 
 import pytest
 from django.utils import timezone
-from rest_framework.test import APIClient
 
-from accounts import organizations
-from accounts.models import Membership
 from cases import services as case_services
 from cases.models import Message
 from findings import services as findings_services
@@ -23,81 +20,11 @@ from review import services as review_services
 from submissions import services as submission_services
 from submissions.checklist import PRACTICES
 from submissions.models import AccessGrant, ChecklistEntry
-from tests.conftest import fresh
-from tests.factories import LiaisonFactory
+from tests.api.roles import COMPANY, OUTSIDERS, ROLES, STAFF, expect, problem
 
 pytestmark = pytest.mark.django_db
 
-COMPANY = ("liaison", "company_admin", "service_read_only", "service_read_write")
-STAFF = ("case_manager", "evaluator", "official", "auditor")
-OUTSIDERS = ("unassigned_evaluator", "other_liaison")
-ROLES = COMPANY + STAFF + OUTSIDERS
 PRACTICE = next(iter(PRACTICES))
-
-
-def problem(response, status: int) -> dict:
-    assert response.status_code == status, response.content
-    assert response["Content-Type"] == "application/problem+json"
-    body = response.json()
-    assert body["status"] == status and body["detail"]
-    return body
-
-
-def expect(response, status: int):
-    """Assert the status; a refusal must be a problem-details document."""
-    if status >= 400:
-        return problem(response, status)
-    assert response.status_code == status, response.content
-    return response.json() if response.content else None
-
-
-@pytest.fixture
-def admin(acme, liaison):
-    person = LiaisonFactory(email="admin@acme.example", organization=acme)
-    Membership.objects.filter(user=person).update(is_administrator=True)
-    return fresh(person)
-
-
-@pytest.fixture
-def service_account(admin):
-    return organizations.create_service_account(actor=admin, name="release pipeline")
-
-
-@pytest.fixture
-def people(cast, admin, service_account):
-    return {
-        "liaison": cast.liaison,
-        "company_admin": admin,
-        "service_read_only": service_account,
-        "service_read_write": service_account,
-        "case_manager": cast.manager,
-        "evaluator": cast.evaluator,
-        "official": cast.official,
-        "auditor": cast.auditor,
-        "unassigned_evaluator": cast.other_evaluator,
-        "other_liaison": cast.other_liaison,
-    }
-
-
-@pytest.fixture
-def api_as(people, admin, service_account, token_for):
-    """Return a function giving an API client holding a token of the named role."""
-
-    def make(role: str) -> APIClient:
-        if role.startswith("service_"):
-            _, raw = organizations.create_service_token(
-                actor=admin,
-                account=service_account,
-                name=role,
-                read_only=role == "service_read_only",
-            )
-        else:
-            raw = token_for(people[role])
-        client = APIClient()
-        client.credentials(HTTP_AUTHORIZATION=f"Bearer {raw}")
-        return client
-
-    return make
 
 
 @pytest.fixture
