@@ -178,6 +178,16 @@ def test_a_null_status_takes_the_answer_back(case, api_as):
     assert not ChecklistEntry.objects.filter(case=case).exists()
 
 
+def test_a_patch_naming_no_practice_changes_nothing(case, cast, api_as):
+    entries = {PRACTICE: {"status": "planned", "evidence_document": None, "note": ""}}
+    submission_services.record_checklist(case=case, actor=cast.liaison, answers=entries)
+    url = f"/api/v1/cases/{case.number}/checklist/"
+    for payload in ({}, {"answers": {}}):
+        body = expect(api_as("liaison").patch(url, payload, format="json"), 200)
+        assert body["answered"] == 1
+    problem(api_as("case_manager").patch(url, {}, format="json"), 403)
+
+
 @pytest.mark.parametrize(
     "answers",
     [
