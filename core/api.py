@@ -201,7 +201,7 @@ PAGE_PARAMETERS = [
     ),
     OpenApiParameter(
         "page_size",
-        OpenApiTypes.INT,
+        {"type": "integer", "minimum": 1},
         OpenApiParameter.QUERY,
         description="How many items a page holds (the server caps it).",
     ),
@@ -329,11 +329,25 @@ class TokenScopeAllows(BasePermission):
 
 
 class CheckedCursorPagination(CursorPagination):
-    """A cursor whose position does not fit the ordering field is invalid, like any bad cursor."""
+    """A cursor whose position does not fit the ordering field is invalid, like any bad cursor.
+
+    A `page_size` that is not a whole number of 1 or more is a 400, not quietly the default.
+    """
+
+    page_size_query_param = "page_size"
 
     def paginate_queryset(self, queryset, request, view=None):
         self.model = queryset.model
         return super().paginate_queryset(queryset, request, view)
+
+    def get_page_size(self, request):
+        self.page_size = settings.API_PAGE_SIZE
+        asked = request.query_params.get(self.page_size_query_param)
+        if asked is not None and not (asked.isascii() and asked.isdigit() and int(asked) >= 1):
+            raise exceptions.ValidationError(
+                {self.page_size_query_param: ["Give a whole number of 1 or more."]}
+            )
+        return super().get_page_size(request)
 
     def decode_cursor(self, request):
         cursor = super().decode_cursor(request)
@@ -353,24 +367,14 @@ class LastChangePagination(CheckedCursorPagination):
     """Cursor pages of cases, the most recently changed first."""
 
     ordering = ("-updated_at", "-pk")
-    page_size_query_param = "page_size"
     max_page_size = 200
-
-    def get_page_size(self, request):
-        self.page_size = settings.API_PAGE_SIZE
-        return super().get_page_size(request)
 
 
 class TimelinePagination(CheckedCursorPagination):
     """Cursor pages of a case's timeline, oldest first, so a client can read it as it grows."""
 
     ordering = ("seq",)
-    page_size_query_param = "page_size"
     max_page_size = 500
-
-    def get_page_size(self, request):
-        self.page_size = settings.API_PAGE_SIZE
-        return super().get_page_size(request)
 
 
 class TokenRateThrottle(SimpleRateThrottle):

@@ -497,11 +497,6 @@ class CaseFilterSerializer(serializers.Serializer):
         help_text="Cases with a clarification request past its due date.",
     )
 
-    def validate_organization(self, value: str) -> str:
-        if not self.context["request"].user.is_caisi_staff:
-            raise serializers.ValidationError("Only CAISI staff filter by organization.")
-        return value
-
 
 class CaseChangePagination(LastChangePagination):
     """The cases most recently changed first, as far as the requesting user is shown them."""
@@ -522,9 +517,10 @@ class CaseListView(PortalGenericAPIView):
         )
 
     def filter_queryset(self, queryset):
-        filters = CaseFilterSerializer(
-            data=self.request.query_params, context={"request": self.request}
-        )
+        if "organization" in self.request.query_params and not self.request.user.is_caisi_staff:
+            # A company sees its own cases only: the filter is not its to use.
+            raise NotAllowed("Only CAISI staff filter by organization.")
+        filters = CaseFilterSerializer(data=self.request.query_params)
         filters.is_valid(raise_exception=True)
         data = filters.validated_data
         if "status" in data:
@@ -551,7 +547,7 @@ class CaseListView(PortalGenericAPIView):
         parameters=[CaseFilterSerializer, *PAGE_PARAMETERS],
         responses={
             200: paged(CaseSummarySerializer, "CasePage"),
-            **problems(400, *READ_PROBLEMS),
+            **problems(400, 403, *READ_PROBLEMS),
         },
     )
     def get(self, request):
@@ -869,11 +865,11 @@ class EvaluatorsView(PortalAPIView):
     )
     def post(self, request, number: str):
         case = get_case(request, number)
+        if request.user.role != Role.CASE_MANAGER:
+            # Before reading the body, so the answer tells nothing of CAISI's staff.
+            raise NotAllowed("Only a case manager can assign evaluators.")
         body = EvaluatorAssignSerializer(data=request.data)
         body.is_valid(raise_exception=True)
-        if request.user.role != Role.CASE_MANAGER:
-            # Before looking the evaluator up, so the answer tells nothing of CAISI's staff.
-            raise NotAllowed("Only a case manager can assign evaluators.")
         evaluator = User.objects.filter(
             email__iexact=body.validated_data["evaluator"], staff_role=Role.EVALUATOR
         ).first()

@@ -446,6 +446,8 @@ class ChecklistSerializer(serializers.Serializer):
 class ChecklistUpdateSerializer(serializers.Serializer):
     answers = serializers.DictField(
         child=ChecklistAnswerSerializer(),
+        required=False,
+        default=dict,
         help_text="Practice key → its answer; practices not named keep theirs.",
     )
 

@@ -75,3 +75,30 @@ class WebhookDelivery(models.Model):
 
     def __str__(self) -> str:
         return f"{self.event_id} → {self.webhook_id}: {self.status}"
+
+
+class WebhookChange(models.Model):
+    """One change its owner made to a webhook: kept after the webhook itself is deleted."""
+
+    class Kind(models.TextChoices):
+        REGISTERED = "registered", "Registered"
+        SECRET_ROTATED = "secret_rotated", "Secret rotated"
+        TEST_REQUESTED = "test_requested", "Test event sent"
+        TURNED_OFF = "turned_off", "Turned off"
+        DELETED = "deleted", "Deleted"
+
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="webhook_changes"
+    )
+    # The webhook's id and URL as they were, not a key: the record outlives the webhook.
+    webhook_id = models.PositiveBigIntegerField()
+    url = models.URLField(max_length=500)
+    kind = models.CharField(max_length=20, choices=Kind.choices)
+    at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-at", "-pk"]
+        indexes = [models.Index(fields=["owner", "-at"], name="webhook_change_owner_at")]
+
+    def __str__(self) -> str:
+        return f"{self.url}: {self.get_kind_display()} at {self.at:%Y-%m-%d %H:%M}"

@@ -21,7 +21,7 @@ from cases.models import Case, CaseEvent
 from cases.status import ANNOUNCED_EVENTS
 from core import crypto, netguard, outbox
 from core.errors import ActionRefused, BadInput, NotAllowed
-from webhooks.models import Webhook, WebhookDelivery
+from webhooks.models import Webhook, WebhookChange, WebhookDelivery
 
 logger = logging.getLogger(__name__)
 
@@ -49,6 +49,7 @@ def register_webhook(*, owner, url: str) -> tuple[Webhook, str]:
         raise NotAllowed("Only a company liaison or CAISI staff can register webhooks.")
     secret = new_webhook_secret()
     webhook = Webhook.objects.create(owner=owner, url=url, secret_encrypted=crypto.encrypt(secret))
+    _record(webhook, WebhookChange.Kind.REGISTERED)
     return webhook, secret
 
 
@@ -87,6 +88,7 @@ def deactivate_webhook(*, actor, webhook: Webhook) -> Webhook:
     if webhook.active:
         webhook.active = False
         webhook.save(update_fields=["active"])
+        _record(webhook, WebhookChange.Kind.TURNED_OFF)
     return webhook
 
 
@@ -97,13 +99,16 @@ def rotate_webhook_secret(*, actor, webhook: Webhook) -> tuple[Webhook, str]:
     secret = new_webhook_secret()
     webhook.secret_encrypted = crypto.encrypt(secret)
     webhook.save(update_fields=["secret_encrypted"])
+    _record(webhook, WebhookChange.Kind.SECRET_ROTATED)
     return webhook, secret
 
 
 @transaction.atomic
 def delete_webhook(*, actor, webhook: Webhook) -> None:
-    """Remove one of the actor's webhooks with its delivery log."""
-    _own_locked(actor, webhook, "delete it").delete()
+    """Remove one of the actor's webhooks with its delivery log; the record of changes stays."""
+    webhook = _own_locked(actor, webhook, "delete it")
+    _record(webhook, WebhookChange.Kind.DELETED)
+    webhook.delete()
 
 
 @transaction.atomic
@@ -119,6 +124,7 @@ def request_test_event(*, actor, webhook: Webhook) -> Webhook:
     webhook.save(
         update_fields=["test_requested_at", "test_sent_at", "test_response_code", "test_error"]
     )
+    _record(webhook, WebhookChange.Kind.TEST_REQUESTED)
     outbox.enqueue(outbox.task("webhooks.tasks.send_test_event", webhook.pk))
     return webhook
 
@@ -150,6 +156,12 @@ def send_test_event(*, webhook_id: int) -> None:
         error = f"The receiver answered {code}."
     Webhook.objects.filter(pk=webhook.pk).update(
         test_sent_at=timezone.now(), test_response_code=code, test_error=error[:500]
+    )
+
+
+def _record(webhook: Webhook, kind: str) -> None:
+    WebhookChange.objects.create(
+        owner_id=webhook.owner_id, webhook_id=webhook.pk, url=webhook.url, kind=kind
     )
 
 

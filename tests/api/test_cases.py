@@ -242,9 +242,30 @@ def test_bad_filters_are_400_problems_naming_each_field(cast, client_for):
 
 
 def test_organization_filter_is_for_caisi_staff_only(cast, client_for):
+    # Not the company's to use: "your role may not" is a 403, as the schema says.
     response = client_for(cast.liaison).get("/api/v1/cases/?organization=globex")
-    assert response.status_code == 400
-    assert response.json()["errors"][0]["field"] == "organization"
+    assert response.status_code == 403
+    assert response["Content-Type"] == "application/problem+json"
+    assert "CAISI staff" in response.json()["detail"]
+    assert client_for(cast.manager).get("/api/v1/cases/?organization=globex").status_code == 200
+
+
+@pytest.mark.parametrize("size", ["0", "-3", "1.5", "1e3", "two", "", "\u0665"])
+def test_a_page_size_that_is_no_whole_number_of_one_or_more_is_a_400(
+    size, case_at, cast, client_for
+):
+    case = case_at("intake")
+    client = client_for(cast.liaison)
+    for url in ("/api/v1/cases/", f"/api/v1/cases/{case.number}/timeline/"):
+        response = client.get(url, {"page_size": size})
+        assert response.status_code == 400, (url, size)
+        assert response.json()["errors"][0]["field"] == "page_size"
+
+
+def test_a_page_size_over_the_cap_is_capped(case_at, cast, client_for):
+    case = case_at("intake")
+    response = client_for(cast.liaison).get(f"/api/v1/cases/{case.number}/timeline/?page_size=9999")
+    assert response.status_code == 200 and response.json()["results"]
 
 
 def count_queries(client, url: str, **headers) -> tuple[int, object]:

@@ -5,10 +5,12 @@ from django.urls import reverse
 from rest_framework.test import APIClient
 
 from accounts.models import ApiToken
+from accounts.services import create_api_token
 from cases import services
 from cases.models import CaseEvent
-from webhooks.models import Webhook, WebhookDelivery
-from webhooks.services import claim_webhook_deliveries, register_webhook
+from core import crypto
+from webhooks.models import Webhook, WebhookChange, WebhookDelivery
+from webhooks.services import claim_webhook_deliveries, deactivate_webhook, register_webhook
 
 pytestmark = pytest.mark.django_db
 
@@ -120,3 +122,92 @@ def test_navbar_links_to_the_settings_for_programs(client, manager):
     client.force_login(manager)
     html = client.get(reverse("cases:dashboard")).content.decode()
     assert reverse("accounts:api_tokens") in html
+
+
+# --- rotate, delete, send a test event ----------------------------------------------------------
+
+
+def page_messages(page) -> list[str]:
+    return [str(m) for m in page.context["messages"]]
+
+
+def test_rotating_a_secret_needs_the_confirmation_and_shows_the_new_one_once(client, liaison):
+    webhook, old = register_webhook(owner=liaison, url="https://hooks.acme.example/caisi")
+    client.force_login(liaison)
+    url = reverse("webhooks:webhook_rotate_secret", args=[webhook.pk])
+    page = client.post(url, follow=True)
+    assert "Tick the confirmation" in " ".join(page_messages(page))
+    assert page.context["new_secret"] is None
+    webhook.refresh_from_db()
+    assert crypto.decrypt(webhook.secret_encrypted) == old
+
+    page = client.post(url, {"confirm": "on"}, follow=True)
+    assert page.redirect_chain == [(reverse("webhooks:webhooks"), 302)]
+    new = page.context["new_secret"]
+    assert new.startswith("whsec_") and new != old and new in page.content.decode()
+    assert "old one no longer verifies" in " ".join(page_messages(page))
+    webhook.refresh_from_db()
+    assert crypto.decrypt(webhook.secret_encrypted) == new
+    assert new not in client.get(reverse("webhooks:webhooks")).content.decode()
+    assert WebhookChange.objects.filter(webhook_id=webhook.pk, kind="secret_rotated").count() == 1
+
+
+def test_deleting_a_webhook_needs_the_confirmation_and_is_recorded(client, liaison):
+    webhook, _ = register_webhook(owner=liaison, url="https://hooks.acme.example/caisi")
+    client.force_login(liaison)
+    url = reverse("webhooks:webhook_delete", args=[webhook.pk])
+    client.post(url)
+    assert Webhook.objects.filter(pk=webhook.pk).exists()
+    page = client.post(url, {"confirm": "on"}, follow=True)
+    assert "deleted" in " ".join(page_messages(page))
+    assert not Webhook.objects.filter(pk=webhook.pk).exists()
+    changes = page.context["changes"]
+    assert [c.kind for c in changes] == ["deleted", "registered"]
+    assert "Deleted" in page.content.decode()
+
+
+def test_sending_a_test_event_from_the_page_is_queued_and_recorded(
+    client, liaison, django_capture_on_commit_callbacks
+):
+    webhook, _ = register_webhook(owner=liaison, url="https://hooks.acme.example/caisi")
+    client.force_login(liaison)
+    with django_capture_on_commit_callbacks():
+        page = client.post(reverse("webhooks:webhook_test", args=[webhook.pk]), follow=True)
+    assert "webhook.test event is on its way" in " ".join(page_messages(page))
+    webhook.refresh_from_db()
+    assert webhook.test_requested_at is not None
+    assert WebhookChange.objects.filter(webhook_id=webhook.pk, kind="test_requested").exists()
+    assert "sending" in page.content.decode() or "delivered" in page.content.decode()
+
+
+def test_a_test_event_to_a_turned_off_webhook_is_refused_with_the_reason(client, liaison):
+    webhook, _ = register_webhook(owner=liaison, url="https://hooks.acme.example/caisi")
+    deactivate_webhook(actor=liaison, webhook=webhook)
+    client.force_login(liaison)
+    page = client.post(reverse("webhooks:webhook_test", args=[webhook.pk]), follow=True)
+    assert "turned off" in " ".join(page_messages(page))
+    webhook.refresh_from_db()
+    assert webhook.test_requested_at is None
+
+
+def test_nobody_rotates_deletes_or_tests_someone_elses_webhook(client, liaison, other_liaison):
+    webhook, secret = register_webhook(owner=liaison, url="https://hooks.acme.example/caisi")
+    client.force_login(other_liaison)
+    for name in ("webhook_rotate_secret", "webhook_delete", "webhook_test"):
+        url = reverse(f"webhooks:{name}", args=[webhook.pk])
+        assert client.post(url, {"confirm": "on"}).status_code == 404
+        assert client.get(url).status_code == 405
+    webhook.refresh_from_db()
+    assert crypto.decrypt(webhook.secret_encrypted) == secret
+    assert webhook.test_requested_at is None
+
+
+def test_changes_made_through_the_api_are_listed_on_the_page(client, liaison):
+    _, raw = create_api_token(user=liaison, name="ci", read_only=False)
+    api = bearer(raw)
+    created = api.post("/api/v1/webhooks/", {"url": "https://hooks.acme.example/a"}, format="json")
+    assert created.status_code == 201, created.content
+    api.post(f"/api/v1/webhooks/{created.json()['id']}/rotate-secret/")
+    client.force_login(liaison)
+    changes = client.get(reverse("webhooks:webhooks")).context["changes"]
+    assert [c.kind for c in changes] == ["secret_rotated", "registered"]
