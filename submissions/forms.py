@@ -10,6 +10,7 @@ from submissions.models import (
     Document,
     DocumentKind,
     ModelVersion,
+    Packaging,
     PracticeStatus,
     SafetyReportType,
     normalize_sha256,
@@ -57,6 +58,10 @@ class ModelVersionForm(forms.ModelForm):
             "changelog",
         ]
         widgets = {"changelog": forms.Textarea(attrs={"rows": 3})}
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["packaging"].choices = [("", "Choose how it is packaged"), *Packaging.choices]
 
 
 class AccessGrantForm(forms.Form):
