@@ -2,6 +2,7 @@ from django import forms
 from django.conf import settings
 from django.utils import timezone
 
+from submissions import services
 from submissions.checklist import GROUPS
 from submissions.models import (
     PACKAGE_DOCUMENT_KINDS,
@@ -270,28 +271,38 @@ class DocumentReviewForm(forms.Form):
 
 
 class ChecklistForm(forms.Form):
-    """One status, evidence document and note per practice, named `<practice>-<field>`."""
+    """One status, evidence document and note per practice, named `<practice>-<field>`.
 
-    def __init__(self, *args, case, entries, **kwargs):
+    The practices come in one section per group; `section` names the one being
+    saved, and only its answers are read and checked.
+    """
+
+    def __init__(self, *args, case, entries, section: str | None = None, **kwargs):
         super().__init__(*args, **kwargs)
+        self.case = case
+        self.section = section
         # One query for the evidence choices, shared by every practice's field.
         documents = list(Document.objects.filter(case=case).order_by("kind", "-version_number"))
         self.documents = {str(d.pk): d for d in documents}
         evidence_choices = [("", "No document")] + [
             (str(d.pk), f"{d} · {d.display_title}") for d in documents
         ]
-        self.rows = []
+        self.sections = []
         for group in GROUPS:
             rows = []
             for practice in group.practices:
                 entry = entries.get(practice.key)
                 key = practice.key
+                # The practice's own title labels its status: 22 boxes all called "Status"
+                # tell a screen-reader user nothing.
                 self.fields[f"{key}-status"] = forms.ChoiceField(
                     choices=[("", "Not answered")] + PracticeStatus.choices,
                     required=False,
                     initial=entry.status if entry else "",
-                    label="Status",
-                    widget=forms.Select(attrs={"class": "usa-select"}),
+                    label=practice.title,
+                    widget=forms.Select(
+                        attrs={"class": "usa-select", "aria-describedby": f"aim-{key}"}
+                    ),
                 )
                 self.fields[f"{key}-evidence"] = forms.ChoiceField(
                     choices=evidence_choices,
@@ -304,8 +315,14 @@ class ChecklistForm(forms.Form):
                     required=False,
                     max_length=4000,
                     initial=entry.note if entry else "",
-                    label="Note",
-                    widget=forms.Textarea(attrs={"rows": 1, "class": "usa-textarea"}),
+                    label="Note or justification",
+                    widget=forms.Textarea(
+                        attrs={
+                            "rows": 2,
+                            "class": "usa-textarea",
+                            "aria-describedby": f"note-hint-{key}",
+                        }
+                    ),
                 )
                 rows.append(
                     {
@@ -316,17 +333,48 @@ class ChecklistForm(forms.Form):
                         "note": self[f"{key}-note"],
                     }
                 )
-            self.rows.append({"group": group, "rows": rows})
+            answered = sum(1 for row in rows if row["entry"] is not None)
+            self.sections.append(
+                {"group": group, "rows": rows, "answered": answered, "total": len(rows)}
+            )
+
+    def saved_sections(self) -> list[dict]:
+        return [s for s in self.sections if self.section in (None, s["group"].key)]
+
+    def clean(self):
+        data = super().clean()
+        # The service's own checks, shown beside the practice they concern.
+        for key, answer in self.answers().items():
+            for part, text in services.checklist_answer_problems(
+                case=self.case, key=key, answer=answer
+            ):
+                self.add_error(f"{key}-{part}", text)
+        return data
 
     def answers(self) -> dict:
+        """Return the answers of the section being saved (every section, if none is named)."""
         return {
             row["practice"].key: {
-                "status": self.cleaned_data[f"{row['practice'].key}-status"],
+                "status": self.cleaned_data.get(f"{row['practice'].key}-status", ""),
                 "evidence_document": self.documents.get(
-                    self.cleaned_data[f"{row['practice'].key}-evidence"]
+                    self.cleaned_data.get(f"{row['practice'].key}-evidence", "")
                 ),
-                "note": self.cleaned_data[f"{row['practice'].key}-note"],
+                "note": self.cleaned_data.get(f"{row['practice'].key}-note", ""),
             }
-            for group in self.rows
-            for row in group["rows"]
+            for section in self.saved_sections()
+            for row in section["rows"]
         }
+
+    def unsaved_sections(self) -> list:
+        """Return the other groups, whose typed answers differ from those on record."""
+        changed = set(self.changed_data)
+        return [
+            s["group"]
+            for s in self.sections
+            if s not in self.saved_sections()
+            and any(
+                f"{row['practice'].key}-{part}" in changed
+                for row in s["rows"]
+                for part in ("status", "evidence", "note")
+            )
+        ]
