@@ -10,7 +10,9 @@ from accounts.models import Organization
 
 
 class ConflictForm(forms.Form):
-    organization = forms.ModelChoiceField(queryset=Organization.objects.all())
+    organization = forms.ModelChoiceField(
+        queryset=Organization.objects.all(), empty_label="Choose a company"
+    )
     reason = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), max_length=4000)
     valid_from = forms.DateField(
         required=False, widget=forms.DateInput(attrs={"type": "date"}), label="From"

@@ -221,6 +221,8 @@ NO_FEAR_ACT_URL = env("NO_FEAR_ACT_URL", "https://www.commerce.gov/cr/reports-an
 PRIVACY_URL = env("PRIVACY_URL", "/privacy/")
 USAGOV_URL = env("USAGOV_URL", "https://www.usa.gov/")
 ACCESSIBILITY_CONTACT_EMAIL = env("ACCESSIBILITY_CONTACT_EMAIL", "caisi-portal@nist.gov")
+# Where a company writes once its case has ended and the case thread is closed.
+CAISI_CONTACT_EMAIL = env("CAISI_CONTACT_EMAIL", "caisi-portal@nist.gov")
 
 # A refused CSRF check shows the portal's own page, which keeps what was typed.
 CSRF_FAILURE_VIEW = "core.pages.csrf_failure"

@@ -2,7 +2,7 @@ from django import forms
 from django.utils import timezone
 
 from cases.intake import INTAKE_EDITABLE, INTAKE_SECTIONS
-from cases.models import Case
+from cases.models import Case, ReleaseType
 from cases.quantities import format_parameter_count, parse_parameter_count
 
 
@@ -39,6 +39,28 @@ class ParameterCountField(forms.Field):
         return count
 
 
+class AudienceField(forms.TypedChoiceField):
+    """Who reads a note, chosen every time: no default hides a note from the company by accident.
+
+    Cleans to True for a note internal to CAISI, False for one the company reads.
+    """
+
+    SHARED, INTERNAL = "shared", "internal"
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("label", "Who can read this")
+        super().__init__(
+            choices=[
+                (self.SHARED, "Shared with the company"),
+                (self.INTERNAL, "Internal to CAISI (never shown to the company)"),
+            ],
+            coerce=lambda value: value == self.INTERNAL,
+            widget=forms.RadioSelect,
+            error_messages={"required": "Choose who can read this: the company, or CAISI only."},
+            **kwargs,
+        )
+
+
 class NewCaseForm(forms.Form):
     title = forms.CharField(
         max_length=200, help_text="A short name for this review, e.g. “Atlas 2 pre-release review”."
@@ -72,6 +94,10 @@ class IntakeForm(forms.ModelForm):
             "training_data_description": forms.Textarea(attrs={"rows": 3}),
             "intended_uses": forms.Textarea(attrs={"rows": 3}),
         }
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["release_type"].choices = [("", "Choose a release type"), *ReleaseType.choices]
 
     def clean_planned_release_date(self):
         value = self.cleaned_data.get("planned_release_date")

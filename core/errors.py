@@ -22,3 +22,25 @@ class NotAllowed(ActionRefused):
 
 class CaseNotFound(Exception):
     """The case does not exist or the actor may not see it (the two are not told apart)."""
+
+
+class Blocker(str):
+    """A blocker's sentence that also names the page where it is dealt with.
+
+    It is the sentence everywhere a string goes (the API, a refusal, a log);
+    a page that knows of `url` links the sentence there.
+    """
+
+    url: str
+
+    def __new__(cls, text: str, url: str = ""):
+        blocker = super().__new__(cls, text)
+        blocker.url = url
+        return blocker
+
+    def __reduce__(self):
+        return (Blocker, (str(self), self.url))
+
+    @property
+    def text(self) -> str:
+        return str(self)

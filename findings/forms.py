@@ -3,6 +3,7 @@ import datetime as dt
 from django import forms
 from django.utils import timezone
 
+from cases.forms import AudienceField
 from cases.models import Case
 from core.safejson import BoundedJSONField
 from findings.models import Category, EvaluationRun, FindingResponse, Severity
@@ -25,10 +26,7 @@ class MessageForm(forms.Form):
     body = forms.CharField(
         label="Message", widget=forms.Textarea(attrs={"rows": 3}), max_length=10_000
     )
-    internal = forms.BooleanField(
-        required=False,
-        label="Internal note (CAISI only, never shown to the company)",
-    )
+    internal = AudienceField()
 
     def __init__(self, *args, allow_internal: bool, **kwargs):
         super().__init__(*args, **kwargs)
@@ -77,7 +75,8 @@ class EvaluationRunForm(forms.Form):
         help_text='Summary metrics as JSON, for example {"attack_success_rate": 0.04}.',
         widget=forms.Textarea(attrs={"rows": 2}),
     )
-    model_version = forms.ModelChoiceField(queryset=ModelVersion.objects.none())
+    # Required, and the newest submitted version is chosen already: no empty choice.
+    model_version = forms.ModelChoiceField(queryset=ModelVersion.objects.none(), empty_label=None)
 
     def __init__(self, *args, case: Case, **kwargs):
         super().__init__(*args, **kwargs)
@@ -105,7 +104,8 @@ class InspectImportForm(forms.Form):
         max_length=200, required=False, help_text="Leave empty to use the Inspect task's name."
     )
     summary = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 2}))
-    model_version = forms.ModelChoiceField(queryset=ModelVersion.objects.none())
+    # Required, and the newest submitted version is chosen already: no empty choice.
+    model_version = forms.ModelChoiceField(queryset=ModelVersion.objects.none(), empty_label=None)
 
     def __init__(self, *args, case: Case, **kwargs):
         super().__init__(*args, **kwargs)
@@ -131,6 +131,7 @@ class FindingForm(forms.Form):
         queryset=EvaluationRun.objects.none(),
         required=False,
         label="Evidence: evaluation run",
+        empty_label="No evaluation run cited",
     )
     sample_ids = forms.CharField(
         required=False,
@@ -174,6 +175,7 @@ class FindingResponseForm(forms.Form):
         queryset=ModelVersion.objects.none(),
         required=False,
         label="Fixed in version",
+        empty_label="Choose the revised version",
         help_text="For “fixed”: the revised version that carries the fix.",
     )
     mitigation = forms.CharField(

@@ -1,10 +1,9 @@
 """Reads of steps 5 and 6 that several pages and the gates share."""
 
-from dataclasses import dataclass
-
 from django.db.models import Exists, OuterRef
 from django.urls import reverse
 
+from core.errors import Blocker
 from core.folding import prefetched
 from findings.models import ClarificationRequest, EvaluationRun, Finding, FindingState
 from submissions.models import ModelVersion
@@ -17,17 +16,6 @@ def with_overdue_request(cases, today=None):
             ClarificationRequest.objects.overdue(today).filter(case=OuterRef("pk"))
         )
     )
-
-
-@dataclass(frozen=True)
-class Blocker:
-    """A sentence a person can act on, and where to act on it."""
-
-    text: str
-    url: str = ""
-
-    def __str__(self) -> str:
-        return self.text
 
 
 def open_clarifications(case) -> list[ClarificationRequest]:

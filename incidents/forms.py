@@ -2,6 +2,7 @@
 
 from django import forms
 
+from cases.forms import AudienceField
 from incidents.models import IncidentSeverity, TriageState
 from incidents.services import MAX_TEXT
 
@@ -55,9 +56,7 @@ class IncidentTriageForm(forms.Form):
 
 class IncidentNoteForm(forms.Form):
     body = _text("Note", required=True)
-    internal = forms.BooleanField(
-        label="Internal to CAISI (never shown to the company)", required=False
-    )
+    internal = AudienceField()
 
     def __init__(self, *args, staff: bool, **kwargs):
         super().__init__(*args, **kwargs)

@@ -28,6 +28,7 @@ from review.services import (
     verify_access,
 )
 from submissions import services as submissions_services
+from submissions.checklist import PRACTICES
 from submissions.models import (
     REQUIRED_DOCUMENT_KINDS,
     AccessGrant,
@@ -36,6 +37,7 @@ from submissions.models import (
     DocumentKind,
     ModelVersion,
     Packaging,
+    PracticeStatus,
     SafetyReportType,
 )
 
@@ -121,7 +123,8 @@ Internal red-teaming, bias audit and stress tests; see the safety report.
 
 
 def provide_documents(case: Case, liaison, manager) -> list[Document]:
-    """Upload the four required documents as small Markdown files and accept them."""
+    """Upload the four required documents as small Markdown files, accept them, and answer
+    the deployment checklist: the documentation package the gate asks for."""
     documents = []
     for kind in REQUIRED_DOCUMENT_KINDS:
         if kind == DocumentKind.MODEL_CARD:
@@ -139,7 +142,21 @@ def provide_documents(case: Case, liaison, manager) -> list[Document]:
         )
         accepted = submissions_services.review_document(document=doc, actor=manager, accept=True)
         documents.append(accepted)
+    answer_checklist(case, liaison)
     return documents
+
+
+def answer_checklist(case: Case, liaison) -> None:
+    """Answer the practices of the deployment checklist not answered yet, as the gate asks."""
+    answered = set(case.checklist_entries.values_list("practice", flat=True))
+    answer = {"status": PracticeStatus.IMPLEMENTED, "note": "Described in the safety report."}
+    if answered.issuperset(PRACTICES):
+        return  # a revised version's package: the answers on file stand
+    submissions_services.record_checklist(
+        case=case,
+        actor=liaison,
+        answers={key: answer for key in PRACTICES if key not in answered},
+    )
 
 
 def record_evaluation(case: Case, evaluator, *, severity: str = Severity.HIGH) -> Finding:

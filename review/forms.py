@@ -40,7 +40,12 @@ class ActionForm(forms.Form):
         super().__init__(*args, **kwargs)
         for param in transition.parameters:
             if param.kind == ParamKind.CASE_MANAGER:
-                field = ManagerChoiceField(case, label="Case manager", help_text=param.help_text)
+                field = ManagerChoiceField(
+                    case,
+                    label="Case manager",
+                    help_text=param.help_text,
+                    empty_label="Choose a case manager",
+                )
             elif param.kind == ParamKind.DATE:
                 field = forms.DateField(
                     required=param.required,

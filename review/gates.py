@@ -4,6 +4,7 @@ A blocker is a sentence a person can act on; the case page lists them beside
 the action they hold back, and a refused action shows them.
 """
 
+from django.urls import reverse
 from django.utils import timezone
 
 from accounts.models import ConflictOfInterest, Role
@@ -11,6 +12,7 @@ from cases.intake import INTAKE_REQUIRED
 from cases.models import Case
 from clearance.models import ClearanceStatement
 from clearance.services import standing_statement
+from core.errors import Blocker
 from core.folding import prefetched
 from findings import selectors as findings_selectors
 from findings.models import EvaluationRun
@@ -22,6 +24,7 @@ from submissions.models import (
     revision_documentation_problems,
     version_access,
 )
+from submissions.selectors import unanswered_by_group
 
 
 def always(case: Case, **params) -> list[str]:
@@ -90,6 +93,7 @@ def access_granted(case: Case, **params) -> list[str]:
 
 
 def documentation_accepted(case: Case, **params) -> list[str]:
+    """Open when every required document is accepted and every checklist practice answered."""
     latest = case.documents.latest_per_kind()
     blockers = []
     for kind in REQUIRED_DOCUMENT_KINDS:
@@ -101,6 +105,17 @@ def documentation_accepted(case: Case, **params) -> list[str]:
                 f"The {kind.label.lower()} (version {doc.version_number}) is "
                 f"{doc.get_state_display().lower()}."
             )
+    checklist = reverse("submissions:checklist", kwargs={"number": case.number})
+    for group, practices in unanswered_by_group(list(case.checklist_entries.all())):
+        titles = "; ".join(p.title for p in practices)
+        count = f"{len(practices)} practice{'s' if len(practices) > 1 else ''}"
+        blockers.append(
+            Blocker(
+                f"The deployment checklist's “{group.title}” section has {count} "
+                f"unanswered: {titles}.",
+                f"{checklist}#section-{group.key}",
+            )
+        )
     return blockers
 
 

@@ -406,3 +406,71 @@ def waiting_on(case: Case, *, has_tasks: bool) -> str:
         return ""
     who = ACTS_NEXT.get(case.status)
     return f"Nothing waits on you here now. Next to act: {who}." if who else ""
+
+
+# What a company can still do once the review of its case has ended: the status's own
+# words, then where to go. A case never reopens, so each begins from a new case.
+AFTER_THE_END = {
+    Status.WITHDRAWN: (
+        Action.WITHDRAW,
+        "You withdrew this case. Its record stays on file, and the review cannot resume.",
+    ),
+    Status.CLOSED: (
+        Action.CLOSE_CASE,
+        "CAISI closed this case. Its record stays on file, and the review cannot resume.",
+    ),
+    Status.REVOKED: (
+        Action.REVOKE_CLEARANCE,
+        "CAISI revoked this case's clearance statement: it no longer clears the model.",
+    ),
+}
+
+
+@dataclass(frozen=True)
+class NextSteps:
+    """Where the company stands when nothing in the review is its to do, and where to go."""
+
+    summary: str
+    reason: str
+    steps: list[tuple[str, str]]
+
+
+def next_steps(user, case: Case) -> NextSteps | None:
+    """Tell the company what it can do next on an ended case, or one whose access it revoked."""
+    if not user.is_authenticated or user.role != Role.LIAISON:
+        return None
+    contact = settings.CAISI_CONTACT_EMAIL
+    write = (f"Write to CAISI at {contact}", f"mailto:{contact}?subject={case.number}")
+    ended = AFTER_THE_END.get(case.status)
+    if ended is not None:
+        action, summary = ended
+        details = (
+            case.events.filter(verb=action.value, internal=False)
+            .order_by("-seq")
+            .values_list("details", flat=True)
+            .first()
+        )
+        new_case = (
+            "Open a new case for a revised model"
+            if case.status == Status.REVOKED
+            else "Open a new case to have the model reviewed"
+        )
+        return NextSteps(
+            summary, (details or {}).get("reason", ""), [(new_case, reverse("cases:new")), write]
+        )
+    if case.status not in OPEN_STATUSES or case.status in (Status.INTAKE, Status.TRIAGE):
+        return None
+    version = ModelVersion.objects.under_test(case)
+    grants = [
+        g for g in case.access_grants.all() if version is None or g.model_version_id == version.pk
+    ]
+    revoked = [g for g in grants if g.revoked_at is not None]
+    if not revoked or any(g.is_live() for g in grants):
+        return None
+    last = max(revoked, key=lambda g: g.revoked_at)
+    return NextSteps(
+        "You revoked CAISI's access to the model, so the review cannot go on until CAISI "
+        "can reach it again.",
+        last.revoke_reason,
+        [("Grant CAISI access again", _url("submissions:grant_new", case)), write],
+    )

@@ -25,7 +25,7 @@ from core.web import run_form, submitted
 from review import case_page, policy, services
 from review.forms import ActionForm
 from review.lifecycle import TRANSITIONS, Action, actions_from
-from review.tasks_for import tasks_for, waiting_on
+from review.tasks_for import next_steps, tasks_for, waiting_on
 
 
 @login_required
@@ -116,6 +116,7 @@ def case_detail(request, number):
             "tasks": tasks,
             "tasks_heading": "What you must do now",
             "waiting_on": waiting_on(case, has_tasks=bool(tasks)),
+            "next_steps": next_steps(request.user, case),
         },
     )
 

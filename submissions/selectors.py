@@ -4,7 +4,7 @@ from dataclasses import dataclass, field
 
 from cases.models import Case
 from core.folding import prefetched
-from submissions.checklist import GROUPS, PRACTICES
+from submissions.checklist import GROUPS, PRACTICES, Practice, PracticeGroup
 from submissions.models import (
     REQUIRED_DOCUMENT_KINDS,
     AccessGrant,
@@ -89,6 +89,15 @@ def checklist_summary(entries: list[ChecklistEntry]) -> ChecklistSummary:
     return ChecklistSummary(
         counts=counts, unanswered=len(PRACTICES) - len(by_key), total=len(PRACTICES), gaps=gaps
     )
+
+
+def unanswered_by_group(
+    entries: list[ChecklistEntry],
+) -> list[tuple[PracticeGroup, list[Practice]]]:
+    """Return, for each group with practices still unanswered, those practices."""
+    answered = {e.practice for e in entries}
+    gaps = [(g, [p for p in g.practices if p.key not in answered]) for g in GROUPS]
+    return [(group, practices) for group, practices in gaps if practices]
 
 
 def case_panel(case: Case) -> dict:

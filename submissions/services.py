@@ -803,24 +803,40 @@ def review_document(*, document: Document, actor, accept: bool, comment: str = "
 # --- the deployment checklist ------------------------------------------------------------
 
 
+def checklist_answer_problems(
+    *, case: Case, key: str, answer: dict[str, Any]
+) -> list[tuple[str, str]]:
+    """Return what is wrong with one practice's answer: (the part concerned, the words)."""
+    practice = PRACTICES.get(key)
+    if practice is None:
+        return [("practice", f"There is no practice “{key}”.")]
+    problems = []
+    status = answer.get("status") or ""
+    if status and status not in PracticeStatus.values:
+        problems.append(("status", f"“{practice.title}”: choose one of the listed answers."))
+    # "Not applicable" is a claim CAISI has to be able to weigh: it comes with its reason.
+    if status == PracticeStatus.NOT_APPLICABLE and not (answer.get("note") or "").strip():
+        problems.append(("note", f"“{practice.title}”: say in the note why it does not apply."))
+    document = answer.get("evidence_document")
+    if document is not None and document.case_id != case.pk:
+        problems.append(
+            ("evidence", f"“{practice.title}”: the evidence must be a document of this case.")
+        )
+    return problems
+
+
 def record_checklist(*, case: Case, actor, answers: dict[str, dict[str, Any]]) -> int:
     """Save the company's answers for deployment practices; return how many changed.
 
     `answers` maps a practice key to {"status", "evidence_document", "note"};
-    a practice left without a status keeps no answer.
+    a practice left without a status keeps no answer, and "not applicable"
+    needs a note saying why.
     """
-    problems = []
-    for key, answer in answers.items():
-        practice = PRACTICES.get(key)
-        if practice is None:
-            problems.append(f"There is no practice “{key}”.")
-            continue
-        status = answer.get("status") or ""
-        if status and status not in PracticeStatus.values:
-            problems.append(f"“{practice.title}”: choose one of the listed answers.")
-        document = answer.get("evidence_document")
-        if document is not None and document.case_id != case.pk:
-            problems.append(f"“{practice.title}”: the evidence must be a document of this case.")
+    problems = [
+        text
+        for key, answer in answers.items()
+        for _, text in checklist_answer_problems(case=case, key=key, answer=answer)
+    ]
     if problems:
         raise BadInput(problems)
     with transaction.atomic():

@@ -4,7 +4,13 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.files.storage import default_storage
-from django.http import FileResponse, Http404, HttpResponse, JsonResponse
+from django.http import (
+    FileResponse,
+    Http404,
+    HttpResponse,
+    HttpResponseBadRequest,
+    JsonResponse,
+)
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.cache import add_never_cache_headers
@@ -18,6 +24,7 @@ from core.errors import ActionRefused, CaseNotFound
 from core.uploads import accepts_uploads
 from core.web import run_form, submitted
 from submissions import policy, services
+from submissions.checklist import GROUPS
 from submissions.forms import (
     AccessGrantForm,
     ArtifactUploadForm,
@@ -499,12 +506,18 @@ def artifact_download(request, number, pk):
 @login_required
 @require_http_methods(["GET", "POST"])
 def checklist(request, number):
+    """Answer the checklist one section at a time; CAISI reads the answers and the gaps."""
     case = get_visible_case(request.user, number)
-    entries = {e.practice: e for e in ChecklistEntry.objects.filter(case=case)}
     can_edit = access.can_contribute(request.user, case)
     if request.method == "POST" and not can_edit:
         raise PermissionDenied("Only the company's liaison answers the checklist while open.")
-    form = ChecklistForm(submitted(request), case=case, entries=entries)
+    section = request.POST.get("section") or None
+    if section is not None and section not in {g.key for g in GROUPS}:
+        return HttpResponseBadRequest("There is no such section of the checklist.")
+    form = ChecklistForm(
+        submitted(request), case=case, entries=_checklist_entries(case), section=section
+    )
+    url = reverse("submissions:checklist", kwargs={"number": case.number})
     status = run_form(
         request,
         form,
@@ -512,10 +525,37 @@ def checklist(request, number):
             case=case, actor=request.user, answers=form.answers()
         ),
         success=lambda changed: f"Checklist saved ({changed} practice(s) changed).",
-        then=reverse("submissions:checklist", kwargs={"number": case.number}),
+        then=lambda changed: _after_checklist_save(request, case, form, url),
     )
     if isinstance(status, HttpResponse):
         return status
+    return _checklist_page(request, case, form, can_edit=can_edit, status=status)
+
+
+def _checklist_entries(case) -> dict:
+    return {e.practice: e for e in ChecklistEntry.objects.filter(case=case)}
+
+
+def _after_checklist_save(request, case, form, url: str):
+    """Go back to the saved section, or keep what was typed in sections not saved yet."""
+    unsaved = form.unsaved_sections()
+    if not unsaved:
+        return redirect(f"{url}#section-{form.section}" if form.section else url)
+    names = ", ".join(f"“{group.title}”" for group in unsaved)
+    messages.warning(
+        request,
+        f"Not saved yet: your changes in {names}. They are still on this page; "
+        "save each section to keep them.",
+    )
+    # A fresh form over the saved record, holding what was typed everywhere else.
+    fresh = ChecklistForm(
+        request.POST, case=case, entries=_checklist_entries(case), section=form.section
+    )
+    return _checklist_page(request, case, fresh, can_edit=True, status=200, unsaved=unsaved)
+
+
+def _checklist_page(request, case, form, *, can_edit: bool, status: int, unsaved=()):
+    entries = _checklist_entries(case)
     return render(
         request,
         "submissions/checklist.html",
@@ -525,6 +565,7 @@ def checklist(request, number):
             "can_edit": can_edit,
             "entries": entries,
             "summary": checklist_summary(list(entries.values())),
+            "unsaved": [group.key for group in unsaved],
         },
         status=status,
     )

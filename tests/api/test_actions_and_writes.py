@@ -9,6 +9,7 @@ from django.utils import timezone
 from cases.models import Case, CaseEvent
 from findings import services as findings_services
 from review import demo
+from submissions.checklist import PRACTICES
 from submissions.models import REQUIRED_DOCUMENT_KINDS, DocumentKind
 
 pytestmark = pytest.mark.django_db
@@ -307,6 +308,10 @@ def test_rest_client_follows_a_case_from_intake_to_clearance(cast, client_for, s
             f"{base}documents/{uploaded.json()['id']}/review/", {"accept": True}, format="json"
         )
         assert reviewed.json()["state"] == "accepted"
+    # The deployment checklist, answered in full: the documentation gate reads it too.
+    answers = {key: {"status": "implemented", "note": "In the safety report."} for key in PRACTICES}
+    checklist = company.patch(f"{base}checklist/", {"answers": answers}, format="json")
+    assert checklist.status_code == 200 and checklist.json()["answered"] == len(PRACTICES)
     assert act(desk, "accept_documentation") == "testing"
 
     run = desk.post(

@@ -113,9 +113,9 @@ def test_liaison_takes_a_case_from_empty_to_submitted(
 
     # Model access through an https endpoint, with credentials and the NDA.
     page.click("text=Grant access")
-    page.select_option("select[name=method]", "api_endpoint")
-    page.fill("input[name=endpoint_url]", "https://eval.acme.example/v1")
-    page.fill("textarea[name=credentials]", "sk-e2e-secret")
+    page.check("input[name=method][value=api_endpoint]")
+    page.fill("input[name=api_url]", "https://eval.acme.example/v1")
+    page.fill("textarea[name=api_credentials]", "sk-e2e-secret")
     page.fill("input[name=nda_reference]", "NDA-2026-301")
     page.fill("input[name=nda_signed_on]", timezone.localdate().isoformat())
     until = timezone.localtime() + dt.timedelta(days=60)

@@ -127,3 +127,16 @@ def test_an_incident_of_another_case_is_not_reached_through_this_one(case_at, ca
     # Same company, other case: the number is per case, so incident 1 of `theirs` is absent.
     answer = api_as(cast.liaison).get(f"/api/v1/cases/{theirs.number}/incidents/1/")
     assert answer.status_code == 404
+
+
+def test_staff_choose_who_reads_an_incident_note(incident, cast):
+    staff = signed_in(cast.manager)
+    url = f"/cases/{incident.case.number}/incidents/1/notes/"
+    assert staff.post(url, {"body": "Unchosen note."}).status_code == 400
+    assert not incident.notes.filter(body="Unchosen note.").exists()
+    staff.post(url, {"body": "Our note.", "internal": "internal"})
+    staff.post(url, {"body": "Their note.", "internal": "shared"})
+    assert incident.notes.get(body="Our note.").internal is True
+    assert incident.notes.get(body="Their note.").internal is False
+    page = staff.get(f"/cases/{incident.case.number}/incidents/1/").content.decode()
+    assert page.count("Internal: CAISI only") == incident.notes.filter(internal=True).count()

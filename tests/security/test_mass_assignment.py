@@ -119,7 +119,7 @@ def test_an_access_grant_ignores_revocation_and_ownership_fields(cast, client, c
     client.force_login(cast.liaison)
     data = {
         "method": "api_endpoint",
-        "endpoint_url": "https://models.example/forged",
+        "api_url": "https://models.example/forged",
         "valid_until": (timezone.now() + dt.timedelta(days=9)).strftime("%Y-%m-%dT%H:%M"),
         "revoked_at": "2026-01-01T00:00",
         "revoked_by": cast.manager.pk,

@@ -135,8 +135,8 @@ def test_non_https_endpoint_is_refused_with_what_was_typed_kept(client, liaison,
         reverse("submissions:grant_new", kwargs={"number": case.number}),
         {
             "method": AccessMethod.API_ENDPOINT,
-            "endpoint_url": "http://eval.acme.example/v1",
-            "credentials": "typed-token",
+            "api_url": "http://eval.acme.example/v1",
+            "api_credentials": "typed-token",
             "nda_reference": "NDA-typed",
             "valid_until": (timezone.now() + dt.timedelta(days=9)).strftime("%Y-%m-%dT%H:%M"),
         },
@@ -272,3 +272,88 @@ def test_a_weights_grant_leads_to_the_upload_page(client, liaison, case_at):
     assert response["Location"].endswith(f"/access/{grant.pk}/weights/")
     page = client.get(response["Location"])
     assert page.status_code == 200 and 'name="expected_sha256"' in page.content.decode()
+
+
+def grant_form_post(client, case, **fields):
+    until = (timezone.now() + dt.timedelta(days=9)).strftime("%Y-%m-%dT%H:%M")
+    return client.post(
+        reverse("submissions:grant_new", kwargs={"number": case.number}),
+        {"nda_reference": "NDA-7", "valid_until": until} | fields,
+    )
+
+
+def test_the_access_form_groups_each_methods_fields_under_its_legend(client, liaison, case_at):
+    case = case_at("access")
+    client.force_login(liaison)
+    page = client.get(reverse("submissions:grant_new", kwargs={"number": case.number}))
+    body = page.content.decode()
+    # Every group is in the page (it works without a script), each a fieldset with a legend.
+    for method, names in (
+        ("weights_upload", ["upload_instructions"]),
+        ("api_endpoint", ["api_url", "api_credentials", "api_instructions"]),
+        ("container_registry", ["registry_url", "registry_credentials", "registry_instructions"]),
+    ):
+        group = body.split(f'data-testid="access-method-{method}"')[1].split("</fieldset>")[0]
+        assert "<legend" in group and AccessMethod(method).label in group
+        for name in names:
+            assert f'name="{name}"' in group
+    assert body.count('type="radio" class="usa-radio__input" name="method"') == 3
+    assert "checked" not in body.split('name="method"')[1].split("</fieldset>")[0]
+    assert "js/access-method" in body
+
+
+def test_the_chosen_methods_fields_are_required(client, liaison, case_at):
+    case = case_at("access")
+    client.force_login(liaison)
+    unchosen = grant_form_post(client, case, api_url="https://eval.acme.example/v1")
+    assert unchosen.status_code == 400
+    assert "Choose how CAISI will reach the model." in unchosen.content.decode()
+    # The registry's address is asked for, though the API endpoint's was typed.
+    registry = grant_form_post(
+        client, case, method="container_registry", api_url="https://eval.acme.example/v1"
+    )
+    assert registry.status_code == 400
+    assert "Give the https address of the container registry." in registry.content.decode()
+    assert not AccessGrant.objects.filter(case=case).exists()
+
+
+def test_only_the_chosen_methods_fields_are_stored(client, liaison, manager, case_at):
+    case = case_at("access")
+    client.force_login(liaison)
+    response = grant_form_post(
+        client,
+        case,
+        method="container_registry",
+        registry_url="https://registry.acme.example",
+        registry_credentials="registry-token",
+        registry_instructions="docker pull atlas",
+        # Typed before changing method: never stored, and a bad address is not held against it.
+        api_url="http://not-https.example",
+        api_credentials="api-key-typed-first",
+        api_instructions="POST /v1/chat",
+        upload_instructions="untar it",
+    )
+    assert response.status_code == 302
+    grant = AccessGrant.objects.get(case=case)
+    assert grant.method == AccessMethod.CONTAINER_REGISTRY
+    assert grant.endpoint_url == "https://registry.acme.example"
+    assert grant.instructions == "docker pull atlas"
+    assert services.reveal_credentials(grant=grant, actor=manager) == "registry-token"
+
+
+def test_a_weights_upload_keeps_no_endpoint_or_credentials(client, liaison, case_at):
+    case = case_at("access")
+    client.force_login(liaison)
+    response = grant_form_post(
+        client,
+        case,
+        method="weights_upload",
+        upload_instructions="safetensors, bf16",
+        api_url="https://eval.acme.example/v1",
+        api_credentials="should-not-be-kept",
+        registry_url="https://registry.acme.example",
+    )
+    assert response.status_code == 302
+    grant = AccessGrant.objects.get(case=case)
+    assert grant.endpoint_url == "" and grant.instructions == "safetensors, bf16"
+    assert crypto.decrypt(grant.credentials_encrypted) == ""
