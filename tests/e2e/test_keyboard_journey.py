@@ -14,7 +14,7 @@ from tests.conftest import confirmed_authenticator, current_totp_code
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
-FOCUSED = """() => {
+FOCUSED = r"""() => {
   const el = document.activeElement;
   return {
     tag: el.tagName.toLowerCase(),
