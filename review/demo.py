@@ -4,9 +4,13 @@
 what the tests exercise.
 """
 
+import contextlib
 import datetime as dt
 import hashlib
+import itertools
+from collections.abc import Iterator, Sequence
 
+import time_machine
 from django.core.files.base import ContentFile
 from django.utils import timezone
 
@@ -42,7 +46,31 @@ from submissions.models import (
 )
 
 
-def fill_intake(case: Case, liaison, *, days_to_release: int = 180) -> Case:
+@contextlib.contextmanager
+def days_ago(days: float | None) -> Iterator[None]:
+    """Run what follows as if that many days ago (at ten in the morning); None: now.
+
+    The demo's history is written by the same services as any other, on the
+    day it is said to have happened, so every date on a case agrees with its
+    timeline: the events, the deadlines they set and the clock of its step.
+    """
+    if days is None:
+        yield
+        return
+    now = timezone.now()
+    morning = timezone.localtime(now).replace(hour=10, minute=0, second=0, microsecond=0)
+    moment = min(morning - dt.timedelta(days=days), now - dt.timedelta(minutes=5))
+    with time_machine.travel(moment, tick=True):
+        yield
+
+
+def fill_intake(
+    case: Case,
+    liaison,
+    *,
+    days_to_release: int = 180,
+    planned_release_date: dt.date | None = None,
+) -> Case:
     """Complete every intake field and record a first model version."""
     case = services.update_intake(
         case=case,
@@ -56,7 +84,8 @@ def fill_intake(case: Case, liaison, *, days_to_release: int = 180) -> Case:
             "intended_uses": "Assistant for drafting, coding and analysis.",
             "modality": "text",
             "release_type": ReleaseType.RESTRICTED_API,
-            "planned_release_date": timezone.localdate() + dt.timedelta(days=days_to_release),
+            "planned_release_date": planned_release_date
+            or timezone.localdate() + dt.timedelta(days=days_to_release),
         },
     )
     add_version(case, liaison, label="v1.0-rc1")
@@ -76,7 +105,9 @@ def add_version(case: Case, liaison, *, label: str) -> ModelVersion:
     )
 
 
-def grant_access(case: Case, liaison, *, version: ModelVersion | None = None) -> AccessGrant:
+def grant_access(
+    case: Case, liaison, *, version: ModelVersion | None = None, valid_days: int = 90
+) -> AccessGrant:
     now = timezone.now()
     return submissions_services.grant_access(
         case=case,
@@ -89,7 +120,7 @@ def grant_access(case: Case, liaison, *, version: ModelVersion | None = None) ->
         nda_reference="NDA-2026-117",
         nda_signed_on=timezone.localdate(),
         valid_from=now,
-        valid_until=now + dt.timedelta(days=90),
+        valid_until=now + dt.timedelta(days=valid_days),
     )
 
 
@@ -122,26 +153,33 @@ Internal red-teaming, bias audit and stress tests; see the safety report.
 """
 
 
+def upload_document(case: Case, liaison, kind: str) -> Document:
+    """Upload one document of the package as a small Markdown file."""
+    label = DocumentKind(kind).label
+    if kind == DocumentKind.MODEL_CARD:
+        text = DEMO_MODEL_CARD.format(model=case.model_name)
+    else:
+        text = f"# {label} for {case.model_name}\n\nSummary prepared for the review.\n"
+    return submissions_services.upload_document(
+        case=case,
+        actor=liaison,
+        kind=kind,
+        file=ContentFile(text.encode()),
+        original_name=f"{kind.replace('_', '-')}.md",
+        title=label,
+        report_type=SafetyReportType.RED_TEAMING if kind == DocumentKind.SAFETY_REPORT else "",
+    )
+
+
 def provide_documents(case: Case, liaison, manager) -> list[Document]:
     """Upload the four required documents as small Markdown files, accept them, and answer
     the deployment checklist: the documentation package the gate asks for."""
-    documents = []
-    for kind in REQUIRED_DOCUMENT_KINDS:
-        if kind == DocumentKind.MODEL_CARD:
-            text = DEMO_MODEL_CARD.format(model=case.model_name)
-        else:
-            text = f"# {kind.label} for {case.model_name}\n\nSummary prepared for the review.\n"
-        doc = submissions_services.upload_document(
-            case=case,
-            actor=liaison,
-            kind=kind,
-            file=ContentFile(text.encode()),
-            original_name=f"{kind.value.replace('_', '-')}.md",
-            title=kind.label,
-            report_type=SafetyReportType.RED_TEAMING if kind == DocumentKind.SAFETY_REPORT else "",
+    documents = [
+        submissions_services.review_document(
+            document=upload_document(case, liaison, kind), actor=manager, accept=True
         )
-        accepted = submissions_services.review_document(document=doc, actor=manager, accept=True)
-        documents.append(accepted)
+        for kind in REQUIRED_DOCUMENT_KINDS
+    ]
     answer_checklist(case, liaison)
     return documents
 
@@ -222,55 +260,88 @@ def clear(case: Case, official, **kwargs) -> Case:
     )
 
 
-def advance(case: Case, target: str, cast: dict) -> Case:
-    """Walk the case forward through the services until it reaches `target`."""
-    liaison, manager = cast["liaison"], cast["manager"]
+def advance(
+    case: Case,
+    target: str,
+    cast: dict,
+    *,
+    dated: Sequence[float] = (),
+    since: float | None = None,
+    clearance: dict | None = None,
+) -> Case:
+    """Walk the case forward through the services until it reaches `target`.
+
+    `dated` says how many days ago each step taken was taken, oldest first
+    (steps beyond it are taken now); `since`, how many days ago the case was
+    opened. The work a step needs (the intake filled, access shared, documents
+    uploaded, the evaluation run, the findings answered) is done between the
+    previous step and its own. `clearance` names the statement's scope and
+    conditions.
+    """
+    liaison, manager, evaluator = cast["liaison"], cast["manager"], cast["evaluator"]
+    clearance = clearance or {"conditions": "Re-review before enabling fine-tuning access."}
+
+    def evaluate(c: Case) -> None:
+        assign_evaluator(case=c, actor=manager, evaluator=evaluator)
+        record_evaluation(c, evaluator)
+
+    # (status reached, the work it needs first, the step itself)
     steps = [
-        ("triage", lambda c: submit_intake(case=fill_intake(c, liaison), actor=liaison)),
         (
-            "access",
-            lambda c: assign_case_manager(case=c, actor=manager, manager=manager),
+            "triage",
+            lambda c: fill_intake(c, liaison),
+            lambda c: submit_intake(case=c, actor=liaison),
         ),
+        ("access", None, lambda c: assign_case_manager(case=c, actor=manager, manager=manager)),
         (
             "documentation",
-            lambda c: (grant_access(c, liaison), verify_access(case=c, actor=manager))[1],
+            # A review dated months back kept its access the whole way through.
+            lambda c: grant_access(c, liaison, valid_days=365 if dated else 90),
+            lambda c: verify_access(case=c, actor=manager),
         ),
         (
             "testing",
-            lambda c: (
-                provide_documents(c, liaison, manager),
-                accept_documentation(case=c, actor=manager),
-            )[1],
+            lambda c: provide_documents(c, liaison, manager),
+            lambda c: accept_documentation(case=c, actor=manager),
         ),
-        (
-            "findings",
-            lambda c: (
-                assign_evaluator(case=c, actor=manager, evaluator=cast["evaluator"]),
-                record_evaluation(c, cast["evaluator"]),
-                share_findings(case=c, actor=manager),
-            )[2],
-        ),
+        ("findings", evaluate, lambda c: share_findings(case=c, actor=manager)),
         (
             "cleared",
-            lambda c: (
-                resolve_findings(c, manager),
-                clear(
-                    c, cast["official"], conditions="Re-review before enabling fine-tuning access."
-                ),
-            )[1],
+            lambda c: resolve_findings(c, manager),
+            lambda c: clear(c, cast["official"], **clearance),
         ),
     ]
-    order = ["intake"] + [status for status, _ in steps]
-    for status, step in steps:
+    moments = [since, *dated]
+    if any(a is not None and b is not None and b >= a for a, b in itertools.pairwise(moments)):
+        raise ValueError(f"The steps of {case.number} must be dated oldest first: {moments}.")
+    dates = list(dated)
+    order = ["intake"] + [status for status, _, _ in steps]
+    for status, work, step in steps:
         if case.status == target:
             break
         if order.index(status) <= order.index(case.status):
             continue
-        case = step(case)
+        when = dates.pop(0) if dates else None
+        if work is not None:
+            with days_ago(_between(since, when)):
+                work(case)
+            case.refresh_from_db()
+        with days_ago(when):
+            case = step(case)
         case.refresh_from_db()
+        since = when
     if case.status != target:
         raise ValueError(f"Cannot advance {case.number} to {target}.")
     return case
+
+
+def _between(since: float | None, when: float | None) -> float | None:
+    """The day halfway from one dated step to the next (two hours before it, undated before)."""
+    if when is None:
+        return None
+    if since is None:
+        return when + 1 / 12
+    return (since + when) / 2
 
 
 # --- after clearance ---------------------------------------------------------------------
@@ -279,11 +350,12 @@ def advance(case: Case, target: str, cast: dict) -> Case:
 AFTER_CLEARANCE = ("released", "clearance_suspended", "retired")
 
 
-def release(case: Case, liaison, *, days_ago: int = 20) -> Case:
+def release(case: Case, liaison) -> Case:
+    """Report the model released today (the demo's today, where `days_ago` moved it)."""
     return report_release(
         case=case,
         actor=liaison,
-        release_date=timezone.localdate() - dt.timedelta(days=days_ago),
+        release_date=timezone.localdate(),
         channel="Public API and the hosted assistant",
         notes="General availability in the US and the EU.",
     )
@@ -303,34 +375,45 @@ def report_incident(case: Case, liaison, *, severity: str = "high"):
     )
 
 
-def after_clearance(case: Case, stage: str, cast: dict) -> Case:
+def after_clearance(
+    case: Case, stage: str, cast: dict, *, dated: Sequence[float] = (), since: float | None = None
+) -> Case:
     """Bring a case past clearance: released with an incident open and a monitoring report
-    due, its clearance suspended after an incident, or its model retired."""
+    due, its clearance suspended after an incident, or its model retired.
+
+    `dated` dates the six steps to clearance, as `advance` does, then the release,
+    then (suspended) the incident and the suspension or (retired) the retirement;
+    the released model's incident is today's.
+    """
     liaison, official = cast["liaison"], cast["official"]
+    if stage not in AFTER_CLEARANCE:
+        raise ValueError(f"No demo stage {stage!r} after clearance.")
+    to_clearance, after = list(dated[:6]), list(dated[6:]) + [None] * 3
     if stage == "released":
-        case = advance(case, "findings", cast)
-        resolve_findings(case, cast["manager"])
-        case = clear(
-            case,
-            official,
-            scope=f"{case.model_name} as deployed behind the public API.",
-            conditions="A post-deployment monitoring report every 30 days for the first year.",
-            monitoring_every_days=30,
-        )
+        clearance = {
+            "scope": f"{case.model_name} as deployed behind the public API.",
+            "conditions": "A post-deployment monitoring report every 30 days for the first year.",
+            "monitoring_every_days": 30,
+        }
+    else:
+        clearance = None
+    case = advance(case, "cleared", cast, dated=to_clearance, since=since, clearance=clearance)
+    with days_ago(after[0]):
         case = release(case, liaison)
+    if stage == "released":
         report_incident(case, liaison)
         return case
-    case = release(advance(case, "cleared", cast), liaison, days_ago=60)
     if stage == "clearance_suspended":
-        report_incident(case, liaison, severity="critical")
-        return suspend_clearance(
-            case=case,
-            actor=official,
-            reason="A critical incident is under review; the clearance is suspended meanwhile.",
-            incident=1,
-        )
-    if stage == "retired":
+        with days_ago(after[1]):
+            report_incident(case, liaison, severity="critical")
+        with days_ago(after[2]):
+            return suspend_clearance(
+                case=case,
+                actor=official,
+                reason="A critical incident is under review; the clearance is suspended meanwhile.",
+                incident=1,
+            )
+    with days_ago(after[1]):
         return retire_deployment(
             case=case, actor=liaison, reason="Replaced by its successor; weights archived."
         )
-    raise ValueError(f"No demo stage {stage!r} after clearance.")
