@@ -16,6 +16,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
 from django_otp import user_has_device
 from django_otp.plugins.otp_static.models import StaticToken
+from django_otp_webauthn.models import WebAuthnCredential
 
 from accounts import services
 from accounts import session_keys as keys
@@ -172,6 +173,10 @@ def security_settings(request):
             "enabled": user_has_device(request.user),
             "required": request.user.must_pass_second_factor,
             "recovery_left": StaticToken.objects.filter(device__user=request.user).count(),
+            "totp_allowed": settings.TOTP_ALLOWED,
+            "key_count": WebAuthnCredential.objects.filter(
+                user=request.user, confirmed=True
+            ).count(),
         },
     )
 

@@ -17,10 +17,11 @@ from django.utils import timezone
 from django_otp import user_has_device, verify_token
 from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
+from django_otp_webauthn.models import WebAuthnCredential
 
 from accounts.models import ApiToken, SignedInSession
 from core import cache as generations
-from core.errors import ActionRefused
+from core.errors import ActionRefused, NotAllowed
 
 # --- API tokens -------------------------------------------------------------------
 
@@ -154,6 +155,39 @@ def issue_recovery_codes(*, user) -> list[str]:
     codes = [StaticToken.random_token() for _ in range(RECOVERY_CODE_COUNT)]
     StaticToken.objects.bulk_create([StaticToken(device=device, token=code) for code in codes])
     return codes
+
+
+def security_key_required(user) -> bool:
+    """Return whether this person must keep at least one security key.
+
+    CAISI staff must hold one while STAFF_REQUIRE_WEBAUTHN is on (a password
+    sign-in asks for it); anyone who owes a second factor must keep one when no
+    authenticator code can stand in for it (TOTP switched off, or none set up).
+    """
+    if user.is_caisi_staff and settings.STAFF_REQUIRE_WEBAUTHN:
+        return True
+    if not user.must_pass_second_factor:
+        return False
+    return not (
+        settings.TOTP_ALLOWED and TOTPDevice.objects.filter(user=user, confirmed=True).exists()
+    )
+
+
+@transaction.atomic
+def remove_security_key(*, user, key: WebAuthnCredential) -> WebAuthnCredential:
+    """Remove one of the person's own security keys; never the last one they must keep."""
+    own = WebAuthnCredential.objects.select_for_update().filter(user=user, confirmed=True)
+    if not own.filter(pk=key.pk).exists():
+        raise NotAllowed("That security key is not one of yours.")
+    if len(own) == 1 and security_key_required(user):
+        raise NotAllowed(
+            "This is your only security key, and your account must keep one. "
+            "Add another key first, then remove this one."
+        )
+    name = key.name
+    key.delete()
+    key.name = name
+    return key
 
 
 def verify_second_factor(*, user, code: str):

@@ -26,6 +26,12 @@ urlpatterns += [
     ),
     path("me/security/", mfa_views.security_settings, name="security"),
     path("accounts/two-step/security-key/", webauthn.security_key, name="security_key"),
+    path("me/security/keys/", webauthn.security_keys, name="security_keys"),
+    path(
+        "me/security/keys/<int:pk>/remove/",
+        webauthn.security_key_remove,
+        name="security_key_remove",
+    ),
     path(
         "me/security/recovery-codes/",
         mfa_views.recovery_codes_renew,

@@ -7,13 +7,18 @@ before adding a key; and passing a key marks the session exactly as a TOTP code
 does (accounts.mfa_views).
 """
 
+from urllib.parse import urlencode
+
 from django.conf import settings
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.shortcuts import render
-from django.urls import path
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import path, reverse
 from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_POST
 from django.views.i18n import JavaScriptCatalog
 from django_otp import user_has_device
+from django_otp.plugins.otp_static.models import StaticDevice
 from django_otp_webauthn import exceptions
 from django_otp_webauthn.models import WebAuthnCredential
 from django_otp_webauthn.views import (
@@ -25,12 +30,17 @@ from django_otp_webauthn.views import (
 
 from accounts import services
 from accounts import session_keys as keys
+from core.errors import ActionRefused
 from core.security_log import security_event
 from core.web import safe_next
 
 
 def has_security_key(user) -> bool:
     return WebAuthnCredential.objects.filter(user=user, confirmed=True).exists()
+
+
+def has_recovery_codes(user) -> bool:
+    return StaticDevice.objects.filter(user=user, confirmed=True).exists()
 
 
 def security_key_owed(request) -> bool:
@@ -77,6 +87,12 @@ class CompleteRegistration(PortalRegistrationMixin, CompleteCredentialRegistrati
         if not request.session.get(keys.SECOND_FACTOR_DEVICE):
             device = WebAuthnCredential.objects.filter(user=request.user).latest("pk")
             services.second_factor_passed(request, device)
+        if not has_recovery_codes(request.user):
+            # A lost key must not lock the person out (with TOTP off the key is all they
+            # have): recovery codes come with the first key, shown once on the next page.
+            request.session[keys.NEW_RECOVERY_CODES] = services.issue_recovery_codes(
+                user=request.user
+            )
         security_event("security_key_enrolled", request=request)
         return response
 
@@ -112,15 +128,58 @@ class BeginAuthentication(SecondFactorStateMixin, BeginCredentialAuthenticationV
 @login_required
 def security_key(request):
     """Enrol a security key or passkey; staff who must have one are held here until they do."""
+    next_url = safe_next(request, request.GET.get("next"), "/")
+    if not has_recovery_codes(request.user):
+        # The first key comes with recovery codes (CompleteRegistration): show them next.
+        next_url = f"{reverse('accounts:mfa_recovery_codes')}?{urlencode({'next': next_url})}"
     return render(
         request,
         "accounts/security_key.html",
         {
             "keys": WebAuthnCredential.objects.filter(user=request.user, confirmed=True),
             "required": security_key_owed(request),
-            "next": safe_next(request, request.GET.get("next"), "/"),
+            "next": next_url,
         },
     )
+
+
+def _key_list(request, *, status: int = 200):
+    own = WebAuthnCredential.objects.filter(user=request.user, confirmed=True).order_by(
+        "created_at"
+    )
+    return render(
+        request,
+        "accounts/settings/security_keys.html",
+        {
+            "keys": own,
+            # The last key stays when the account must keep one: no button offers otherwise.
+            "last_one_kept": len(own) == 1 and services.security_key_required(request.user),
+        },
+        status=status,
+    )
+
+
+@never_cache
+@login_required
+def security_keys(request):
+    """The person's security keys and passkeys: name, added, last used; each can be removed."""
+    return _key_list(request)
+
+
+@login_required
+@require_POST
+def security_key_remove(request, pk: int):
+    key = get_object_or_404(WebAuthnCredential, pk=pk, user=request.user, confirmed=True)
+    try:
+        removed = services.remove_security_key(user=request.user, key=key)
+    except ActionRefused as refusal:
+        messages.error(request, " ".join(refusal.blockers))
+        return _key_list(request, status=refusal.http_status)
+    if not has_security_key(request.user):
+        request.session.pop(keys.SECURITY_KEY_ENROLLED, None)
+    security_event("security_key_removed", request=request, key=removed.name)
+    messages.success(request, f"The security key “{removed.name}” was removed.")
+    return redirect("accounts:security_keys")
 
 
 # The library's URL names (its scripts read them), under the portal's views.

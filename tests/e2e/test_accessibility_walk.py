@@ -188,3 +188,27 @@ def test_official_and_auditor_pages_pass_axe_and_reflow(
         ],
     )
     assert not problems, "\n\n".join(problems)
+
+
+def test_security_key_list_passes_axe_and_reflow(page, live_server, sign_in, cast, artifacts_dir):
+    import os
+
+    from django_otp_webauthn.models import WebAuthnCredential
+
+    sign_in(page, cast.liaison.email)
+    problems = walk(
+        page, live_server.url, artifacts_dir, [("security keys none", "/me/security/keys/")]
+    )
+    for name in ("YubiKey 5C", "Laptop passkey"):
+        WebAuthnCredential.objects.create(
+            user=cast.liaison,
+            name=name,
+            confirmed=True,
+            credential_id=os.urandom(32),
+            public_key=b"cose",
+        )
+    problems += walk(
+        page, live_server.url, artifacts_dir, [("security keys", "/me/security/keys/")]
+    )
+    assert page.locator("[data-testid=security-key-list] tbody tr").count() == 2
+    assert not problems, "\n\n".join(problems)

@@ -98,3 +98,35 @@ def test_staff_without_sso_enrol_a_key_then_sign_in_with_it(page, live_server, k
     assert session[keys.SECOND_FACTOR_DEVICE] == credential.persistent_id
     page.goto(f"{live_server.url}/desk/")
     assert page.url == f"{live_server.url}/desk/"
+
+
+def test_with_totp_off_the_first_key_comes_with_recovery_codes_and_the_list_keeps_it(
+    page, live_server, keys_required, settings, cast
+):
+    from django_otp import verify_token
+    from django_otp.plugins.otp_static.models import StaticDevice
+
+    settings.TOTP_ALLOWED = False
+    virtual_authenticator(page)
+    password_sign_in(page, live_server, cast.manager)
+    # No code to set up: the key is the second factor.
+    page.wait_for_url(f"{live_server.url}/accounts/two-step/security-key/**")
+    page.click("#passkey-register-button")
+    page.wait_for_url(f"{live_server.url}/accounts/two-step/recovery-codes/**")
+    codes = page.locator("[data-testid=recovery-codes] li").all_inner_texts()
+    assert len(codes) == 10
+    device = StaticDevice.objects.get(user=cast.manager)
+    assert verify_token(cast.manager, device.persistent_id, codes[0]) is not None
+    page.click("text=Continue")
+    page.wait_for_url(f"{live_server.url}/")
+
+    # The list shows the key; being the only one this account must keep, it stays.
+    page.goto(f"{live_server.url}/me/security/keys/")
+    key = WebAuthnCredential.objects.get(user=cast.manager)
+    row = page.locator(f"[data-testid=security-key-list] tr[data-key='{key.name}']")
+    assert key.created_at.astimezone().strftime("%Y") in row.inner_text()
+    assert "must keep one key" in row.inner_text()
+    assert row.locator("button:has-text('Remove')").count() == 0
+    page.goto(f"{live_server.url}/me/security/")
+    assert page.locator("[data-testid=recovery-codes-renew]").is_visible()
+    assert page.locator("a:has-text('Use a new authenticator')").count() == 0

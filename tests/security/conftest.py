@@ -8,6 +8,7 @@ own markers, and a draft finding that its company must never see.
 
 import datetime as dt
 import hashlib
+import os
 from types import SimpleNamespace
 
 import pytest
@@ -15,6 +16,7 @@ from django.core.cache import cache
 from django.core.files.base import ContentFile
 from django.test import Client
 from django.utils import timezone
+from django_otp_webauthn.models import WebAuthnCredential
 
 from accounts import invitations, organizations
 from accounts import services as accounts_services
@@ -273,6 +275,14 @@ def world(cast, case_at, conflicted, company_admin, statement_settings):  # noqa
         case=cleared, statement_number=statement.number, every_days=90, for_days=90
     )
     token, _ = accounts_services.create_api_token(user=cast.manager, name="ci")
+    # A security key of the case manager's (its ceremony runs in the browser tests).
+    security_key = WebAuthnCredential.objects.create(
+        user=cast.manager,
+        name="Manager's key",
+        confirmed=True,
+        credential_id=os.urandom(32),
+        public_key=b"cose",
+    )
     webhook, _ = register_webhook(owner=cast.manager, url="https://hooks.example/caisi")
     # A company's people: a request for access, an invitation, a service account.
     access_request = organizations.request_access(
@@ -313,6 +323,7 @@ def world(cast, case_at, conflicted, company_admin, statement_settings):  # noqa
         monitoring_report=monitoring_report,
         conflict=conflict,
         token=token,
+        security_key=security_key,
         webhook=webhook,
         access_request=access_request,
         invitation=invitation,

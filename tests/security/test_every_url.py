@@ -48,6 +48,9 @@ EXPECTED_GET = {
     "accounts/two-step/recovery-codes/": (302, 200, 200, 200, 200, 200, 200, 200, 200, 200),
     "me/security/": (302, 200, 200, 200, 200, 200, 200, 200, 200, 200),
     "me/security/recovery-codes/": (302, 405, 405, 405, 405, 405, 405, 405, 405, 405),
+    # Each person's own security keys; the key in the URL is the case manager's.
+    "me/security/keys/": (302, 200, 200, 200, 200, 200, 200, 200, 200, 200),
+    "me/security/keys/<int:pk>/remove/": (302, 405, 405, 405, 405, 405, 405, 405, 405, 405),
     # Single sign-on: no provider is configured here, so its pages do not exist
     # (tests/e2e/test_sso_journey.py signs in through real ones).
     "accounts/sso/company/": (404, 404, 404, 404, 404, 404, 404, 404, 404, 404),
@@ -798,6 +801,7 @@ PK_OWNERS = {
     "findings": "finding",
     "conflicts": "conflict",
     "api-tokens": "token",
+    "keys": "security_key",
     "webhooks": "webhook",
     "monitoring-reports": "monitoring_report",
     "access-requests": "access_request",
@@ -958,24 +962,46 @@ def test_every_route_answers_the_company_administrator_as_the_table_says(world, 
     assert not mismatches, "\n".join(mismatches)
 
 
-@pytest.mark.django_db
-def test_every_api_route_answers_a_service_account_as_its_company_liaison(world, company_admin):
-    """A read-only service account token of Acme reads what Acme's liaison reads, no more."""
+def service_token_client(world, company_admin, *, read_only: bool):
     from rest_framework.test import APIClient
 
     from accounts import organizations
 
     _, raw = organizations.create_service_token(
-        actor=company_admin, account=world.service_account, name="suite", read_only=True
+        actor=company_admin, account=world.service_account, name="suite", read_only=read_only
     )
     client = APIClient()
     client.credentials(HTTP_AUTHORIZATION=f"Bearer {raw}")
+    return client
+
+
+# What a service account's status-only token reads: the list (to find a case's number)
+# and each case's status. Every other API route is a 403 to it, whatever the case.
+STATUS_ONLY_ROUTES = ("api/v1/cases/", "api/v1/cases/<str:number>/status/")
+
+
+def status_only_expects(route: str) -> int:
+    liaison = EXPECTED_GET[route][ROLES.index("liaison")]
+    if route in STATUS_ONLY_ROUTES or route == "api/v1/":  # no view: nothing to refuse
+        return liaison
+    return 403
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("scope", ["read and write", "read status only"])
+def test_every_api_route_answers_a_service_account_as_its_scope_says(world, company_admin, scope):
+    """Acme's service account reads what Acme's liaison reads, no more; status-only, less."""
+    read_only = scope == "read status only"
+    client = service_token_client(world, company_admin, read_only=read_only)
     mismatches = []
     for route, _ in routes():
         if not route.startswith("api/v1/"):
             continue
         url = url_for(route, world)
-        expected = EXPECTED_GET[route][ROLES.index("liaison")]
+        if read_only:
+            expected = status_only_expects(route)
+        else:
+            expected = EXPECTED_GET[route][ROLES.index("liaison")]
         response = client.get(url)
         if response.status_code != expected:
             mismatches.append(f"GET {url}: {response.status_code}, not {expected}")
