@@ -21,6 +21,7 @@ from clearance.models import ClearanceStatement, Condition, Scope, StatementStat
 from clearance.pdf import render_pdf, sign_pdf
 from core import outbox
 from core.errors import ActionRefused, BadInput
+from core.folding import prefetched
 from submissions.models import ModelVersion, version_access
 
 Status = ClearanceStatement.StatementStatus
@@ -139,9 +140,17 @@ def revoke_statements(*, case: Case, reason: str, actor=None) -> int:
 
 def standing_statement(case: Case, status: str) -> ClearanceStatement | None:
     """Return the case's statement in this status that has not expired, if any."""
-    statement = (
-        case.clearance_statements.filter(status=status).order_by("-issued_at", "-pk").first()
-    )
+    read = prefetched(case, "clearance_statements")  # the case page read them with the case
+    if read is None:
+        statement = (
+            case.clearance_statements.filter(status=status).order_by("-issued_at", "-pk").first()
+        )
+    else:
+        statement = max(
+            (s for s in read if s.status == status),
+            key=lambda s: (s.issued_at, s.pk),
+            default=None,
+        )
     if statement is None or statement.is_past_validity():
         return None
     return statement

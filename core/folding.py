@@ -20,7 +20,11 @@ from django.db.models.functions import JSONObject
 
 @dataclass(frozen=True)
 class Fold:
-    """A relation of the parent read with it: its accessor name, its rows, their own FKs."""
+    """A relation of the parent read with it: its accessor name, its rows, their own FKs.
+
+    The rows' queryset is compiled once per process, so it must not depend on
+    the request: no person, no time, only the relation's own rows.
+    """
 
     name: str
     queryset: QuerySet

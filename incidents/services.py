@@ -17,6 +17,7 @@ from cases.models import Case
 from cases.services import record_event
 from cases.status import DeploymentStatus, Status
 from core.errors import ActionRefused, BadInput, CaseNotFound, NotAllowed
+from core.folding import prefetched
 from incidents.models import (
     Incident,
     IncidentNote,
@@ -407,7 +408,10 @@ def review_monitoring_report(
 
 def pending_material_change(case: Case) -> MaterialChange | None:
     """Return the change the company declared that awaits CAISI's decision, if any."""
-    return case.material_changes.filter(decision=MaterialChange.Decision.PENDING).first()
+    read = prefetched(case, "material_changes")  # the case page read them with the case
+    if read is None:
+        return case.material_changes.filter(decision=MaterialChange.Decision.PENDING).first()
+    return next((c for c in read if c.decision == MaterialChange.Decision.PENDING), None)
 
 
 def declare_material_change(*, case: Case, actor, description: str) -> MaterialChange:

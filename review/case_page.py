@@ -16,7 +16,7 @@ from clearance.models import ClearanceStatement
 from core import folding
 from core.folding import Fold
 from findings.models import ClarificationRequest, EvaluationRun, Finding
-from incidents.models import MonitoringReport
+from incidents.models import Incident, MaterialChange, MonitoringReport
 from submissions.models import AccessGrant, ChecklistEntry, Document, ModelVersion
 
 # The case's rows its page shows, read with the case in its one query.
@@ -32,6 +32,8 @@ CASE_PAGE_FOLDS = (
     Fold("findings", Finding.objects.all()),
     Fold("clearance_statements", ClearanceStatement.objects.all()),
     Fold("monitoring_reports", MonitoringReport.objects.all(), related=("document",)),
+    Fold("incidents", Incident.objects.all()),
+    Fold("material_changes", MaterialChange.objects.all(), related=("declared_by", "decided_by")),
 )
 
 
@@ -63,4 +65,5 @@ def case_for_page(user, number: str) -> Case:
     folding.attach(findings, "model_version", versions)
     folding.attach(findings, "evaluation", runs)
     prefetch_related_objects(findings, "responses")
+    prefetch_related_objects(list(case.clearance_statements.all()), "history")
     return case

@@ -33,7 +33,7 @@ from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.html import format_html_join
+from django.utils.html import escape
 from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_http_methods, require_POST
 
@@ -219,15 +219,18 @@ def _load_filter_choices() -> dict:
     }
 
 
-SELECTED = mark_safe(" selected")  # noqa: S308 - a constant
-
-
 def options(choices, selected=None):
-    """Render <option>s in one pass: a template loop over 500 companies costs more."""
-    return format_html_join(
-        "",
-        '<option value="{}"{}>{}</option>',
-        ((pk, SELECTED if pk == selected else "", label) for pk, label in choices),
+    """Render <option>s in one pass: a template loop over 500 companies costs more.
+
+    Each value and label is escaped here; `format_html` per option, which does
+    the same, took a quarter of the queue's time.
+    """
+    return mark_safe(  # noqa: S308 - every value and label below is escaped
+        "".join(
+            f'<option value="{escape(pk)}"{" selected" if pk == selected else ""}>'
+            f"{escape(label)}</option>"
+            for pk, label in choices
+        )
     )
 
 

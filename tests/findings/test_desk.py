@@ -415,3 +415,16 @@ def test_queue_holds_submitted_cases_not_intake_drafts(cast, client):
     assert draft.number not in numbers_on(response)
     assert "not understood" in response.content.decode()
     assert draft.number not in response.content.decode()
+
+
+def test_queue_filter_options_escape_company_names_and_mark_the_chosen_one(cast, client):
+    from tests.factories import OrganizationFactory
+
+    hostile = OrganizationFactory(name='<script>alert("x")</script> & Co', slug="hostile")
+    client.force_login(cast.manager)
+    page = client.get(reverse("cases:desk"), {"organization": hostile.pk}).content.decode()
+    assert "<script>alert" not in page
+    assert (
+        f'<option value="{hostile.pk}" selected>'
+        "&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt; &amp; Co</option>"
+    ) in page

@@ -147,3 +147,17 @@ def test_a_bad_page_mark_shows_the_newest_entries(client, cast, case_at):
     client.force_login(cast.manager)
     for junk in ("x", "-1", "1e9", "'; select 1"):
         assert client.get(case.get_absolute_url(), {"before": junk}).status_code == 200
+
+
+@pytest.mark.parametrize("who", ["liaison", "manager", "official"])
+def test_a_cleared_case_page_reads_in_ten_queries_too(
+    client, cast, case_at, who, django_assert_max_num_queries
+):
+    # After clearance the page adds the statements, incidents, reports and material changes.
+    case = case_at("cleared")
+    grow(case, author=cast.liaison, staff=cast.manager)
+    client.force_login(getattr(cast, who))
+    client.get(case.get_absolute_url())
+    with django_assert_max_num_queries(10):
+        page = client.get(case.get_absolute_url())
+    assert page.status_code == 200 and 'data-testid="statements"' in page.content.decode()
