@@ -19,6 +19,7 @@ Each prints one JSON line.
 import argparse
 import json
 import os
+import shutil
 import statistics
 import sys
 import tempfile
@@ -108,9 +109,8 @@ def summary(requests: list[float], signed: list[float | None], statuses: list[in
     }
 
 
-def embedded(count: int) -> dict:
-    """Issue clearance on the embedded default; return the figures."""
-    folder = Path(tempfile.mkdtemp(prefix="caisi-clearance-bench-"))
+def embedded(count: int, folder: Path) -> dict:
+    """Issue clearance on the embedded default, its files in the folder; return the figures."""
     # The embedded default: no database, broker or cache of a deployment.
     for name in ("DATABASE_URL", "CELERY_BROKER_URL", "CACHE_URL", "DEBUG"):
         os.environ.pop(name, None)
@@ -190,7 +190,14 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("mode", choices=["embedded", "prepare"])
     parser.add_argument("--cases", type=int, default=5)
     args = parser.parse_args(argv)
-    result = embedded(args.cases) if args.mode == "embedded" else prepare(args.cases)
+    if args.mode == "embedded":
+        folder = Path(tempfile.mkdtemp(prefix="caisi-clearance-bench-"))
+        try:
+            result = embedded(args.cases, folder)
+        finally:
+            shutil.rmtree(folder, ignore_errors=True)
+    else:
+        result = prepare(args.cases)
     print(json.dumps(result))
 
 

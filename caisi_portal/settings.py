@@ -144,6 +144,14 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     # PostgreSQL's JIT compiles any query its planner deems costly; for the desk
     # dashboard's counts over every open case that took 0.6 s to save 0.1 s.
     DATABASES["default"].setdefault("OPTIONS", {})["options"] = "-c jit=off"
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # The embedded default writes from in-process tasks (a statement signed in a
+    # thread of its own) while it answers requests. A writer waits its turn (up to
+    # 20 s) from the start of its transaction instead of failing with "database is
+    # locked" when another wrote first, and readers never hold a writer up (WAL).
+    DATABASES["default"].setdefault("OPTIONS", {}).update(
+        transaction_mode="IMMEDIATE", timeout=20, init_command="PRAGMA journal_mode=WAL;"
+    )
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_USER_MODEL = "accounts.User"

@@ -9,8 +9,9 @@ piece cut off by a dropped connection keeps every byte that arrived.
 The SHA-256 of the whole file is computed as the bytes arrive. This process
 keeps the running digest between pieces; a piece that reaches another
 process (another worker, or this one after a restart) first reads the bytes
-already stored to catch up, at disk speed, so no digest ever rests on state
-that could be stale. Nothing here writes to the database.
+stored since that process last digested (all of them, for one that never
+did) to catch up, at disk speed, so no digest ever rests on state that could
+be stale. Nothing here writes to the database.
 """
 
 import base64
@@ -153,9 +154,17 @@ class Writing:
         kept = _running.pop(self.key, None)
         if kept is not None and kept[0] == offset:
             return kept[1]
-        running = hashlib.sha256()
-        self.file.seek(0)
-        remaining = offset
+        # Pieces that reached other processes meanwhile are read from the disk. The
+        # bytes before what this process last digested are as they were (a file
+        # only grows, and a refused piece is cut off by the process that wrote it),
+        # so only the bytes after it are read: with pieces spread over the workers,
+        # reading from the start each time would read the file over and over.
+        if kept is not None and kept[0] < offset:
+            start, running = kept
+        else:
+            start, running = 0, hashlib.sha256()
+        self.file.seek(start)
+        remaining = offset - start
         while remaining > 0:
             data = self.file.read(min(CHUNK_SIZE, remaining))
             if not data:

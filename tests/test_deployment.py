@@ -175,3 +175,60 @@ def test_a_bucket_name_stores_uploads_in_s3_through_the_declared_extra():
     # A signed link to the endpoint named, computed locally.
     assert storage["url"].startswith("http://127.0.0.1:9/caisi-uploads/documents/0123abcd?")
     assert "Signature=" in storage["url"]
+
+
+def concurrent_sqlite_writes() -> list[str]:
+    """Write from two threads at once, one having read first in its transaction; return errors.
+
+    Run in a process whose settings use SQLite, as the embedded default's
+    request and its in-process tasks do.
+    """
+    import threading
+    import time
+
+    from django.db import connection, transaction
+
+    with connection.cursor() as cursor:
+        cursor.execute("CREATE TABLE IF NOT EXISTS written (x integer)")
+    errors, has_read = [], threading.Event()
+
+    def read_then_write() -> None:
+        try:
+            with transaction.atomic(), connection.cursor() as cursor:
+                cursor.execute("SELECT count(*) FROM written")
+                has_read.set()
+                time.sleep(0.5)
+                cursor.execute("INSERT INTO written VALUES (1)")
+        except Exception as error:  # noqa: BLE001 - the errors are what is returned
+            errors.append(str(error))
+        finally:
+            has_read.set()
+            connection.close()
+
+    def write() -> None:
+        has_read.wait(10)
+        try:
+            with transaction.atomic(), connection.cursor() as cursor:
+                cursor.execute("INSERT INTO written VALUES (2)")
+        except Exception as error:  # noqa: BLE001
+            errors.append(str(error))
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=read_then_write), threading.Thread(target=write)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(30)
+    return errors
+
+
+def test_on_the_embedded_default_concurrent_writers_wait_their_turn(tmp_path):
+    """A request and a statement signed in its own thread both write SQLite: neither fails."""
+    env = {
+        "PATH": os.environ["PATH"],
+        "HOME": os.environ.get("HOME", str(tmp_path)),
+        "DATABASE_URL": f"sqlite:///{tmp_path / 'db.sqlite3'}",
+    }
+    expression = '__import__("tests.test_deployment", fromlist=["_"]).concurrent_sqlite_writes()'
+    assert settings_in_subprocess(env, expression) == []

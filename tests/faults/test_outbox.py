@@ -162,6 +162,36 @@ def test_without_a_broker_the_work_runs_in_process_after_commit(
     assert Notification.objects.filter(event=event, user=cast.liaison).exists()
 
 
+def test_on_the_embedded_default_signing_starts_once_the_request_is_answered(
+    transactional_db, no_broker, monkeypatch
+):
+    from django.core.signals import request_finished, request_started
+
+    started = []
+    monkeypatch.setattr(outbox, "_start_apart", lambda signature: started.append(signature.task))
+    request_started.send(sender=None)
+    with transaction.atomic():
+        outbox.enqueue(outbox.task("clearance.tasks.render_statement", 0))
+    # Committed, but the request is still being answered: its commits must not wait on it.
+    assert started == []
+    request_finished.send(sender=None)
+    assert started == ["clearance.tasks.render_statement"]
+    with transaction.atomic():  # outside a request it starts after the commit, as before
+        outbox.enqueue(outbox.task("clearance.tasks.render_statement", 0))
+    assert started == ["clearance.tasks.render_statement"] * 2
+
+
+def test_on_the_embedded_default_the_task_modules_are_loaded_once(db, no_broker, monkeypatch):
+    loads = []
+    monkeypatch.setattr(outbox, "_task_modules_loaded", False)
+    monkeypatch.setattr(app.loader, "import_default_modules", lambda: loads.append(1))
+    with transaction.atomic():
+        outbox.enqueue(outbox.task("notifications.tasks.notify_case_event", 0))
+        outbox.enqueue(outbox.task("notifications.tasks.notify_case_event", 0))
+        transaction.set_rollback(True)  # nothing to run: only the loading is counted
+    assert loads == [1]
+
+
 def test_after_redis_restarts_the_next_action_publishes_at_once(
     broker_queue, private_redis, monkeypatch, cast, case_at
 ):

@@ -319,3 +319,39 @@ def test_expired_uploads_and_their_pieces_are_removed(liaison, case_at, resumabl
     assert tasks.remove_expired_weights_uploads() == 2
     assert list(WeightsUpload.objects.values_list("pk", flat=True)) == [fresh.pk]
     assert sorted(p.name for p in resumable_root.iterdir()) == [f"{fresh.pk.hex}.part"]
+
+
+class CountingReads:
+    """A partial file that counts the bytes read from it (the catch-up's reading)."""
+
+    def __init__(self, file):
+        self.file, self.read_bytes = file, 0
+
+    def read(self, size=-1):
+        data = self.file.read(size)
+        self.read_bytes += len(data)
+        return data
+
+    def __getattr__(self, name):
+        return getattr(self.file, name)
+
+
+def test_pieces_another_worker_stored_are_read_from_where_this_one_stopped(resumable_root):
+    import uuid
+
+    upload = uuid.uuid4()
+    resumable.create(upload)
+    first, other, last = os.urandom(300_000), os.urandom(200_000), os.urandom(100_000)
+    with resumable.writing(upload) as part:
+        part.append(io.BytesIO(first), limit=len(first))
+    # Another worker stores the next piece: its bytes reach the disk, not this process.
+    with open(resumable.partial_path(upload), "ab") as file:
+        file.write(other)
+
+    with open(resumable.partial_path(upload), "r+b") as file:
+        counted = CountingReads(file)
+        appended = resumable.Writing(upload, counted).append(io.BytesIO(last), limit=len(last))
+
+    assert appended.sha256 == hashlib.sha256(first + other + last).hexdigest()
+    assert counted.read_bytes == len(other)  # not the whole file again
+    resumable.remove(upload)
