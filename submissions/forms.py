@@ -223,7 +223,9 @@ class ChecklistForm(forms.Form):
                     max_length=4000,
                     initial=entry.note if entry else "",
                     label="Note",
-                    widget=forms.Textarea(attrs={"rows": 1, "class": "usa-textarea"}),
+                    widget=forms.Textarea(
+                        attrs={"rows": 1, "class": "usa-textarea"}
+                    ),
                 )
                 rows.append(
                     {
