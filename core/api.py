@@ -5,6 +5,7 @@ each token has its own request budget. The endpoints themselves live in each
 app's api.py.
 """
 
+import datetime as dt
 import logging
 import math
 
@@ -18,7 +19,9 @@ from django.core.exceptions import (
     TooManyFilesSent,
 )
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db import models
 from django.http import Http404, JsonResponse
+from django.utils import timezone
 from django.utils.text import slugify
 from django.views.decorators.csrf import csrf_exempt
 from drf_spectacular.types import OpenApiTypes
@@ -289,6 +292,28 @@ def declare_headers(result, generator, request, public):
                 if names:
                     response.setdefault("headers", {}).update(_headers(*names))
     return result
+
+
+# --- datetimes -----------------------------------------------------------------------
+
+
+class InstantField(serializers.DateTimeField):
+    """A datetime in the portal's time zone, or in UTC where that zone's offset is no RFC 3339 one.
+
+    Before standard time (1883 in New York) a zone's local mean time is offset by
+    seconds (-04:56:02), which RFC 3339 and the schema's `date-time` cannot write.
+    """
+
+    def enforce_timezone(self, value):
+        value = super().enforce_timezone(value)
+        offset = value.utcoffset() if timezone.is_aware(value) else None
+        if offset is not None and offset.total_seconds() % 60:
+            return value.astimezone(dt.UTC)
+        return value
+
+
+# Every model serializer's datetimes, as the schema promises them.
+serializers.ModelSerializer.serializer_field_mapping[models.DateTimeField] = InstantField
 
 
 # --- who may write ------------------------------------------------------------------
