@@ -61,7 +61,7 @@ class ActionForm(forms.Form):
                     required=param.required,
                     coerce=int,
                     empty_value=None,
-                    choices=[("", "—")]
+                    choices=[("", "Choose an incident" if param.required else "No incident")]
                     + [
                         (i.number, f"Incident {i.number} ({i.get_severity_display().lower()})")
                         for i in case.incidents.all()

@@ -225,7 +225,7 @@ class DocumentUploadForm(forms.Form):
     kind = forms.ChoiceField(choices=PACKAGE_DOCUMENT_KINDS)
     report_type = forms.ChoiceField(
         label="Safety report type",
-        choices=[("", "—")] + SafetyReportType.choices,
+        choices=[("", "Choose what the safety report covers")] + SafetyReportType.choices,
         required=False,
         help_text="For a safety report: what it covers.",
     )
