@@ -33,6 +33,9 @@ from submissions.models import Document, DocumentState, ModelVersion
 READY_CHECKED = 10
 # Each list is cut here: a home page is for what to do next, the queue for everything.
 LIMIT = 50
+# Monitoring reports are listed from a month before they are due: a clearance asks
+# for one every month for a year, and the eleventh is no task today.
+REPORTS_AHEAD = dt.timedelta(days=30)
 
 
 @dataclass(frozen=True)
@@ -141,7 +144,9 @@ def _liaison_tasks(user, case: Case | None, ready: frozenset[str] | None) -> lis
             _day(r.due_at),
         )
         for r in MonitoringReport.objects.filter(
-            case__in=reporting, state__in=(ReportState.DUE, ReportState.CHANGES_REQUESTED)
+            case__in=reporting,
+            state__in=(ReportState.DUE, ReportState.CHANGES_REQUESTED),
+            due_at__lte=timezone.now() + REPORTS_AHEAD,
         )
         .select_related("case")
         .order_by("due_at")[:LIMIT]
