@@ -17,6 +17,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from accounts.audit import record
+from accounts.forms import duration_in_words
 from accounts.models import Invitation, Membership, Organization, OrganizationAuditEntry, User
 from core.errors import BadInput, NotAllowed
 
@@ -62,10 +63,20 @@ def why_not_waiting(invitation: Invitation | None) -> str:
 
 
 def send_invitation_email(*, invitation: Invitation, raw: str) -> None:
-    context = {"invitation": invitation, "url": invitation_url(raw)}
+    """Send the link in the portal's voice: who invites, for how long, and what if unexpected."""
+    inviter = invitation.invited_by
+    context = {
+        "invitation": invitation,
+        # None when CAISI's approval of the company's request for access invites its first liaison.
+        "inviter": (inviter.get_full_name() or inviter.email) if inviter else "",
+        "url": invitation_url(raw),
+        "site_url": settings.SITE_URL,
+        "link_lifetime": duration_in_words(dt.timedelta(days=settings.INVITATION_VALID_DAYS)),
+    }
     send_mail(
         subject=f"Your invitation to the CAISI Review Portal for {invitation.organization}",
         message=render_to_string("email/invitation.txt", context),
+        html_message=render_to_string("email/invitation.html", context),
         from_email=None,
         recipient_list=[invitation.email],
     )

@@ -37,6 +37,9 @@ LIMIT = 50
 REPORTS_OWED = (ReportState.DUE, ReportState.CHANGES_REQUESTED)
 # What the case page reads with the case, so its tasks need no query of their own.
 READ_WITH_THE_CASE = ("clarification_requests", "documents", "findings", "monitoring_reports")
+# Monitoring reports are listed from a month before they are due: a clearance asks
+# for one every month for a year, and the eleventh is no task today.
+REPORTS_AHEAD = dt.timedelta(days=30)
 
 
 @dataclass(frozen=True)
@@ -124,7 +127,11 @@ def _liaison_tasks(user, case: Case | None, ready: frozenset[str] | None) -> lis
         if case is not None:
             reporting = reporting.filter(pk=case.pk)
         reports = (
-            MonitoringReport.objects.filter(case__in=reporting, state__in=REPORTS_OWED)
+            MonitoringReport.objects.filter(
+                case__in=reporting,
+                state__in=REPORTS_OWED,
+                due_at__lte=timezone.now() + REPORTS_AHEAD,
+            )
             .select_related("case")
             .order_by("due_at")[:LIMIT]
         )
@@ -197,7 +204,9 @@ def _liaison_rows_on(case: Case, read: dict) -> tuple[list, list, list, list]:
         (
             r
             for r in read["monitoring_reports"]
-            if case.status == Status.CLEARED and r.state in REPORTS_OWED
+            if case.status == Status.CLEARED
+            and r.state in REPORTS_OWED
+            and r.due_at <= timezone.now() + REPORTS_AHEAD
         ),
         key=lambda r: r.due_at,
     )

@@ -5,10 +5,11 @@ sideways scrolling at 320 px (WCAG 1.4.10). Screenshots go to the artifacts fold
 import pytest
 from django.urls import reverse
 
-from clearance.models import ClearanceStatement
+from clearance.models import ClearanceStatement, Condition, Scope
 from findings.models import EvaluationRun, Finding
 from review import demo
 from review.services import assign_evaluator
+from tests.conftest import confirmed_authenticator
 from tests.e2e.accessibility import check_page
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
@@ -211,4 +212,120 @@ def test_security_key_list_passes_axe_and_reflow(page, live_server, sign_in, cas
         page, live_server.url, artifacts_dir, [("security keys", "/me/security/keys/")]
     )
     assert page.locator("[data-testid=security-key-list] tbody tr").count() == 2
+    assert not problems, "\n\n".join(problems)
+
+
+# --- the second factor, incidents, version compare, checklist errors, issuing clearance --
+
+
+def test_two_step_pages_pass_axe_and_reflow(page, live_server, cast, artifacts_dir):
+    base = live_server.url
+    problems: list[str] = []
+    # Enrolment: a CAISI person with no authenticator yet is sent to set one up.
+    page.goto(base + reverse("login"))
+    page.fill("input[name=username]", cast.auditor.email)
+    page.fill("input[name=password]", "demo-pass-2026")
+    page.click("button[type=submit]")
+    page.wait_for_url(f"{base}/accounts/two-step/**")
+    check_page(page, artifacts_dir, "two-step set-up", problems)
+    page.fill("input[name=code]", "000000")
+    page.click("main form button[type=submit]")
+    page.wait_for_load_state()
+    check_page(page, artifacts_dir, "two-step set-up with errors", problems)
+    page.click("[data-testid=sign-out]")
+
+    # Verification: a person with an authenticator types its code, or a wrong one.
+    confirmed_authenticator(cast.manager)
+    page.goto(base + reverse("login"))
+    page.fill("input[name=username]", cast.manager.email)
+    page.fill("input[name=password]", "demo-pass-2026")
+    page.click("button[type=submit]")
+    page.wait_for_url(base + reverse("accounts:mfa_verify") + "**")
+    check_page(page, artifacts_dir, "two-step verification", problems)
+    page.fill("input[name=code]", "000000")
+    page.click("[data-testid=mfa-verify] button[type=submit]")
+    page.wait_for_load_state()
+    check_page(page, artifacts_dir, "two-step verification with errors", problems)
+    assert not problems, "\n\n".join(problems)
+
+
+def test_incident_pages_pass_axe_and_reflow(
+    page, live_server, sign_in, cast, case_at, artifacts_dir
+):
+    base = live_server.url
+    case = demo.after_clearance(case_at("intake", title="Released review"), "released", vars(cast))
+    incident = case.incidents.get()
+    report = case.monitoring_reports.order_by("sequence").first()
+    sign_in(page, cast.liaison.email)
+    problems = walk(
+        page,
+        base,
+        artifacts_dir,
+        [
+            ("liaison case page after release", case.get_absolute_url()),
+            ("new incident", reverse("incidents:new", args=[case.number])),
+            ("incident", reverse("incidents:detail", args=[case.number, incident.number])),
+            ("monitoring report", reverse("incidents:report_file", args=[case.number, report.pk])),
+        ],
+    )
+    page.goto(base + reverse("incidents:new", args=[case.number]))
+    submit_empty(page, "main form")
+    check_page(page, artifacts_dir, "new incident with errors", problems)
+    page.click("[data-testid=sign-out]")
+
+    sign_in(page, cast.manager.email)
+    problems += walk(
+        page,
+        base,
+        artifacts_dir,
+        [("incident for CAISI", reverse("incidents:detail", args=[case.number, incident.number]))],
+    )
+    assert not problems, "\n\n".join(problems)
+
+
+def test_version_compare_and_checklist_with_errors_pass_axe_and_reflow(
+    page, live_server, sign_in, cast, case_at, artifacts_dir
+):
+    base = live_server.url
+    case = case_at("findings", title="Revised review")
+    demo.revise(case, cast.liaison, label="v1.1")
+    sign_in(page, cast.liaison.email)
+    problems = walk(
+        page,
+        base,
+        artifacts_dir,
+        [("version compare", reverse("submissions:version_compare", args=[case.number]))],
+    )
+    page.goto(base + reverse("submissions:checklist", args=[case.number]))
+    # A note pasted past its limit (the box's maxlength stops typing, not pasting by script).
+    page.eval_on_selector(
+        "main form textarea",
+        "box => { box.removeAttribute('maxlength'); box.value = 'x'.repeat(4001); }",
+    )
+    page.click("main form button[type=submit]")
+    page.wait_for_load_state()
+    assert page.locator("main").get_by_text("4000", exact=False).count() > 0
+    check_page(page, artifacts_dir, "checklist with errors", problems)
+    assert not problems, "\n\n".join(problems)
+
+
+def test_clearance_issue_form_and_preview_pass_axe_and_reflow(
+    page, live_server, sign_in, cast, case_at, artifacts_dir
+):
+    base = live_server.url
+    case = case_at("findings", title="Ready review")
+    demo.resolve_findings(case, cast.manager)
+    issue = reverse("cases:action", args=[case.number, "issue_clearance"])
+    sign_in(page, cast.official.email)
+    problems = walk(page, base, artifacts_dir, [("issue clearance", issue)])
+    page.eval_on_selector("main form", "form => form.setAttribute('novalidate', '')")
+    page.click("button[name=step][value=preview]")
+    page.wait_for_load_state()
+    check_page(page, artifacts_dir, "issue clearance with errors", problems)
+    page.click(f'label:has-text("{Scope.PUBLIC_API.label}")')
+    page.fill("textarea[name=scope]", "Atlas v1.0-rc1 as deployed behind the public API.")
+    page.click(f'label:has-text("{Condition.INCIDENTS.label}")')
+    page.click("button[name=step][value=preview]")
+    page.locator("[data-testid=statement-preview]").wait_for()
+    check_page(page, artifacts_dir, "issue clearance preview", problems)
     assert not problems, "\n\n".join(problems)

@@ -3,6 +3,7 @@
 import datetime as dt
 
 import pytest
+import time_machine
 from django.core.files.base import ContentFile
 from django.urls import reverse
 from django.utils import timezone
@@ -173,3 +174,22 @@ def test_home_page_queries_do_not_grow_with_the_tasks(
     assert after["manager"] == before["manager"] <= 12
     # The official's gate is confirmed per ready case, up to a fixed number of them.
     assert after["official"] <= before["official"] + 10
+
+
+def test_liaison_sees_the_monitoring_reports_due_within_a_month_not_the_whole_year(cast, case_at):
+    case = demo.advance(
+        case_at("findings"),
+        "cleared",
+        vars(cast),
+        clearance={"conditions": "A monthly report.", "monitoring_every_days": 30},
+    )
+    assert case.monitoring_reports.count() == 12
+    tasks = [t for t in tasks_for(cast.liaison) if "monitoring report" in t.text]
+    assert texts(tasks) == ["File monitoring report 1"]
+    first = case.monitoring_reports.get(sequence=1)
+    assert tasks[0].due == timezone.localdate(first.due_at) and tasks[0].due_soon is False
+    # A month on, the first is late and the second is due within the month.
+    with time_machine.travel(first.due_at + dt.timedelta(days=1)):
+        later = [t for t in tasks_for(cast.liaison) if "monitoring report" in t.text]
+        assert texts(later) == ["File monitoring report 1", "File monitoring report 2"]
+        assert later[0].overdue

@@ -117,7 +117,20 @@ class Command(BaseCommand):
             opened, steps = dated[0], dated[1:]
             with demo.days_ago(opened):
                 case = services.open_case(actor=liaisons[slug], title=title, model_name=model_name)
-            story = getattr(self, f"_{stage}", None)
+            # A stage with more to it than its steps (questions, documents, findings) has
+            # a story of its own below; the others are walked through their steps.
+            story = {
+                "intake": self._intake,
+                "triage": self._triage,
+                "access": self._access,
+                "documentation": self._documentation,
+                "testing": self._testing,
+                "findings": self._findings,
+                "ready_for_clearance": self._ready_for_clearance,
+                "withdrawn": self._withdrawn,
+                "closed": self._closed,
+                "revoked": self._revoked,
+            }.get(stage)
             if story is not None:
                 story(case, cast, steps, opened)
             elif stage in demo.AFTER_CLEARANCE:
