@@ -32,7 +32,7 @@ run: provision-run $(STAMP)
 	DEBUG=1 $(PY) manage.py migrate --noinput
 	DEBUG=1 $(PY) manage.py create_signing_identity
 	DEBUG=1 $(PY) manage.py seed_demo
-	DEBUG=1 $(PY) manage.py runserver 127.0.0.1:8000
+	DEBUG=1 STAFF_REQUIRE_WEBAUTHN=$${STAFF_REQUIRE_WEBAUTHN:-0} $(PY) manage.py runserver 127.0.0.1:8000
 
 # The sign-in tests run a real OpenID Provider (Node's oidc-provider, pinned by
 # its package-lock.json), installed once into tests/tools/oidc-provider.

@@ -2,6 +2,7 @@ from django.contrib import admin
 
 from cases.models import (
     Case,
+    CaseCount,
     CaseEvent,
     CaseNumberCounter,
     CheckpointHead,
@@ -58,3 +59,11 @@ class TimelineCheckpointAdmin(ReadOnlyAdmin):
 class CheckpointHeadAdmin(ReadOnlyAdmin):
     list_display = ["checkpoint", "case_number", "seq", "hash"]
     list_select_related = ["checkpoint"]
+
+
+@admin.register(CaseCount)
+class CaseCountAdmin(ReadOnlyAdmin):
+    """The figures the dashboard reads, kept by the database's triggers: read only."""
+
+    list_display = ("organization", "status", "submitted", "count")
+    list_filter = ("status", "submitted")

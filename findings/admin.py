@@ -6,6 +6,7 @@ from findings.models import (
     EvaluationRun,
     EvaluationSample,
     Finding,
+    FindingCount,
     FindingResponse,
     InspectImport,
 )
@@ -50,3 +51,11 @@ class InspectImportAdmin(ReadOnlyAdmin):
     list_filter = ["state"]
     list_select_related = ["case"]
     search_fields = ["case__number", "name", "sha256"]
+
+
+@admin.register(FindingCount)
+class FindingCountAdmin(ReadOnlyAdmin):
+    """The findings figures the dashboard reads, kept by the database's triggers."""
+
+    list_display = ("organization", "severity", "state", "count")
+    list_filter = ("severity", "state")

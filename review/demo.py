@@ -278,7 +278,7 @@ def advance(
     previous step and its own. `clearance` names the statement's scope and
     conditions.
     """
-    liaison, manager, evaluator = cast["liaison"], cast["manager"], cast["evaluator"]
+    liaison, manager, evaluator = cast["liaison"], cast["manager"], cast.get("evaluator")
     clearance = clearance or {"conditions": "Re-review before enabling fine-tuning access."}
 
     def evaluate(c: Case) -> None:
