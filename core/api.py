@@ -189,7 +189,7 @@ def problems(*codes: int) -> dict:
     }
 
 
-READ_PROBLEMS = (401, 404, 429)
+READ_PROBLEMS = (401, 403, 404, 429)
 WRITE_PROBLEMS = (400, 401, 403, 404, 409, 429)
 
 
